@@ -1,0 +1,90 @@
+#include "base/file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cvm {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept
+{
+    if (this != &other)
+        reset(other.release());
+    return *this;
+}
+
+int UniqueFd::release()
+{
+    int fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
+void UniqueFd::reset(int fd)
+{
+    if (m_fd >= 0)
+        close(m_fd);
+    m_fd = fd;
+}
+
+Result<Bytes> read_file(const std::string& path, size_t max_size)
+{
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno(Errc::Io, errno, "cannot open %s: %s", path.c_str(), strerror(errno));
+    Bytes out;
+    uint8_t chunk[16384];
+    for (;;) {
+        ssize_t n = read(fd.get(), chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno(Errc::Io, errno, "cannot read %s: %s", path.c_str(), strerror(errno));
+        if (n == 0)
+            break;
+        if (out.size() + static_cast<size_t>(n) > max_size)
+            return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
+        out.insert(out.end(), chunk, chunk + n);
+    }
+    return out;
+}
+
+Result<std::string> read_text_file(const std::string& path, size_t max_size)
+{
+    Bytes data = TRY(read_file(path, max_size));
+    return std::string(data.begin(), data.end());
+}
+
+Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned mode)
+{
+    std::string tmp = path + ".tmp.XXXXXX";
+    UniqueFd fd(mkstemp(tmp.data()));
+    if (!fd.valid())
+        return Error::from_errno(Errc::Io, errno, "cannot create a temporary file for %s: %s", path.c_str(),
+                                 strerror(errno));
+    auto fail = [&](const char* what) {
+        int saved = errno;
+        unlink(tmp.c_str());
+        return Error::from_errno(Errc::Io, saved, "cannot %s %s: %s", what, tmp.c_str(), strerror(saved));
+    };
+    if (fchmod(fd.get(), mode) != 0)
+        return fail("chmod");
+    for (size_t done = 0; done < data.size();) {
+        ssize_t n = write(fd.get(), data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail("write");
+        done += static_cast<size_t>(n);
+    }
+    if (fsync(fd.get()) != 0)
+        return fail("fsync");
+    fd.reset();
+    if (rename(tmp.c_str(), path.c_str()) != 0)
+        return fail("rename");
+    return {};
+}
+
+}  // namespace cvm

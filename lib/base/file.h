@@ -1,0 +1,42 @@
+// File helpers: an owning fd, bounded whole-file reads, and atomic writes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace cvm {
+
+// Owns a file descriptor; closes it on destruction. Move-only.
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : m_fd(fd) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept;
+    ~UniqueFd() { reset(); }
+
+    int get() const { return m_fd; }
+    bool valid() const { return m_fd >= 0; }
+    int release();
+    void reset(int fd = -1);
+
+private:
+    int m_fd{-1};
+};
+
+// Reads a whole file, refusing (Errc::Format) one larger than `max_size` bytes before reading it.
+Result<Bytes> read_file(const std::string& path, size_t max_size);
+
+// Reads a whole file as text with the same bound.
+Result<std::string> read_text_file(const std::string& path, size_t max_size);
+
+// Writes `data` to `path` through a temporary file in the same directory, fsync and rename, so a
+// reader sees either the old or the new contents. `mode` applies to the new file.
+Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned mode = 0644);
+
+}  // namespace cvm

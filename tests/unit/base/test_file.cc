@@ -1,0 +1,35 @@
+#include <doctest.h>
+
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+
+using namespace cvm;
+
+TEST_CASE("write_file_atomic then read_file, with mode and size bound")
+{
+    char dir[] = "/tmp/cvm-test-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::string path = std::string(dir) + "/f";
+    const uint8_t data[] = {1, 2, 3, 4, 5};
+    REQUIRE(write_file_atomic(path, data, 0600).ok());
+
+    struct stat st {};
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+
+    CHECK(read_file(path, 5).value() == Bytes(data, data + 5));
+    auto too_big = read_file(path, 4);
+    REQUIRE_FALSE(too_big.ok());
+    CHECK(too_big.error().code() == Errc::Format);
+
+    auto missing = read_file(std::string(dir) + "/missing", 10);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().errno_value() == ENOENT);
+
+    unlink(path.c_str());
+    rmdir(dir);
+}

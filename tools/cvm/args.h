@@ -1,0 +1,40 @@
+// Args: the flag grammar every `cvm` command shares.
+//
+// `--name value` and `--name=value` for options, `--name` alone for switches, `--` ends flags.
+// A command declares its flags up front; an undeclared flag, a missing value, or a repeated
+// single-valued flag is an error naming the flag. `-h`/`--help` is always recognised.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace cvm::cli {
+
+enum class Takes { Value, Nothing, Values };
+
+struct FlagSpec {
+    std::string name;  // without the leading dashes
+    Takes takes;
+};
+
+class Args {
+public:
+    static Result<Args> parse(const std::vector<std::string>& argv, const std::vector<FlagSpec>& specs);
+
+    bool help() const { return m_help; }
+    bool has(const std::string& name) const { return m_values.count(name) != 0; }
+    std::optional<std::string> get(const std::string& name) const;
+    std::vector<std::string> all(const std::string& name) const;
+    const std::vector<std::string>& positional() const { return m_positional; }
+
+private:
+    std::map<std::string, std::vector<std::string>> m_values;
+    std::vector<std::string> m_positional;
+    bool m_help{false};
+};
+
+}  // namespace cvm::cli

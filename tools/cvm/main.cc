@@ -1,0 +1,61 @@
+// cvm: the host half of cvminit. `main` only dispatches; each command lives in cmd_<name>.cc.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*run)(const std::vector<std::string>& args);
+};
+
+constexpr Command COMMANDS[] = {
+    {"verify", "verify an SEV-SNP attestation report, its AMD certificate chain and a policy", cvm::cli::cmd_verify},
+};
+
+void usage(FILE* out)
+{
+    fprintf(out,
+            "usage: cvm <command> [options]\n"
+            "\n"
+            "The host side of cvminit: verify AMD SEV-SNP evidence for confidential VMs.\n"
+            "\n"
+            "commands:\n");
+    for (const Command& c : COMMANDS)
+        fprintf(out, "  %-10s %s\n", c.name, c.summary);
+    fprintf(out,
+            "\n"
+            "Run 'cvm <command> --help' for a command's options.\n"
+            "Exit status: 0 success, 1 evidence rejected, 2 usage or input error.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    std::string name = argv[1];
+    if (name == "-h" || name == "--help" || name == "help") {
+        usage(stdout);
+        return 0;
+    }
+    if (name == "--version") {
+        printf("cvm %s\n", CVM_VERSION);
+        return 0;
+    }
+    for (const Command& c : COMMANDS) {
+        if (name == c.name)
+            return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    }
+    fprintf(stderr, "cvm: unknown command '%s'\n\n", name.c_str());
+    usage(stderr);
+    return 2;
+}
