@@ -45,14 +45,9 @@ static_binary() {
   file "$1" | grep -q 'statically linked' && ! readelf -d "$1" 2>/dev/null | grep -q 'Dynamic section'
 }
 
+# run_benchmarks DIR: the meson benchmark() targets, output shown (numbers, not verdicts).
 run_benchmarks() {
-  local dir=$1 ran=0
-  for bench in "$dir"/tests/bench/bench_*; do
-    [[ -x $bench ]] || continue
-    "$bench" || return 1
-    ran=$((ran + 1))
-  done
-  ((ran > 0))
+  meson test -C "$1" --benchmark --verbose --num-processes 1
 }
 
 summary() {

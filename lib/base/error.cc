@@ -69,8 +69,8 @@ Error& Error::prefix(const char* fmt, ...)
 
     // New message: head ": " old, truncated to capacity.
     char joined[MESSAGE_CAPACITY];
-    int n = snprintf(joined, sizeof joined, "%.*s: %.*s", static_cast<int>(head_len), head,
-                     static_cast<int>(m_length), m_message);
+    int n = snprintf(joined, sizeof joined, "%.*s: %.*s", static_cast<int>(head_len), head, static_cast<int>(m_length),
+                     m_message);
     size_t len = n < 0 ? 0 : (static_cast<size_t>(n) < sizeof joined ? static_cast<size_t>(n) : sizeof joined - 1);
     memcpy(m_message, joined, len);
     m_message[len] = '\0';

@@ -5,8 +5,8 @@ namespace cvm {
 Result<ByteView> Reader::take(size_t n, const char* field)
 {
     if (n > remaining())
-        return Error::make(Errc::Format, "%s: %s at offset 0x%zx is truncated: need %zu bytes, %zu left", m_what,
-                           field, m_offset, n, remaining());
+        return Error::make(Errc::Format, "%s: %s at offset 0x%zx is truncated: need %zu bytes, %zu left", m_what, field,
+                           m_offset, n, remaining());
     ByteView v = m_data.subspan(m_offset, n);
     m_offset += n;
     return v;
@@ -59,7 +59,8 @@ Result<void> Reader::zeros(size_t n, const char* field)
     ByteView v = TRY(take(n, field));
     for (size_t i = 0; i < v.size(); ++i) {
         if (v[i] != 0)
-            return Error::make(Errc::Format, "%s: reserved field %s (0x%zx..0x%zx) must be zero, found 0x%02x at offset 0x%zx",
+            return Error::make(Errc::Format,
+                               "%s: reserved field %s (0x%zx..0x%zx) must be zero, found 0x%02x at offset 0x%zx",
                                m_what, field, start, start + n, v[i], start + i);
     }
     return {};

@@ -84,11 +84,11 @@ private:
 // expansion gets its own variable name so TRY can nest.
 #define CVM_TRY_CONCAT_(a, b) a##b
 #define CVM_TRY_CONCAT(a, b) CVM_TRY_CONCAT_(a, b)
-#define CVM_TRY_IMPL(expr, var)              \
-    ({                                       \
-        auto var = (expr);                   \
-        if (!var.ok())                       \
-            return var.release_error();      \
-        var.release_value();                 \
+#define CVM_TRY_IMPL(expr, var)                                                                                        \
+    ({                                                                                                                 \
+        auto var = (expr);                                                                                             \
+        if (!var.ok())                                                                                                 \
+            return var.release_error();                                                                                \
+        var.release_value();                                                                                           \
     })
 #define TRY(expr) CVM_TRY_IMPL(expr, CVM_TRY_CONCAT(cvm_try_, __COUNTER__))

@@ -9,8 +9,13 @@ namespace cvm::policy {
 std::optional<uint64_t> platform_info_bit(std::string_view name)
 {
     static constexpr std::pair<std::string_view, int> BITS[] = {
-        {"smt", 0}, {"tsme", 1}, {"ecc", 2}, {"rapl_disabled", 3},
-        {"ciphertext_hiding", 4}, {"alias_check_complete", 5}, {"tio", 7},
+        {"smt", 0},
+        {"tsme", 1},
+        {"ecc", 2},
+        {"rapl_disabled", 3},
+        {"ciphertext_hiding", 4},
+        {"alias_check_complete", 5},
+        {"tio", 7},
     };
     for (auto [n, bit] : BITS) {
         if (n == name)
@@ -58,8 +63,8 @@ class Claims {
 public:
     void add(const char* name, bool pass, std::string found, std::string expected, const char* why = "")
     {
-        m_claims.push_back({std::string("policy.") + name, pass, std::move(found), std::move(expected),
-                            pass ? "" : why});
+        m_claims.push_back(
+            {std::string("policy.") + name, pass, std::move(found), std::move(expected), pass ? "" : why});
     }
     template <size_t N>
     void exact(const char* name, const std::optional<std::array<uint8_t, N>>& want, const std::array<uint8_t, N>& got)
@@ -101,7 +106,8 @@ void identity(Claims& c, const Policy& p, const snp::AttestationReport& r)
     c.exact("family_id", p.family_id, r.family_id);
     c.exact("image_id", p.image_id, r.image_id);
     if (!p.id_key_digests.empty()) {
-        bool ok = std::find(p.id_key_digests.begin(), p.id_key_digests.end(), r.id_key_digest) != p.id_key_digests.end();
+        bool ok =
+            std::find(p.id_key_digests.begin(), p.id_key_digests.end(), r.id_key_digest) != p.id_key_digests.end();
         c.add("id_key_digest", ok, to_hex(r.id_key_digest), list_hex(p.id_key_digests), "ID key is not trusted");
     }
     if (!p.author_key_digests.empty()) {

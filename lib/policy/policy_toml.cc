@@ -86,12 +86,18 @@ Result<snp::TcbVersion> tcb(const toml::node& v, const std::string& key)
     for (auto&& [k, value] : *t) {
         std::string name = key + "." + std::string(k.str());
         uint8_t component = static_cast<uint8_t>(TRY(small(value, name, 255)));
-        if (k == "bootloader") out.boot_loader = component;
-        else if (k == "tee") out.tee = component;
-        else if (k == "snp") out.snp = component;
-        else if (k == "microcode") out.microcode = component;
-        else if (k == "fmc") out.fmc = component;
-        else return config(name, "unknown TCB component (bootloader, tee, snp, microcode, fmc)");
+        if (k == "bootloader")
+            out.boot_loader = component;
+        else if (k == "tee")
+            out.tee = component;
+        else if (k == "snp")
+            out.snp = component;
+        else if (k == "microcode")
+            out.microcode = component;
+        else if (k == "fmc")
+            out.fmc = component;
+        else
+            return config(name, "unknown TCB component (bootloader, tee, snp, microcode, fmc)");
     }
     return out;
 }
@@ -120,7 +126,8 @@ Result<void> platform_bits(Policy& p, const toml::node& v, const std::string& ke
         auto name = item.value_exact<std::string>();
         auto bit = name ? platform_info_bit(*name) : std::nullopt;
         if (!bit)
-            return config(key, "unknown bit (smt, tsme, ecc, rapl_disabled, ciphertext_hiding, alias_check_complete, tio)");
+            return config(key,
+                          "unknown bit (smt, tsme, ecc, rapl_disabled, ciphertext_hiding, alias_check_complete, tio)");
         p.required_platform_info |= *bit;
     }
     return {};
@@ -128,24 +135,42 @@ Result<void> platform_bits(Policy& p, const toml::node& v, const std::string& ke
 
 Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
 {
-    if (key == "measurements") p.measurements = TRY(hex_list<48>(v, key));
-    else if (key == "allow_debug") p.allow_debug = TRY(boolean(v, key));
-    else if (key == "allow_migration_agent") p.allow_migration_agent = TRY(boolean(v, key));
-    else if (key == "allow_smt") p.allow_smt = TRY(boolean(v, key));
-    else if (key == "require_single_socket") p.require_single_socket = TRY(boolean(v, key));
-    else if (key == "allow_simulated") p.allow_simulated = TRY(boolean(v, key));
-    else if (key == "min_abi") TRY(min_abi(p, v, key));
-    else if (key == "max_vmpl") p.max_vmpl = TRY(small(v, key, 3));
-    else if (key == "min_guest_svn") p.min_guest_svn = TRY(small(v, key, UINT32_MAX));
-    else if (key == "report_data") p.report_data = TRY(hex_array<64>(v, key));
-    else if (key == "host_data") p.host_data = TRY(hex_array<32>(v, key));
-    else if (key == "family_id") p.family_id = TRY(hex_array<16>(v, key));
-    else if (key == "image_id") p.image_id = TRY(hex_array<16>(v, key));
-    else if (key == "id_key_digests") p.id_key_digests = TRY(hex_list<48>(v, key));
-    else if (key == "author_key_digests") p.author_key_digests = TRY(hex_list<48>(v, key));
-    else if (key == "require_platform_info") TRY(platform_bits(p, v, key));
-    else if (key == "min_tcb") TRY(min_tcbs(p, v));
-    else return config(key, "unknown key");
+    if (key == "measurements")
+        p.measurements = TRY(hex_list<48>(v, key));
+    else if (key == "allow_debug")
+        p.allow_debug = TRY(boolean(v, key));
+    else if (key == "allow_migration_agent")
+        p.allow_migration_agent = TRY(boolean(v, key));
+    else if (key == "allow_smt")
+        p.allow_smt = TRY(boolean(v, key));
+    else if (key == "require_single_socket")
+        p.require_single_socket = TRY(boolean(v, key));
+    else if (key == "allow_simulated")
+        p.allow_simulated = TRY(boolean(v, key));
+    else if (key == "min_abi")
+        TRY(min_abi(p, v, key));
+    else if (key == "max_vmpl")
+        p.max_vmpl = TRY(small(v, key, 3));
+    else if (key == "min_guest_svn")
+        p.min_guest_svn = TRY(small(v, key, UINT32_MAX));
+    else if (key == "report_data")
+        p.report_data = TRY(hex_array<64>(v, key));
+    else if (key == "host_data")
+        p.host_data = TRY(hex_array<32>(v, key));
+    else if (key == "family_id")
+        p.family_id = TRY(hex_array<16>(v, key));
+    else if (key == "image_id")
+        p.image_id = TRY(hex_array<16>(v, key));
+    else if (key == "id_key_digests")
+        p.id_key_digests = TRY(hex_list<48>(v, key));
+    else if (key == "author_key_digests")
+        p.author_key_digests = TRY(hex_list<48>(v, key));
+    else if (key == "require_platform_info")
+        TRY(platform_bits(p, v, key));
+    else if (key == "min_tcb")
+        TRY(min_tcbs(p, v));
+    else
+        return config(key, "unknown key");
     return {};
 }
 

@@ -86,7 +86,10 @@ Result<void> apply(AmdExtensions& out, ByteView suffix, ByteView value)
         case 1: return set_once(out.bl_spl, spl(value, "blSPL"), "blSPL");
         case 2: return set_once(out.tee_spl, spl(value, "teeSPL"), "teeSPL");
         case 3: return set_once(out.snp_spl, spl(value, "snpSPL"), "snpSPL");
-        case 4: case 5: case 6: case 7: TRY(spl(value, "spl4..spl7")); return {};
+        case 4:
+        case 5:
+        case 6:
+        case 7: TRY(spl(value, "spl4..spl7")); return {};
         case 8: return set_once(out.ucode_spl, spl(value, "ucodeSPL"), "ucodeSPL");
         case 9: return set_once(out.fmc_spl, spl(value, "fmcSPL"), "fmcSPL");
         default: break;

@@ -9,8 +9,8 @@ namespace cvm::snp {
 std::string guid_to_string(const Guid& g)
 {
     char buf[37];
-    snprintf(buf, sizeof buf, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[0], g[1],
-             g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+    snprintf(buf, sizeof buf, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[0], g[1], g[2],
+             g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
     return buf;
 }
 
@@ -73,10 +73,12 @@ Result<std::vector<CertEntry>> parse_cert_table(ByteView table)
         const RawEntry& e = raw[i];
         std::string name = guid_to_string(e.guid);
         if (e.offset < header_size)
-            return Error::make(Errc::Format, "certificate table entry %zu (%s): offset %u lies inside the %zu-byte entry array",
-                               i, name.c_str(), e.offset, header_size);
+            return Error::make(Errc::Format,
+                               "certificate table entry %zu (%s): offset %u lies inside the %zu-byte entry array", i,
+                               name.c_str(), e.offset, header_size);
         if (e.length == 0 || uint64_t(e.offset) + e.length > table.size())
-            return Error::make(Errc::Format, "certificate table entry %zu (%s): blob [%u, +%u) is empty or past the %zu-byte buffer",
+            return Error::make(Errc::Format,
+                               "certificate table entry %zu (%s): blob [%u, +%u) is empty or past the %zu-byte buffer",
                                i, name.c_str(), e.offset, e.length, table.size());
         for (size_t j = 0; j < i; ++j) {
             if (raw[j].guid == e.guid)

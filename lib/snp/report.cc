@@ -36,8 +36,9 @@ Result<void> parse_signer_info(uint32_t info, AttestationReport& out)
     out.mask_chip_key = info >> 1 & 1;
     uint32_t key = info >> 2 & 7;
     if (key != 0 && key != 1 && key != 7)
-        return Error::make(Errc::Format, "ATTESTATION_REPORT: SIGNING_KEY is %u, a reserved value (expected 0 VCEK, 1 VLEK or 7 NONE)",
-                           key);
+        return Error::make(
+            Errc::Format, "ATTESTATION_REPORT: SIGNING_KEY is %u, a reserved value (expected 0 VCEK, 1 VLEK or 7 NONE)",
+            key);
     out.signing_key = static_cast<SigningKey>(key);
     return {};
 }
@@ -73,7 +74,8 @@ Result<AttestationReport> parse_report(ByteView raw)
     out.vmpl = TRY(r.u32le("VMPL"));
     out.signature_algo = TRY(r.u32le("SIGNATURE_ALGO"));
     if (out.signature_algo != SIGNATURE_ALGO_ECDSA_P384_SHA384)
-        return Error::make(Errc::Unsupported, "ATTESTATION_REPORT: SIGNATURE_ALGO is %u, expected 1 (ECDSA P-384 SHA-384)",
+        return Error::make(Errc::Unsupported,
+                           "ATTESTATION_REPORT: SIGNATURE_ALGO is %u, expected 1 (ECDSA P-384 SHA-384)",
                            out.signature_algo);
     out.current_tcb = TRY(r.u64le("CURRENT_TCB"));
     out.platform_info.raw = TRY(r.u64le("PLATFORM_INFO"));

@@ -93,8 +93,8 @@ struct AttestationReport {
     uint8_t current_build{0}, current_minor{0}, current_major{0};
     uint8_t committed_build{0}, committed_minor{0}, committed_major{0};
     uint64_t launch_tcb{0};
-    uint64_t launch_mit_vector{0};   // v5+
-    uint64_t current_mit_vector{0};  // v5+
+    uint64_t launch_mit_vector{0};          // v5+
+    uint64_t current_mit_vector{0};         // v5+
     std::array<uint8_t, 48> signature_r{};  // big-endian, as ECDSA libraries take it
     std::array<uint8_t, 48> signature_s{};
 

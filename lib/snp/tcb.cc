@@ -71,8 +71,8 @@ uint64_t TcbVersion::encode(Product product) const
 
 bool TcbVersion::at_least(const TcbVersion& minimum) const
 {
-    return fmc >= minimum.fmc && boot_loader >= minimum.boot_loader && tee >= minimum.tee &&
-           snp >= minimum.snp && microcode >= minimum.microcode;
+    return fmc >= minimum.fmc && boot_loader >= minimum.boot_loader && tee >= minimum.tee && snp >= minimum.snp &&
+           microcode >= minimum.microcode;
 }
 
 std::string TcbVersion::to_string(Product product) const

@@ -38,7 +38,8 @@ int replay(const std::string& path, int& count)
     }
     auto data = cvm::read_file(path, 1 << 20);
     if (!data.ok()) {
-        fprintf(stderr, "replay: %.*s\n", static_cast<int>(data.error().message().size()), data.error().message().data());
+        fprintf(stderr, "replay: %.*s\n", static_cast<int>(data.error().message().size()),
+                data.error().message().data());
         return 1;
     }
     LLVMFuzzerTestOneInput(data.value().data(), data.value().size());

@@ -20,18 +20,16 @@ constexpr Command COMMANDS[] = {
 
 void usage(FILE* out)
 {
-    fprintf(out,
-            "usage: cvm <command> [options]\n"
-            "\n"
-            "The host side of cvminit: verify AMD SEV-SNP evidence for confidential VMs.\n"
-            "\n"
-            "commands:\n");
+    fprintf(out, "usage: cvm <command> [options]\n"
+                 "\n"
+                 "The host side of cvminit: verify AMD SEV-SNP evidence for confidential VMs.\n"
+                 "\n"
+                 "commands:\n");
     for (const Command& c : COMMANDS)
         fprintf(out, "  %-10s %s\n", c.name, c.summary);
-    fprintf(out,
-            "\n"
-            "Run 'cvm <command> --help' for a command's options.\n"
-            "Exit status: 0 success, 1 evidence rejected, 2 usage or input error.\n");
+    fprintf(out, "\n"
+                 "Run 'cvm <command> --help' for a command's options.\n"
+                 "Exit status: 0 success, 1 evidence rejected, 2 usage or input error.\n");
 }
 
 }  // namespace

@@ -23,10 +23,13 @@ std::string error_of(const std::string& text)
 
 TEST_CASE("a full policy file parses")
 {
-    auto p = parse_policy_toml("measurements = [\"" + M + "\"]\n"
+    auto p = parse_policy_toml("measurements = [\"" + M +
+                               "\"]\n"
                                "allow_debug = true\nmax_vmpl = 2\nmin_abi = \"1.51\"\nmin_guest_svn = 3\n"
                                "require_platform_info = [\"tsme\", \"alias_check_complete\"]\n"
-                               "host_data = \"" + std::string(64, '0') + "\"\n"
+                               "host_data = \"" +
+                               std::string(64, '0') +
+                               "\"\n"
                                "[min_tcb.Turin]\nfmc = 1\nbootloader = 2\ntee = 3\nsnp = 4\nmicrocode = 5\n")
                  .value();
     CHECK(p.measurements.size() == 1);

@@ -7,7 +7,7 @@
 namespace cvm::test {
 
 inline const std::array<std::string, 6> REPORT_VECTORS = {
-    "constellation_vlek_v2_SIGFAIL", "gosevguest_milan_v2", "oak_turin_v5",
+    "constellation_vlek_v2_SIGFAIL", "gosevguest_milan_v2",   "oak_turin_v5",
     "trustee_azure_genoa_v3",        "trustee_milan_vlek_v3", "virtee_milan_v2",
 };
 

@@ -106,10 +106,10 @@ TEST_CASE("malformed AMD extensions are rejected by name")
 
     CHECK(parse_amd_extensions(extension({3, 8}, {0x02, 0x02, 0x01, 0x00})).error().message() ==
           "AMD extension ucodeSPL is 256, expected at most 255");
-    CHECK_FALSE(parse_amd_extensions(extension({3, 3}, {0x04, 0x01, 0x03})).ok());         // not an INTEGER
-    CHECK_FALSE(parse_amd_extensions(extension({3, 3}, {0x02, 0x01, 0x03, 0x00})).ok());   // trailing byte
-    CHECK_FALSE(parse_amd_extensions(extension({4}, Bytes(7, 0xaa))).ok());                // hwID size
-    CHECK_FALSE(parse_amd_extensions(extension({2}, {0x16, 0x02, 'M', 0x01})).ok());       // non-printable
+    CHECK_FALSE(parse_amd_extensions(extension({3, 3}, {0x04, 0x01, 0x03})).ok());        // not an INTEGER
+    CHECK_FALSE(parse_amd_extensions(extension({3, 3}, {0x02, 0x01, 0x03, 0x00})).ok());  // trailing byte
+    CHECK_FALSE(parse_amd_extensions(extension({4}, Bytes(7, 0xaa))).ok());               // hwID size
+    CHECK_FALSE(parse_amd_extensions(extension({2}, {0x16, 0x02, 'M', 0x01})).ok());      // non-printable
     CHECK(parse_amd_extensions(extension({4}, Bytes(64, 0xaa))).value().hwid->size() == 64);
     Bytes wrapped = {0x04, 0x08};
     wrapped.resize(10, 0xbb);

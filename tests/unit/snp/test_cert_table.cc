@@ -21,7 +21,8 @@ TEST_CASE("the synthesized tables from real certificates parse")
     auto vlek = parse_cert_table(test::read_vector("snp-reports/trustee_milan_vlek_v3/certs_table_SYNTH.bin")).value();
     bool has_vlek = false;
     for (const auto& e : vlek)
-        has_vlek |= e.kind == CertKind::Vlek && e.der == test::read_vector("snp-reports/trustee_milan_vlek_v3/vlek.der");
+        has_vlek |=
+            e.kind == CertKind::Vlek && e.der == test::read_vector("snp-reports/trustee_milan_vlek_v3/vlek.der");
     CHECK(has_vlek);
 }
 
@@ -43,7 +44,10 @@ TEST_CASE("malformed tables are rejected")
     std::vector<CertEntry> entries = {{GUID_VCEK, CertKind::Vcek, {1, 2, 3}}};
     Bytes good = build_cert_table(entries);
 
-    SUBCASE("no terminator") { CHECK_FALSE(parse_cert_table(ByteView(good).first(24)).ok()); }
+    SUBCASE("no terminator")
+    {
+        CHECK_FALSE(parse_cert_table(ByteView(good).first(24)).ok());
+    }
     SUBCASE("blob past the end")
     {
         Bytes b = good;
@@ -74,5 +78,8 @@ TEST_CASE("malformed tables are rejected")
         b.resize(CERT_TABLE_MAX_SIZE + 1);
         CHECK_FALSE(parse_cert_table(b).ok());
     }
-    SUBCASE("empty input") { CHECK_FALSE(parse_cert_table({}).ok()); }
+    SUBCASE("empty input")
+    {
+        CHECK_FALSE(parse_cert_table({}).ok());
+    }
 }

@@ -26,7 +26,7 @@ TEST_CASE("TCB comparison is component-wise")
     TcbVersion have{0, 3, 0, 8, 115};
     CHECK(have.at_least({0, 3, 0, 8, 115}));
     CHECK(have.at_least({0, 2, 0, 8, 100}));
-    CHECK_FALSE(have.at_least({0, 3, 0, 9, 0}));   // higher SNP, lower everything else
+    CHECK_FALSE(have.at_least({0, 3, 0, 9, 0}));  // higher SNP, lower everything else
     CHECK_FALSE(have.at_least({0, 0, 1, 0, 0}));
     CHECK_FALSE(have.at_least({0, 3, 0, 8, 116}));
     CHECK_FALSE(have.at_least({1, 0, 0, 0, 0}));

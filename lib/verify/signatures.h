@@ -1,0 +1,52 @@
+// The two signature primitives of SEV-SNP attestation, with AMD's algorithms fixed:
+//
+//   certificates  RSASSA-PSS, SHA-384, MGF1 with SHA-384, salt length 48 (RFC 8017 §8.1), the
+//                 only algorithm AMD uses for the ARK, ASK, ASVK, VCEK and VLEK certificates
+//                 (../shared/reference/report.md §3.1). Anything else is refused, naming what the
+//                 certificate declares; nothing is negotiated from the certificate.
+//   report        ECDSA P-384 with SHA-384 over ATTESTATION_REPORT bytes [0x000, 0x2A0)
+//                 (SEV-SNP ABI 56860 Table 23, SIGNATURE_ALGO 1).
+//
+// mbedTLS verification functions take non-const contexts (RSA caches its Montgomery constant
+// in the key), so concurrent calls on one Certificate must be serialized by the caller;
+// Verifier does that.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "verify/certificate.h"
+
+namespace cvm::verify {
+
+inline constexpr int AMD_PSS_SALT_LENGTH = 48;
+inline constexpr size_t P384_SCALAR_SIZE = 48;
+inline constexpr size_t RSA_AMD_KEY_BITS = 4096;
+
+// "RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48)", "RSA with SHA-384", "ECDSA with SHA384", or the
+// dotted OID when mbedTLS has no name for it: the algorithm `cert` declares for its signature.
+std::string signature_algorithm_name(const Certificate& cert);
+
+// Checks that `cert` declares RSASSA-PSS/SHA-384/MGF1-SHA-384/salt 48 and that `issuer`'s RSA
+// key made the signature over its TBSCertificate. Errc::Chain naming the algorithm found and the
+// one expected, or the mbedTLS verify error. Does not check names or basic constraints.
+Result<void> check_amd_signature(const Certificate& cert, const Certificate& issuer);
+
+// "RSA-4096", "EC secp384r1", ...: the subject public key as a short human string.
+std::string public_key_name(const Certificate& cert);
+
+// The subject key is RSA with exactly RSA_AMD_KEY_BITS bits (ARK, ASK, ASVK).
+Result<void> check_rsa4096_key(const Certificate& cert);
+
+// The subject key is EC on NIST P-384 (VCEK, VLEK).
+Result<void> check_p384_key(const Certificate& cert);
+
+// ECDSA P-384/SHA-384 of `signed_bytes` under `vek`'s key, with r and s big-endian as
+// snp::AttestationReport holds them. Errc::Crypto when r or s is zero or not below the group
+// order n (refused before any arithmetic), or when the signature does not verify.
+Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uint8_t, P384_SCALAR_SIZE>& r,
+                                     const std::array<uint8_t, P384_SCALAR_SIZE>& s, const Certificate& vek);
+
+}  // namespace cvm::verify

@@ -1,0 +1,70 @@
+#include <doctest.h>
+
+#include "verify/cache.h"
+
+using namespace cvm;
+using namespace cvm::verify;
+
+namespace {
+
+Fingerprint fp(uint8_t seed)
+{
+    Fingerprint f{};
+    f.fill(seed);
+    return f;
+}
+
+Claim passing(const char* name)
+{
+    return Claim{name, true, "", "", ""};
+}
+
+}  // namespace
+
+TEST_CASE("keys separate fingerprints and kinds")
+{
+    CHECK(cache_key(fp(1), fp(2), VekKind::Vcek) != cache_key(fp(2), fp(1), VekKind::Vcek));
+    CHECK(cache_key(fp(1), fp(2), VekKind::Vcek) != cache_key(fp(1), fp(2), VekKind::Vlek));
+    CHECK(cache_key(fp(1), fp(2), VekKind::Vcek) == cache_key(fp(1), fp(2), VekKind::Vcek));
+    CHECK(cache_key(fp(1), fp(2), VekKind::Vcek, Anchor::AmdPinned) !=
+          cache_key(fp(1), fp(2), VekKind::Vcek, Anchor::CallerSupplied));
+}
+
+TEST_CASE("VEK entries: hits, misses and oldest-first eviction")
+{
+    VerificationCache cache(2);
+    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
+    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
+    cache.put_vek(cache_key(fp(2), fp(9), VekKind::Vcek), passing("two"));
+    cache.put_vek(cache_key(fp(3), fp(9), VekKind::Vcek), passing("three"));
+    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
+    const Claim* three = cache.find_vek(cache_key(fp(3), fp(9), VekKind::Vcek));
+    REQUIRE(three != nullptr);
+    CHECK(three->name == "three");
+    CacheStats s = cache.stats();
+    CHECK(s.vek_entries == 2);
+    CHECK(s.vek_hits == 1);
+    CHECK(s.vek_misses == 2);
+    cache.clear();
+    CHECK(cache.stats().vek_entries == 0);
+}
+
+TEST_CASE("a capacity of zero caches no VEK")
+{
+    VerificationCache cache(0);
+    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
+    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
+}
+
+TEST_CASE("chain entries")
+{
+    VerificationCache cache(4);
+    CacheKey key = cache_key(fp(7), fp(8), VekKind::Vlek);
+    CHECK(cache.find_chain(key) == nullptr);
+    cache.put_chain(key, passing("chain.ark"), passing("chain.ask"));
+    const auto* hit = cache.find_chain(key);
+    REQUIRE(hit != nullptr);
+    CHECK(hit->second.name == "chain.ask");
+    CHECK(cache.stats().chain_hits == 1);
+    CHECK(cache.stats().chain_misses == 1);
+}

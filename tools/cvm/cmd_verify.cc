@@ -1,0 +1,157 @@
+// cvm verify: report + certificates + policy -> one claim per check and a verdict.
+#include <cstdio>
+#include <ctime>
+
+#include "args.h"
+#include "base/file.h"
+#include "commands.h"
+#include "evidence_files.h"
+#include "policy/policy.h"
+#include "verify/verifier.h"
+#include "verify_output.h"
+
+namespace cvm::cli {
+
+namespace {
+
+constexpr const char* USAGE = R"(usage: cvm verify --report FILE (--certs DIR | --cert-table FILE) [options]
+
+Verifies an AMD SEV-SNP ATTESTATION_REPORT: its VCEK/VLEK certificate chain up to AMD's
+built-in root for the product, the report signature, the binding of the certificate to the
+report (TCB, chip ID, product), and a policy. Prints one line per claim and exits 0 only when
+every claim passes.
+
+evidence:
+  --report FILE        raw 1184-byte report
+  --certs DIR          vcek.der or vlek.der, and ask_ark.pem or ask.pem/asvk.pem + ark.pem
+                       (PEM or DER; ASK and ARK optional: AMD's built-in ones are used)
+  --cert-table FILE    GUID certificate table (SNP_GET_EXT_REPORT buffer, configfs-tsm auxblob)
+
+trust and policy:
+  --policy FILE        TOML policy: expected measurements, TCB minimums, VMPL, ... Without it,
+                       the baseline applies: authentic, no DEBUG, no migration agent
+  --product NAME       require this product line (Milan, Genoa, Turin); default: from the evidence
+  --trusted-root FILE  also trust this root certificate (e.g. the simulated ARK of `cvm sim`);
+                       may be repeated
+  --check-dates        require every certificate to be valid now (host clock; off by default,
+                       since AMD certificate validity says little about a report)
+
+output:
+  --json               one flat JSON object: "verdict", every claim as true/false, report fields
+  -h, --help           this text
+
+exit status: 0 every claim passed, 1 evidence rejected, 2 usage or input error
+)";
+
+const std::vector<FlagSpec> FLAGS = {
+    {"report", Takes::Value}, {"certs", Takes::Value},         {"cert-table", Takes::Value},
+    {"policy", Takes::Value}, {"product", Takes::Value},       {"trusted-root", Takes::Values},
+    {"json", Takes::Nothing}, {"check-dates", Takes::Nothing},
+};
+
+int usage_error(const Error& e)
+{
+    fprintf(stderr, "cvm verify: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
+    return EXIT_USAGE;
+}
+
+Result<verify::Evidence> load_evidence(const Args& args)
+{
+    auto report_path = args.get("report");
+    if (!report_path)
+        return Error::make(Errc::Config, "needs --report FILE (see cvm verify --help)");
+    Bytes report = TRY(read_file(*report_path, MAX_EVIDENCE_FILE));
+    if (args.has("certs") == args.has("cert-table"))
+        return Error::make(Errc::Config, "needs exactly one of --certs DIR and --cert-table FILE");
+    if (auto table_path = args.get("cert-table")) {
+        Bytes table = TRY(read_file(*table_path, MAX_EVIDENCE_FILE));
+        return verify::evidence_from_cert_table(report, table);
+    }
+    verify::Evidence evidence;
+    evidence.report = std::move(report);
+    TRY(load_cert_dir(*args.get("certs"), evidence));
+    return evidence;
+}
+
+Result<std::unique_ptr<verify::Verifier>> make_verifier(const Args& args)
+{
+    verify::VerifierOptions options;
+    for (const std::string& path : args.all("trusted-root")) {
+        Bytes der = TRY(read_file(path, MAX_EVIDENCE_FILE));
+        auto root = verify::Certificate::parse(der);
+        if (!root.ok())
+            return root.release_error().prefix("--trusted-root %s", path.c_str());
+        options.trusted_roots.push_back(root.release_value());
+    }
+    return verify::Verifier::create(std::move(options));
+}
+
+Result<policy::Policy> load_policy(const Args& args)
+{
+    auto path = args.get("policy");
+    if (!path)
+        return policy::Policy::baseline();
+    std::string text = TRY(read_text_file(*path, MAX_EVIDENCE_FILE));
+    auto parsed = policy::parse_policy_toml(text);
+    if (!parsed.ok())
+        return parsed.release_error().prefix("%s", path->c_str());
+    return parsed;
+}
+
+Result<verify::VerifyOptions> verify_options(const Args& args)
+{
+    verify::VerifyOptions options;
+    if (auto name = args.get("product")) {
+        options.product = snp::product_from_name(*name);
+        if (!options.product || *name != snp::product_name(*options.product))
+            return Error::make(Errc::Config, "--product %s: expected Milan, Genoa or Turin", name->c_str());
+    }
+    if (args.has("check-dates"))
+        options.now = time(nullptr);
+    return options;
+}
+
+}  // namespace
+
+int cmd_verify(const std::vector<std::string>& argv)
+{
+    auto args = Args::parse(argv, FLAGS);
+    if (!args.ok())
+        return usage_error(args.error());
+    if (args->help()) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (!args->positional().empty())
+        return usage_error(Error::make(Errc::Config, "unexpected argument '%s'", args->positional()[0].c_str()));
+
+    auto evidence = load_evidence(args.value());
+    auto verifier =
+        evidence.ok() ? make_verifier(args.value()) : Result<std::unique_ptr<verify::Verifier>>(evidence.error());
+    auto pol = load_policy(args.value());
+    auto options = verify_options(args.value());
+    for (const Error* e : {evidence.ok() ? nullptr : &evidence.error(), verifier.ok() ? nullptr : &verifier.error(),
+                           pol.ok() ? nullptr : &pol.error(), options.ok() ? nullptr : &options.error()}) {
+        if (e)
+            return usage_error(*e);
+    }
+
+    verify::Verification v = verifier.value()->verify(evidence.value(), options.value());
+    VerifyOutcome outcome{v.claims, v.report, v.product};
+    if (v.vek_kind)
+        outcome.signer = v.vek_kind == verify::VekKind::Vcek ? "VCEK" : "VLEK";
+    if (v.report && v.product) {
+        auto policy_claims = policy::evaluate(pol.value(), *v.report, *v.product);
+        outcome.claims.insert(outcome.claims.end(), policy_claims.begin(), policy_claims.end());
+    } else {
+        outcome.claims.push_back({"policy", false, "not evaluated", "a parsed report of a known product",
+                                  "the report or its product line could not be established"});
+    }
+    if (args->has("json"))
+        print_json(stdout, outcome);
+    else
+        print_text(stdout, outcome);
+    return outcome.pass() ? EXIT_OK : EXIT_REJECTED;
+}
+
+}  // namespace cvm::cli
