@@ -84,6 +84,11 @@ Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned 
     fd.reset();
     if (rename(tmp.c_str(), path.c_str()) != 0)
         return fail("rename");
+    // The rename is durable only once the directory entry is.
+    std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+    UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd.valid() || fsync(dir_fd.get()) != 0)
+        return Error::from_errno(Errc::Io, errno, "cannot fsync directory %s: %s", dir.c_str(), strerror(errno));
     return {};
 }
 

@@ -36,7 +36,8 @@ Result<Bytes> read_file(const std::string& path, size_t max_size);
 Result<std::string> read_text_file(const std::string& path, size_t max_size);
 
 // Writes `data` to `path` through a temporary file in the same directory, fsync and rename, so a
-// reader sees either the old or the new contents. `mode` applies to the new file.
+// reader sees either the old or the new contents, then fsyncs the directory so the rename survives
+// a power loss. `mode` applies to the new file.
 Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned mode = 0644);
 
 }  // namespace cvm

@@ -72,5 +72,35 @@ print(d["verdict"], d["measurement"][:16], d["policy.debug"])'
 out=$(json_check --report "$vectors/gosevguest_milan_v2/report.bin" --certs "$vectors/gosevguest_milan_v2")
 if [[ $out == "fail b07af9620f3b839b False" ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED json: $out"; fi
 
+# --kds against a stand-in KDS on loopback that serves the vector files in KDS's URL layout.
+report=$vectors/virtee_milan_v2/report.bin
+hwid=$(head -c $((0x1A0 + 64)) "$report" | tail -c 64 | od -An -tx1 -v | tr -d ' \n')
+mkdir -p "$tmp/kds/vcek/v1/Milan" "$tmp/cache"
+cp "$vectors/virtee_milan_v2/vcek.der" "$tmp/kds/vcek/v1/Milan/$hwid"
+cp "$vectors/amd_roots/cert_chain_vcek_milan.pem" "$tmp/kds/vcek/v1/Milan/cert_chain"
+python3 -c '
+import http.server, os, sys
+os.chdir(sys.argv[1])
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+print(server.server_address[1], flush=True)
+server.serve_forever()' "$tmp/kds" >"$tmp/port" &
+kds_pid=$!
+for _ in $(seq 50); do [[ -s $tmp/port ]] && break; sleep 0.1; done
+kds_url=(--kds-url "http://127.0.0.1:$(cat "$tmp/port")")
+kds=(verify --report "$report" --kds --product Milan "${kds_url[@]}" --cache-dir "$tmp/cache")
+expect "kds: fetched from the network" 0 'VCEK from network' -- "${kds[@]}"
+expect "kds: verdict" 0 '^verdict: PASS' -- "${kds[@]}"
+kill "$kds_pid"; wait "$kds_pid" 2>/dev/null
+expect "kds: fresh cache, no network" 0 'VCEK from cache-fresh' -- "${kds[@]}"
+expect "kds: KDS down, stale cache serves" 0 'VCEK from cache-stale .*KDS not used' -- "${kds[@]}" --cache-ttl 0
+expect "kds: offline uses the cache" 0 'VCEK from cache-' -- "${kds[@]}" --offline --cache-ttl 0
+expect "kds: KDS down, empty cache" 2 'KDS_UNAVAILABLE' -- \
+  verify --report "$report" --kds --product Milan "${kds_url[@]}" --cache-dir "$tmp/empty-cache"
+expect "kds: v2 report needs --product" 2 'product' -- verify --report "$report" --kds --cache-dir "$tmp/cache" --offline
+expect "kds: VLEK cannot come from KDS" 2 'VLEK' -- \
+  verify --report "$vectors/trustee_milan_vlek_v3/report.bin" --kds --cache-dir "$tmp/cache" --offline
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

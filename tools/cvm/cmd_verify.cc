@@ -1,11 +1,13 @@
 // cvm verify: report + certificates + policy -> one claim per check and a verdict.
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "args.h"
 #include "base/file.h"
 #include "commands.h"
 #include "evidence_files.h"
+#include "kds_evidence.h"
 #include "policy/policy.h"
 #include "verify/verifier.h"
 #include "verify_output.h"
@@ -14,7 +16,7 @@ namespace cvm::cli {
 
 namespace {
 
-constexpr const char* USAGE = R"(usage: cvm verify --report FILE (--certs DIR | --cert-table FILE) [options]
+constexpr const char* USAGE = R"(usage: cvm verify --report FILE (--certs DIR | --cert-table FILE | --kds) [options]
 
 Verifies an AMD SEV-SNP ATTESTATION_REPORT: its VCEK/VLEK certificate chain up to AMD's
 built-in root for the product, the report signature, the binding of the certificate to the
@@ -26,6 +28,14 @@ evidence:
   --certs DIR          vcek.der or vlek.der, and ask_ark.pem or ask.pem/asvk.pem + ark.pem
                        (PEM or DER; ASK and ARK optional: AMD's built-in ones are used)
   --cert-table FILE    GUID certificate table (SNP_GET_EXT_REPORT buffer, configfs-tsm auxblob)
+  --kds                fetch the VCEK and the ASK/ARK chain from AMD's Key Distribution Service
+
+KDS (with --kds):
+  --kds-url URL        KDS base URL (default https://kdsintf.amd.com)
+  --cache-dir DIR      certificate cache (default $XDG_CACHE_HOME/cvm/kds or ~/.cache/cvm/kds);
+                       a fresh entry is used without asking KDS, a stale one when KDS fails
+  --cache-ttl SECONDS  how long a cached certificate is fresh (default 86400)
+  --offline            never ask KDS; use the cache, however old
 
 trust and policy:
   --policy FILE        TOML policy: expected measurements, TCB minimums, VMPL, ... Without it,
@@ -44,9 +54,11 @@ exit status: 0 every claim passed, 1 evidence rejected, 2 usage or input error
 )";
 
 const std::vector<FlagSpec> FLAGS = {
-    {"report", Takes::Value}, {"certs", Takes::Value},         {"cert-table", Takes::Value},
-    {"policy", Takes::Value}, {"product", Takes::Value},       {"trusted-root", Takes::Values},
-    {"json", Takes::Nothing}, {"check-dates", Takes::Nothing},
+    {"report", Takes::Value},        {"certs", Takes::Value},         {"cert-table", Takes::Value},
+    {"kds", Takes::Nothing},         {"kds-url", Takes::Value},       {"cache-dir", Takes::Value},
+    {"cache-ttl", Takes::Value},     {"offline", Takes::Nothing},     {"policy", Takes::Value},
+    {"product", Takes::Value},       {"trusted-root", Takes::Values}, {"json", Takes::Nothing},
+    {"check-dates", Takes::Nothing},
 };
 
 int usage_error(const Error& e)
@@ -55,18 +67,51 @@ int usage_error(const Error& e)
     return EXIT_USAGE;
 }
 
+Result<std::optional<snp::Product>> product_option(const Args& args)
+{
+    auto name = args.get("product");
+    if (!name)
+        return std::optional<snp::Product>();
+    auto product = snp::product_from_name(*name);
+    if (!product || *name != snp::product_name(*product))
+        return Error::make(Errc::Config, "--product %s: expected Milan, Genoa or Turin", name->c_str());
+    return product;
+}
+
+Result<KdsSettings> kds_settings(const Args& args)
+{
+    KdsSettings s;
+    s.product = TRY(product_option(args));
+    if (auto url = args.get("kds-url"))
+        s.options.base_url = *url;
+    s.options.cache_dir = args.get("cache-dir").value_or(default_kds_cache_dir());
+    if (auto ttl = args.get("cache-ttl")) {
+        char* end = nullptr;
+        long long v = strtoll(ttl->c_str(), &end, 10);
+        if (ttl->empty() || *end != '\0' || v < 0)
+            return Error::make(Errc::Config, "--cache-ttl %s: expected a number of seconds", ttl->c_str());
+        s.options.ttl_seconds = v;
+    }
+    if (args.has("offline"))
+        s.options.mode = kds::Mode::Offline;
+    return s;
+}
+
 Result<verify::Evidence> load_evidence(const Args& args)
 {
     auto report_path = args.get("report");
     if (!report_path)
         return Error::make(Errc::Config, "needs --report FILE (see cvm verify --help)");
     Bytes report = TRY(read_file(*report_path, MAX_EVIDENCE_FILE));
-    if (args.has("certs") == args.has("cert-table"))
-        return Error::make(Errc::Config, "needs exactly one of --certs DIR and --cert-table FILE");
+    int sources = args.has("certs") + args.has("cert-table") + args.has("kds");
+    if (sources != 1)
+        return Error::make(Errc::Config, "needs exactly one of --certs DIR, --cert-table FILE and --kds");
     if (auto table_path = args.get("cert-table")) {
         Bytes table = TRY(read_file(*table_path, MAX_EVIDENCE_FILE));
         return verify::evidence_from_cert_table(report, table);
     }
+    if (args.has("kds"))
+        return evidence_from_kds(std::move(report), TRY(kds_settings(args)));
     verify::Evidence evidence;
     evidence.report = std::move(report);
     TRY(load_cert_dir(*args.get("certs"), evidence));
@@ -101,11 +146,7 @@ Result<policy::Policy> load_policy(const Args& args)
 Result<verify::VerifyOptions> verify_options(const Args& args)
 {
     verify::VerifyOptions options;
-    if (auto name = args.get("product")) {
-        options.product = snp::product_from_name(*name);
-        if (!options.product || *name != snp::product_name(*options.product))
-            return Error::make(Errc::Config, "--product %s: expected Milan, Genoa or Turin", name->c_str());
-    }
+    options.product = TRY(product_option(args));
     if (args.has("check-dates"))
         options.now = time(nullptr);
     return options;

@@ -1,0 +1,49 @@
+// A fake AMD KDS on 127.0.0.1 (ephemeral port), run in-process on net::HttpServer.
+//
+// Tests register what each request target answers (real VCEK DER and cert_chain PEM from the
+// vectors, or a 429 with Retry-After, ...), point kds::KdsOptions::base_url at base_url(), and
+// count requests to prove when the client did or did not use the network. Unknown targets get
+// 404, as from the real KDS. stop() closes the port, so later connections are refused.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/http_server.h"
+
+namespace cvm::fakes {
+
+class FakeKds {
+public:
+    // Aborts the process if it cannot listen (tests cannot run without it).
+    static std::unique_ptr<FakeKds> start();
+
+    std::string base_url() const;
+
+    // GET `target` (path and query, as the client sends it) answers 200 with `body`.
+    void serve(const std::string& target, Bytes body, const std::string& content_type = "application/octet-stream");
+    // GET `target` answers `response` (any status and headers).
+    void respond(const std::string& target, net::HttpResponse response);
+    // While non-zero, every request is answered with this status (e.g. 503), whatever its target.
+    void set_outage(int status);
+
+    size_t requests() const;
+    size_t requests_for(const std::string& target) const;
+
+    void stop();
+
+private:
+    net::HttpResponse handle(const net::HttpRequest& request);
+
+    std::unique_ptr<net::HttpServer> m_server;
+    uint16_t m_port{0};
+    mutable std::mutex m_mutex;
+    std::map<std::string, net::HttpResponse> m_routes;
+    std::map<std::string, size_t> m_counts;
+    size_t m_total{0};
+    int m_outage{0};
+};
+
+}  // namespace cvm::fakes
