@@ -44,6 +44,18 @@ std::optional<Bytes> from_hex(std::string_view hex)
     return out;
 }
 
+bool equals_ignore_case(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
 bool all_zero(ByteView data)
 {
     uint8_t acc = 0;

@@ -26,6 +26,9 @@ std::string to_hex(ByteView data);
 // Parses hex (either case, even length, no separators); nullopt on any other input.
 std::optional<Bytes> from_hex(std::string_view hex);
 
+// ASCII case-insensitive equality (HTTP header names, URL schemes).
+bool equals_ignore_case(std::string_view a, std::string_view b);
+
 // True when every byte is zero (an empty span is all-zero).
 bool all_zero(ByteView data);
 

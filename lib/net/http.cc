@@ -7,17 +7,6 @@ namespace cvm::net {
 
 namespace {
 
-bool equals_ignore_case(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
-
 // RFC 9110 §5.6.2: token = 1*tchar
 bool is_tchar(char c)
 {

@@ -1,5 +1,7 @@
 #include "net/url.h"
 
+#include "base/bytes.h"
+
 #include <arpa/inet.h>
 #include <cctype>
 
@@ -11,17 +13,6 @@ Error bad_url(std::string_view text, const char* why)
 {
     return Error::make(Errc::Config, "invalid URL \"%.*s\": %s", static_cast<int>(std::min<size_t>(text.size(), 80)),
                        text.data(), why);
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
 }
 
 bool is_name_char(char c)

@@ -38,3 +38,12 @@ TEST_CASE("all_zero and byte-order writers")
     put_be16(buf, 0xabcd);
     CHECK(buf[0] == 0xab);
 }
+
+TEST_CASE("equals_ignore_case is ASCII-only and length-exact")
+{
+    CHECK(equals_ignore_case("Content-Length", "content-length"));
+    CHECK(equals_ignore_case("", ""));
+    CHECK_FALSE(equals_ignore_case("Host", "Hos"));
+    CHECK_FALSE(equals_ignore_case("a", "b"));
+    CHECK_FALSE(equals_ignore_case("\xc4", "\xe4"));  // Latin-1 case pairs are not folded
+}

@@ -10,6 +10,9 @@
 
 using namespace cvm;
 using namespace cvm::verify;
+using test::failing;
+using test::Names;
+using test::names;
 using snp::Product;
 
 namespace {
@@ -20,26 +23,6 @@ std::unique_ptr<Verifier> make_verifier(VerifierOptions options = {})
     REQUIRE_MESSAGE(v.ok(), std::string(v.error().message()));
     return v.release_value();
 }
-
-std::vector<std::string> names(const Verification& v)
-{
-    std::vector<std::string> out;
-    for (const Claim& c : v.claims)
-        out.push_back(c.name);
-    return out;
-}
-
-std::vector<std::string> failing(const Verification& v)
-{
-    std::vector<std::string> out;
-    for (const Claim& c : v.claims) {
-        if (!c.pass)
-            out.push_back(c.name);
-    }
-    return out;
-}
-
-using Names = std::vector<std::string>;
 
 VerifyOptions for_product(Product product)
 {

@@ -11,6 +11,9 @@
 
 using namespace cvm;
 using namespace cvm::verify;
+using test::failing;
+using test::Names;
+using test::names;
 using snp::Product;
 
 namespace {
@@ -28,18 +31,6 @@ VerifierOptions trusting(const std::string& root_fixture)
     o.trusted_roots.push_back(test::testdata_cert(root_fixture));
     return o;
 }
-
-std::vector<std::string> failing(const Verification& v)
-{
-    std::vector<std::string> out;
-    for (const Claim& c : v.claims) {
-        if (!c.pass)
-            out.push_back(c.name);
-    }
-    return out;
-}
-
-using Names = std::vector<std::string>;
 
 }  // namespace
 

@@ -49,4 +49,22 @@ const Claim& claim(const verify::Verification& v, const std::string& name)
     return *c;
 }
 
+Names names(const verify::Verification& v)
+{
+    Names out;
+    for (const Claim& c : v.claims)
+        out.push_back(c.name);
+    return out;
+}
+
+Names failing(const verify::Verification& v)
+{
+    Names out;
+    for (const Claim& c : v.claims) {
+        if (!c.pass)
+            out.push_back(c.name);
+    }
+    return out;
+}
+
 }  // namespace cvm::test

@@ -26,6 +26,11 @@ bool vector_has(const std::string& dir, const std::string& name);
 // "name pass|FAIL found=... expected=... detail=..." per claim, for failure messages.
 std::string dump(const verify::Verification& v);
 
+// The names of all claims, and of the failing ones, in order.
+using Names = std::vector<std::string>;
+Names names(const verify::Verification& v);
+Names failing(const verify::Verification& v);
+
 // The claim named `name`; fails the test when it is absent.
 const Claim& claim(const verify::Verification& v, const std::string& name);
 
