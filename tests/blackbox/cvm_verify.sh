@@ -6,24 +6,7 @@ cvm=$1
 vectors=$2/snp-reports
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-# expect NAME STATUS PATTERN -- ARGS...: runs cvm, requires the exit status and a line matching
-# the extended regex PATTERN in stdout+stderr.
-expect() {
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out status
-  out=$("$cvm" "$@" 2>&1)
-  status=$?
-  if [[ $status -eq $want ]] && grep -Eq -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAILED %s: status %s (expected %s), pattern /%s/\n%s\n' "$name" "$status" "$want" "$pattern" "$out"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 expect "help" 0 '^usage: cvm verify' -- verify --help
 expect "top-level help" 0 '^  verify ' -- --help

@@ -16,13 +16,16 @@ struct Command {
 
 constexpr Command COMMANDS[] = {
     {"verify", "verify an SEV-SNP attestation report, its AMD certificate chain and a policy", cvm::cli::cmd_verify},
+    {"measure", "compute the expected launch MEASUREMENT (drop-in for sev-snp-measure)", cvm::cli::cmd_measure},
+    {"id-block", "make the SNP ID block and ID auth block for a measurement", cvm::cli::cmd_id_block},
 };
 
 void usage(FILE* out)
 {
     fprintf(out, "usage: cvm <command> [options]\n"
                  "\n"
-                 "The host side of cvminit: verify AMD SEV-SNP evidence for confidential VMs.\n"
+                 "The host side of cvminit: verify AMD SEV-SNP evidence and compute launch measurements\n"
+                 "for confidential VMs.\n"
                  "\n"
                  "commands:\n");
     for (const Command& c : COMMANDS)

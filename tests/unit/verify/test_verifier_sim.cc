@@ -11,10 +11,10 @@
 
 using namespace cvm;
 using namespace cvm::verify;
+using snp::Product;
 using test::failing;
 using test::Names;
 using test::names;
-using snp::Product;
 
 namespace {
 
