@@ -1,10 +1,5 @@
 #include "measure/bzimage.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "base/file.h"
 #include "base/reader.h"
 
@@ -42,20 +37,14 @@ Result<void> check_bzimage_header(ByteView head)
 
 Result<void> check_bzimage(const std::string& path)
 {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
-        return Error::from_errno(Errc::Io, errno, "cannot open %s: %s", path.c_str(), strerror(errno));
+    UniqueFd fd = TRY(open_for_reading(path));
     uint8_t head[HEAD_SIZE];
     size_t got = 0;
     while (got < sizeof head) {
-        ssize_t n = read(fd.get(), head + got, sizeof head - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error::from_errno(Errc::Io, errno, "cannot read %s: %s", path.c_str(), strerror(errno));
+        size_t n = TRY(read_some(fd.get(), std::span<uint8_t>(head).subspan(got), path));
         if (n == 0)
             break;
-        got += static_cast<size_t>(n);
+        got += n;
     }
     auto checked = check_bzimage_header(ByteView(head, got));
     if (!checked.ok())

@@ -29,22 +29,32 @@ void UniqueFd::reset(int fd)
     m_fd = fd;
 }
 
-Result<Bytes> read_file(const std::string& path, size_t max_size)
+Result<UniqueFd> open_for_reading(const std::string& path)
 {
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid())
         return Error::from_errno(Errc::Io, errno, "cannot open %s: %s", path.c_str(), strerror(errno));
+    return fd;
+}
+
+Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf.data(), buf.size());
+        if (n >= 0)
+            return static_cast<size_t>(n);
+        if (errno != EINTR)
+            return Error::from_errno(Errc::Io, errno, "cannot read %s: %s", path.c_str(), strerror(errno));
+    }
+}
+
+Result<Bytes> read_file(const std::string& path, size_t max_size)
+{
+    UniqueFd fd = TRY(open_for_reading(path));
     Bytes out;
     uint8_t chunk[16384];
-    for (;;) {
-        ssize_t n = read(fd.get(), chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error::from_errno(Errc::Io, errno, "cannot read %s: %s", path.c_str(), strerror(errno));
-        if (n == 0)
-            break;
-        if (out.size() + static_cast<size_t>(n) > max_size)
+    while (size_t n = TRY(read_some(fd.get(), chunk, path))) {
+        if (out.size() + n > max_size)
             return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
         out.insert(out.end(), chunk, chunk + n);
     }

@@ -1,6 +1,7 @@
 // File helpers: an owning fd, bounded whole-file reads, and atomic writes.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,13 @@ public:
 private:
     int m_fd{-1};
 };
+
+// Opens `path` read-only (O_CLOEXEC); Errc::Io naming the path on failure.
+Result<UniqueFd> open_for_reading(const std::string& path);
+
+// One read(2) into `buf`, retried on EINTR: the byte count, 0 at end of file, or Errc::Io naming
+// `path` (used only in the message).
+Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path);
 
 // Reads a whole file, refusing (Errc::Format) one larger than `max_size` bytes before reading it.
 Result<Bytes> read_file(const std::string& path, size_t max_size);

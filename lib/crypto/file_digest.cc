@@ -6,12 +6,9 @@
 // shrinks underneath us.
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <optional>
 #include <thread>
-#include <unistd.h>
 
 #include "base/file.h"
 #include "crypto/digest.h"
@@ -26,23 +23,13 @@ constexpr size_t CHUNK = 1 << 20;
 template <size_t N>
 Result<std::array<uint8_t, N>> digest_file(const std::string& path)
 {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
-        return Error::from_errno(Errc::Io, errno, "cannot open %s: %s", path.c_str(), strerror(errno));
+    UniqueFd fd = TRY(open_for_reading(path));
     // Doubles the kernel's read-ahead window for a cold cache; fails harmlessly on a pipe.
     (void)posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     Digest<N> d;
     std::unique_ptr<uint8_t[]> buf(new uint8_t[CHUNK]);
-    for (;;) {
-        ssize_t n = read(fd.get(), buf.get(), CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error::from_errno(Errc::Io, errno, "cannot read %s: %s", path.c_str(), strerror(errno));
-        if (n == 0)
-            break;
-        d.update({buf.get(), static_cast<size_t>(n)});
-    }
+    while (size_t n = TRY(read_some(fd.get(), {buf.get(), CHUNK}, path)))
+        d.update({buf.get(), n});
     return d.finish();
 }
 

@@ -13,17 +13,11 @@ using namespace cvm;
 using namespace cvm::verify;
 using snp::Product;
 using test::failing;
+using test::make_verifier;
 using test::Names;
 using test::names;
 
 namespace {
-
-std::unique_ptr<Verifier> make_verifier(VerifierOptions options = {})
-{
-    auto v = Verifier::create(std::move(options));
-    REQUIRE_MESSAGE(v.ok(), std::string(v.error().message()));
-    return v.release_value();
-}
 
 VerifierOptions trusting(const std::string& root_fixture)
 {

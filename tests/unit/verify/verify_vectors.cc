@@ -49,6 +49,13 @@ const Claim& claim(const verify::Verification& v, const std::string& name)
     return *c;
 }
 
+std::unique_ptr<verify::Verifier> make_verifier(verify::VerifierOptions options)
+{
+    auto v = verify::Verifier::create(std::move(options));
+    REQUIRE_MESSAGE(v.ok(), std::string(v.error().message()));
+    return v.release_value();
+}
+
 Names names(const verify::Verification& v)
 {
     Names out;

@@ -1,12 +1,14 @@
 // Evidence from the real vectors in ../shared/vectors/snp-reports, for the verify tests.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/claim.h"
 #include "verify/evidence.h"
 #include "verify/verification.h"
+#include "verify/verifier.h"
 
 namespace cvm::test {
 
@@ -25,6 +27,9 @@ bool vector_has(const std::string& dir, const std::string& name);
 
 // "name pass|FAIL found=... expected=... detail=..." per claim, for failure messages.
 std::string dump(const verify::Verification& v);
+
+// A Verifier, failing the calling test (with the error) if it cannot be created.
+std::unique_ptr<verify::Verifier> make_verifier(verify::VerifierOptions options = {});
 
 // The names of all claims, and of the failing ones, in order.
 using Names = std::vector<std::string>;
