@@ -55,16 +55,17 @@ struct Inputs {
     std::optional<LaunchDigest> snp_ovmf_hash;  // snp only: start from this instead of hashing OVMF
     std::string svsm;                           // snp:svsm
     uint64_t vars_size{0};                      // snp:svsm: the OVMF variable store between the two
+    bool file_digests{false};  // also take the SHA-256 of the firmware (and SVSM) files, for the record
 };
 
 struct Measurement {
     Mode mode{Mode::Snp};
-    Bytes digest;  // 48 bytes for the snp modes, 32 for seves and sev
-    crypto::Sha256Digest ovmf_sha256{};
-    std::optional<LaunchDigest> ovmf_snp_hash;  // snp modes: the digest after the OVMF pages
-    std::optional<KernelHashes> kernel_hashes;  // with a kernel: what the hashes table holds
-    std::optional<crypto::Sha256Digest> svsm_sha256;
-    std::vector<VmsaPage> vmsas;  // the distinct VMSA pages: BSP then AP, or the SVSM one
+    Bytes digest;                                     // 48 bytes for the snp modes, 32 for seves and sev
+    std::optional<crypto::Sha256Digest> ovmf_sha256;  // with Inputs::file_digests
+    std::optional<LaunchDigest> ovmf_snp_hash;        // snp modes: the digest after the OVMF pages
+    std::optional<KernelHashes> kernel_hashes;        // with a kernel: what the hashes table holds
+    std::optional<crypto::Sha256Digest> svsm_sha256;  // with Inputs::file_digests, snp:svsm
+    std::vector<VmsaPage> vmsas;                      // the distinct VMSA pages: BSP then AP, or the SVSM one
 
     // The VMSA page of vCPU `index` (< the vCPU count measured).
     const VmsaPage& vmsa_for(uint32_t index) const { return vmsas[index < vmsas.size() ? index : vmsas.size() - 1]; }

@@ -12,7 +12,8 @@ Result<Measurement> measure_sev(const Inputs& in)
     auto with_path = [&](Error e) { return e.prefix("%s", in.ovmf.c_str()); };
     Measurement m;
     m.mode = in.mode;
-    m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
+    if (in.file_digests)
+        m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
 
     uint32_t eip = 0;
     if (in.mode == Mode::SevEs) {

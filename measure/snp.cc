@@ -74,7 +74,8 @@ Result<Measurement> measure_snp(const Inputs& in)
     FirmwareImage ovmf = TRY(load_paged_image(in.ovmf, FOUR_GIB));
     Measurement m;
     m.mode = in.mode;
-    m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
+    if (in.file_digests)
+        m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
 
     // snp:ovmf-hash computes what --snp-ovmf-hash stands for, so it never starts from one.
     bool seeded = in.mode == Mode::Snp && in.snp_ovmf_hash;

@@ -22,8 +22,10 @@ Result<Measurement> measure_svsm(const Inputs& in)
 
     Measurement m;
     m.mode = in.mode;
-    m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
-    m.svsm_sha256 = crypto::Sha256::of(svsm.data());
+    if (in.file_digests) {
+        m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
+        m.svsm_sha256 = crypto::Sha256::of(svsm.data());
+    }
 
     Gctx gctx;
     gctx.update_normal_pages(ovmf.gpa(), ovmf.data());

@@ -1,5 +1,6 @@
 #include "base/file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -51,13 +52,31 @@ Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path
 Result<Bytes> read_file(const std::string& path, size_t max_size)
 {
     UniqueFd fd = TRY(open_for_reading(path));
-    Bytes out;
-    uint8_t chunk[16384];
-    while (size_t n = TRY(read_some(fd.get(), chunk, path))) {
-        if (out.size() + n > max_size)
+    // A regular file says its size: refuse it before reading, and read straight into one buffer.
+    // Other files (pipes, /proc) grow the buffer as they go; the bound holds either way.
+    struct stat st {};
+    size_t expected = 0;
+    if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+        if (static_cast<uint64_t>(st.st_size) > max_size)
             return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
-        out.insert(out.end(), chunk, chunk + n);
+        expected = static_cast<size_t>(st.st_size);
     }
+    Bytes out(expected + 1);  // one spare byte notices a file that grew since fstat
+    size_t used = 0;
+    for (;;) {
+        if (used == out.size()) {
+            if (out.size() > max_size)
+                return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
+            out.resize(std::min(max_size + 1, std::max<size_t>(out.size() * 2, 16384)));
+        }
+        size_t n = TRY(read_some(fd.get(), std::span<uint8_t>(out).subspan(used), path));
+        if (n == 0)
+            break;
+        used += n;
+    }
+    if (used > max_size)
+        return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
+    out.resize(used);
     return out;
 }
 

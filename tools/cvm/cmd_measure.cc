@@ -153,6 +153,8 @@ int cmd_measure(const std::vector<std::string>& argv)
     auto request = load_request(args.value());
     if (!request.ok())
         return fail(request.error());
+    // The JSON record echoes every input with its SHA-256; the other formats need no extra pass.
+    request->inputs.file_digests = *format == OutputFormat::Json;
     const measure::Inputs& in = request->inputs;
     bool dump = args->has("dump-vmsa") || args->has("dump-vmsa-dir");
     if (dump && (in.mode == measure::Mode::Sev || in.mode == measure::Mode::SnpOvmfHash))

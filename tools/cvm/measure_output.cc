@@ -73,7 +73,8 @@ void print_json(FILE* out, const MeasureOutput& o)
         j.hex("launch_sha256", *o.launch_sha256);
     }
     j.str("ovmf", in.ovmf);
-    j.hex("ovmf_sha256", m.ovmf_sha256);
+    if (m.ovmf_sha256)
+        j.hex("ovmf_sha256", *m.ovmf_sha256);
     if (m.ovmf_snp_hash)
         j.hex("ovmf_snp_hash", *m.ovmf_snp_hash);
     if (in.mode == Mode::SnpOvmfHash) {
