@@ -33,3 +33,16 @@ TEST_CASE("write_file_atomic then read_file, with mode and size bound")
     unlink(path.c_str());
     rmdir(dir);
 }
+
+TEST_CASE("read_file bounds files that do not say their size")
+{
+    // /dev/zero never ends: the bound must stop it.
+    auto endless = read_file("/dev/zero", 100000);
+    REQUIRE_FALSE(endless.ok());
+    CHECK(endless.error().code() == Errc::Format);
+
+    // /proc files report size 0 but have contents: they are read whole.
+    auto status = read_text_file("/proc/self/status", 1 << 20);
+    REQUIRE(status.ok());
+    CHECK(status.value().find("Name:") == 0);
+}
