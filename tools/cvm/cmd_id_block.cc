@@ -6,10 +6,10 @@
 #include <yyjson.h>
 
 #include "args.h"
+#include "base/base64.h"
 #include "base/file.h"
 #include "base/secret.h"
 #include "commands.h"
-#include "encoding.h"
 #include "measure/id_block.h"
 #include "measure_request.h"
 

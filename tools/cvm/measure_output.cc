@@ -2,7 +2,7 @@
 
 #include <yyjson.h>
 
-#include "encoding.h"
+#include "base/base64.h"
 
 namespace cvm::cli {
 
