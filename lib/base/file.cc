@@ -80,6 +80,22 @@ Result<Bytes> read_file(const std::string& path, size_t max_size)
     return out;
 }
 
+Result<SecretBytes> read_secret_file(const std::string& path, size_t max_size)
+{
+    UniqueFd fd = TRY(open_for_reading(path));
+    SecretBytes buffer(max_size + 1);  // key files are small: one buffer of the bound, never regrown
+    size_t used = 0;
+    while (used < buffer.size()) {
+        size_t n = TRY(read_some(fd.get(), buffer.expose().subspan(used), path));
+        if (n == 0)
+            break;
+        used += n;
+    }
+    if (used > max_size)
+        return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
+    return SecretBytes::copy_of(buffer.expose().first(used));
+}
+
 Result<std::string> read_text_file(const std::string& path, size_t max_size)
 {
     Bytes data = TRY(read_file(path, max_size));

@@ -7,6 +7,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secret.h"
 
 namespace cvm {
 
@@ -39,6 +40,10 @@ Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path
 
 // Reads a whole file, refusing (Errc::Format) one larger than `max_size` bytes before reading it.
 Result<Bytes> read_file(const std::string& path, size_t max_size);
+
+// Reads a whole file of key material straight into wiping storage (no intermediate copies), with
+// the same bound and errors as read_file().
+Result<SecretBytes> read_secret_file(const std::string& path, size_t max_size);
 
 // Reads a whole file as text with the same bound.
 Result<std::string> read_text_file(const std::string& path, size_t max_size);

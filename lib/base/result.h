@@ -92,3 +92,13 @@ private:
         var.release_value();                                                                                           \
     })
 #define TRY(expr) CVM_TRY_IMPL(expr, CVM_TRY_CONCAT(cvm_try_, __COUNTER__))
+
+// TRY that first prefixes a failure with context: TRY_PREFIX(read_file(p, n), "signing_key %s", p).
+#define CVM_TRY_PREFIX_IMPL(var, expr, ...)                                                                            \
+    ({                                                                                                                 \
+        auto var = (expr);                                                                                             \
+        if (!var.ok())                                                                                                 \
+            return var.release_error().prefix(__VA_ARGS__);                                                            \
+        var.release_value();                                                                                           \
+    })
+#define TRY_PREFIX(expr, ...) CVM_TRY_PREFIX_IMPL(CVM_TRY_CONCAT(cvm_try_, __COUNTER__), expr, __VA_ARGS__)

@@ -144,9 +144,13 @@ void platform(Claims& c, const Policy& p, const snp::AttestationReport& r, snp::
 
 }  // namespace
 
-std::vector<Claim> evaluate(const Policy& p, const snp::AttestationReport& r, snp::Product product)
+std::vector<Claim> evaluate(const Policy& p, const snp::AttestationReport& r, snp::Product product, Origin origin)
 {
     Claims c;
+    if (origin == Origin::Simulated)
+        c.add("simulated", p.allow_simulated || p.is_baseline, "simulated platform (a caller-trusted root, not AMD)",
+              p.allow_simulated || p.is_baseline ? "allowed" : "AMD-rooted evidence (allow_simulated = false)",
+              "simulated evidence proves plumbing, never confidentiality");
     guest_policy(c, p, r.policy);
     identity(c, p, r);
     platform(c, p, r, product);

@@ -64,8 +64,15 @@ struct Policy {
 // `measurements` list fail with Errc::Config naming the key.
 Result<Policy> parse_policy_toml(std::string_view text);
 
+// Where the evidence's chain is rooted, as the verify layer established it: one of AMD's pinned
+// ARKs, or a root the caller trusted explicitly (the simulated platform of `cvm sim`).
+enum class Origin : uint8_t { Amd, Simulated };
+
 // Compares the report against the policy. `product` is the product line the verify layer
-// established. Returns one claim per check, named "policy.<field>".
-std::vector<Claim> evaluate(const Policy& policy, const snp::AttestationReport& report, snp::Product product);
+// established. Returns one claim per check, named "policy.<field>". Simulated evidence adds the
+// claim "policy.simulated", which passes only when the policy allows it (the baseline policy,
+// used when a caller trusts a root on the command line without a policy file, does).
+std::vector<Claim> evaluate(const Policy& policy, const snp::AttestationReport& report, snp::Product product,
+                            Origin origin = Origin::Amd);
 
 }  // namespace cvm::policy

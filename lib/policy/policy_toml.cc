@@ -10,9 +10,9 @@
 //   require_platform_info = ["tsme", "alias_check_complete", ...]
 //   allow_simulated = false
 //   [min_tcb.Milan] bootloader = 3  tee = 0  snp = 8  microcode = 115   (Turin adds fmc)
-#include <toml++/toml.hpp>
+#include "policy/policy_toml.h"
 
-#include "policy/policy.h"
+#include "base/toml_reader.h"
 
 #include <string>
 
@@ -20,49 +20,16 @@ namespace cvm::policy {
 
 namespace {
 
+const TomlReader R("policy");
+
 Error config(const std::string& key, const char* what)
 {
-    return Error::make(Errc::Config, "policy key '%s': %s", key.c_str(), what);
-}
-
-Result<bool> boolean(const toml::node& v, const std::string& key)
-{
-    if (auto b = v.value_exact<bool>())
-        return *b;
-    return config(key, "expected true or false");
+    return R.error(key, what);
 }
 
 Result<uint32_t> small(const toml::node& v, const std::string& key, int64_t max)
 {
-    auto i = v.value_exact<int64_t>();
-    if (!i || *i < 0 || *i > max)
-        return Error::make(Errc::Config, "policy key '%s': expected an integer from 0 to %lld", key.c_str(),
-                           static_cast<long long>(max));
-    return static_cast<uint32_t>(*i);
-}
-
-template <size_t N>
-Result<std::array<uint8_t, N>> hex_array(const toml::node& v, const std::string& key)
-{
-    auto s = v.value_exact<std::string>();
-    auto bytes = s ? from_hex(*s) : std::nullopt;
-    if (!bytes || bytes->size() != N)
-        return Error::make(Errc::Config, "policy key '%s': expected %zu hex digits", key.c_str(), 2 * N);
-    std::array<uint8_t, N> out;
-    std::copy(bytes->begin(), bytes->end(), out.begin());
-    return out;
-}
-
-template <size_t N>
-Result<std::vector<std::array<uint8_t, N>>> hex_list(const toml::node& v, const std::string& key)
-{
-    const toml::array* a = v.as_array();
-    if (!a || a->empty())
-        return config(key, "expected a non-empty list of hex strings");
-    std::vector<std::array<uint8_t, N>> out;
-    for (const toml::node& item : *a)
-        out.push_back(TRY(hex_array<N>(item, key)));
-    return out;
+    return static_cast<uint32_t>(TRY(R.integer(v, key, 0, max)));
 }
 
 Result<void> min_abi(Policy& p, const toml::node& v, const std::string& key)
@@ -136,17 +103,17 @@ Result<void> platform_bits(Policy& p, const toml::node& v, const std::string& ke
 Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
 {
     if (key == "measurements")
-        p.measurements = TRY(hex_list<48>(v, key));
+        p.measurements = TRY(R.hex_list<48>(v, key));
     else if (key == "allow_debug")
-        p.allow_debug = TRY(boolean(v, key));
+        p.allow_debug = TRY(R.boolean(v, key));
     else if (key == "allow_migration_agent")
-        p.allow_migration_agent = TRY(boolean(v, key));
+        p.allow_migration_agent = TRY(R.boolean(v, key));
     else if (key == "allow_smt")
-        p.allow_smt = TRY(boolean(v, key));
+        p.allow_smt = TRY(R.boolean(v, key));
     else if (key == "require_single_socket")
-        p.require_single_socket = TRY(boolean(v, key));
+        p.require_single_socket = TRY(R.boolean(v, key));
     else if (key == "allow_simulated")
-        p.allow_simulated = TRY(boolean(v, key));
+        p.allow_simulated = TRY(R.boolean(v, key));
     else if (key == "min_abi")
         TRY(min_abi(p, v, key));
     else if (key == "max_vmpl")
@@ -154,17 +121,17 @@ Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
     else if (key == "min_guest_svn")
         p.min_guest_svn = TRY(small(v, key, UINT32_MAX));
     else if (key == "report_data")
-        p.report_data = TRY(hex_array<64>(v, key));
+        p.report_data = TRY(R.hex_array<64>(v, key));
     else if (key == "host_data")
-        p.host_data = TRY(hex_array<32>(v, key));
+        p.host_data = TRY(R.hex_array<32>(v, key));
     else if (key == "family_id")
-        p.family_id = TRY(hex_array<16>(v, key));
+        p.family_id = TRY(R.hex_array<16>(v, key));
     else if (key == "image_id")
-        p.image_id = TRY(hex_array<16>(v, key));
+        p.image_id = TRY(R.hex_array<16>(v, key));
     else if (key == "id_key_digests")
-        p.id_key_digests = TRY(hex_list<48>(v, key));
+        p.id_key_digests = TRY(R.hex_list<48>(v, key));
     else if (key == "author_key_digests")
-        p.author_key_digests = TRY(hex_list<48>(v, key));
+        p.author_key_digests = TRY(R.hex_list<48>(v, key));
     else if (key == "require_platform_info")
         TRY(platform_bits(p, v, key));
     else if (key == "min_tcb")
@@ -178,20 +145,20 @@ Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
 
 Result<Policy> parse_policy_toml(std::string_view text)
 {
-    toml::parse_result parsed = toml::parse(text);
-    if (!parsed)
-        return Error::make(Errc::Config, "policy: TOML syntax error at line %u: %.*s",
-                           static_cast<unsigned>(parsed.error().source().begin.line),
-                           static_cast<int>(parsed.error().description().size()), parsed.error().description().data());
-    const toml::table& root = parsed.table();
+    toml::table root = TRY(parse_toml(text, "policy"));
     const toml::table* table = &root;
     if (root.size() == 1 && root.contains("policy")) {
         table = root["policy"].as_table();
         if (!table)
             return config("policy", "expected a table");
     }
+    return parse_policy_table(*table);
+}
+
+Result<Policy> parse_policy_table(const toml::table& table)
+{
     Policy p;
-    for (auto&& [k, v] : *table)
+    for (auto&& [k, v] : table)
         TRY(apply(p, std::string(k.str()), v));
     if (p.measurements.empty())
         return config("measurements", "missing: a policy must list the launch measurements it accepts");

@@ -67,4 +67,21 @@ Result<void> add_chain_pem(Evidence& evidence, std::string_view pem)
     return {};
 }
 
+Result<Evidence> evidence_from_cert_list(ByteView report, std::span<const Bytes> ders)
+{
+    if (ders.size() > 3)
+        return Error::make(Errc::Format, "%zu certificates, expected at most a VEK, an ASK and an ARK", ders.size());
+    Evidence out;
+    out.report.assign(report.begin(), report.end());
+    for (size_t i = 0; i < ders.size(); ++i) {
+        Certificate cert = TRY_PREFIX(Certificate::parse_der(ders[i]), "certificate %zu", i);
+        const char* role = cert.self_issued() ? "ARK (self-issued)" : cert.is_ca() ? "ASK (CA)" : "VEK (not a CA)";
+        Bytes& slot = cert.self_issued() ? out.ark : cert.is_ca() ? out.ask : out.vek;
+        if (!slot.empty())
+            return Error::make(Errc::Format, "certificate %zu: a second %s certificate", i, role);
+        slot = ders[i];
+    }
+    return out;
+}
+
 }  // namespace cvm::verify

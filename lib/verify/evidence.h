@@ -7,6 +7,7 @@
 // with the evidence).
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "base/bytes.h"
@@ -31,5 +32,12 @@ Result<Evidence> evidence_from_cert_table(ByteView report, ByteView table);
 // accepted): the self-issued certificate becomes `ark`, the other `ask`. Fails on more than two
 // certificates, on two of one role, or when that role is already filled.
 Result<void> add_chain_pem(Evidence& evidence, std::string_view pem);
+
+// Evidence from a report and a list of DER certificates in any order (the cvmkb/1 `certs`
+// member): the self-issued certificate is the ARK, another CA certificate the ASK/ASVK, the
+// certificate that is no CA the VEK. The VEK may be absent (then evidence.vek stays empty for the
+// caller to fill, e.g. from KDS). Fails on more than three certificates, on one that does not
+// parse, or on two of one role.
+Result<Evidence> evidence_from_cert_list(ByteView report, std::span<const Bytes> ders);
 
 }  // namespace cvm::verify

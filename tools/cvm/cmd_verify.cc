@@ -182,7 +182,8 @@ int cmd_verify(const std::vector<std::string>& argv)
     if (v.vek_kind)
         outcome.signer = v.vek_kind == verify::VekKind::Vcek ? "VCEK" : "VLEK";
     if (v.report && v.product) {
-        auto policy_claims = policy::evaluate(pol.value(), *v.report, *v.product);
+        auto origin = v.anchor == verify::Anchor::CallerSupplied ? policy::Origin::Simulated : policy::Origin::Amd;
+        auto policy_claims = policy::evaluate(pol.value(), *v.report, *v.product, origin);
         outcome.claims.insert(outcome.claims.end(), policy_claims.begin(), policy_claims.end());
     } else {
         outcome.claims.push_back({"policy", false, "not evaluated", "a parsed report of a known product",

@@ -46,3 +46,21 @@ TEST_CASE("read_file bounds files that do not say their size")
     REQUIRE(status.ok());
     CHECK(status.value().find("Name:") == 0);
 }
+
+TEST_CASE("read_secret_file: whole file into wiping storage, bounded")
+{
+    std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/cvm_test_secret_XXXXXX";
+    int fd = mkstemp(path.data());
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, "hunter2", 7) == 7);
+    close(fd);
+    auto secret = cvm::read_secret_file(path, 7);
+    REQUIRE(secret.ok());
+    CHECK(secret.value().size() == 7);
+    CHECK(secret.value().expose()[0] == 'h');
+    auto big = cvm::read_secret_file(path, 6);
+    REQUIRE_FALSE(big.ok());
+    CHECK(big.error().message().find("larger than the 6 bytes") != std::string_view::npos);
+    CHECK_FALSE(cvm::read_secret_file(path + ".missing", 7).ok());
+    unlink(path.c_str());
+}

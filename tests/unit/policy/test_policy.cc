@@ -157,3 +157,18 @@ TEST_CASE("debug and migration agent can be allowed explicitly")
     p.allow_debug = true;
     CHECK(all_pass(evaluate(p, r, snp::Product::Milan)));
 }
+
+TEST_CASE("simulated evidence passes only a policy that allows it")
+{
+    auto r = report("trustee_azure_genoa_v3");
+    Policy p = accepting(r);
+    CHECK(find(evaluate(p, r, snp::Product::Genoa), "policy.simulated") == nullptr);
+    auto claims = evaluate(p, r, snp::Product::Genoa, Origin::Simulated);
+    const Claim* c = find(claims, "policy.simulated");
+    REQUIRE(c);
+    CHECK_FALSE(c->pass);
+    CHECK(c->expected.find("allow_simulated = false") != std::string::npos);
+    p.allow_simulated = true;
+    CHECK(all_pass(evaluate(p, r, snp::Product::Genoa, Origin::Simulated)));
+    CHECK(all_pass(evaluate(Policy::baseline(), r, snp::Product::Genoa, Origin::Simulated)));
+}

@@ -119,3 +119,45 @@ TEST_CASE("add_chain_pem refuses duplicates, overfull bundles and a filled role"
     Evidence junk;
     CHECK_FALSE(add_chain_pem(junk, "not pem").ok());
 }
+
+TEST_CASE("evidence_from_cert_list sorts DER certificates by role, in any order")
+{
+    Bytes report = test::read_vector("snp-reports/oak_turin_v5/report.bin");
+    Bytes vcek = test::read_vector("snp-reports/oak_turin_v5/vcek.der");
+    Bytes ask = der_of("amd_roots/ask_turin.pem");
+    Bytes ark = der_of("amd_roots/ark_turin.pem");
+    std::vector<Bytes> list = {ark, vcek, ask};
+    auto ev = evidence_from_cert_list(report, list);
+    REQUIRE(ev.ok());
+    CHECK(ev->vek == vcek);
+    CHECK(ev->ask == ask);
+    CHECK(ev->ark == ark);
+    CHECK(ev->report == report);
+    CHECK(all_pass(test::make_verifier()->verify(ev.value()).claims));
+
+    std::vector<Bytes> only_vcek = {vcek};
+    auto partial = evidence_from_cert_list(report, only_vcek);
+    REQUIRE(partial.ok());
+    CHECK(partial->ask.empty());
+
+    std::vector<Bytes> none;
+    REQUIRE(evidence_from_cert_list(report, none).ok());
+    CHECK(evidence_from_cert_list(report, none)->vek.empty());
+}
+
+TEST_CASE("evidence_from_cert_list refuses two of a role, too many, and garbage")
+{
+    Bytes report = test::read_vector("snp-reports/oak_turin_v5/report.bin");
+    Bytes ark = der_of("amd_roots/ark_turin.pem");
+    Bytes ask = der_of("amd_roots/ask_turin.pem");
+    std::vector<Bytes> two_arks = {ark, der_of("amd_roots/ark_genoa.pem")};
+    auto twice = evidence_from_cert_list(report, two_arks);
+    REQUIRE_FALSE(twice.ok());
+    CHECK(std::string(twice.error().message()).find("a second ARK") != std::string::npos);
+    std::vector<Bytes> four = {ark, ask, ask, ask};
+    CHECK_FALSE(evidence_from_cert_list(report, four).ok());
+    std::vector<Bytes> junk = {Bytes{0x30, 0x03, 0x02, 0x01, 0x00}};
+    auto bad = evidence_from_cert_list(report, junk);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(std::string(bad.error().message()).find("certificate 0") != std::string::npos);
+}
