@@ -1,0 +1,67 @@
+// The agent's side of cvmkb/1 over HTTP: one Session is one attestation (docs/cvmkb-1.md §3).
+//
+//   auto s = TRY(Session::begin(options));          // fresh X25519 key, POST challenge
+//   Bytes report = provider(s.report_data());      // REPORT_DATA binds nonce, key and request
+//   proto::Release r = TRY(s.complete(report, certs));  // POST attest, check, open
+//
+// complete() accepts an answer only when its Ed25519 signature verifies with the broker key the
+// caller pinned (from the measured command line) and the payload opens with this session's
+// private key for this report_data. A refusal from the broker becomes an Error whose message is
+// "broker refused: <CODE> (<claim>): <detail>"; its code is Errc::Unavailable when the broker
+// marked it retryable (KDS_UNAVAILABLE, NONCE_EXPIRED) and Errc::Policy otherwise, and the
+// error object itself is kept in last_refusal(). Transport failures are the net layer's errors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/http_client.h"
+#include "proto/hpke.h"
+#include "proto/keys.h"
+#include "proto/messages.h"
+#include "proto/release.h"
+
+namespace cvm::client {
+
+struct ClientOptions {
+    std::string broker_url;  // http(s)://host[:port], no path
+    proto::Ed25519PublicKey broker_key{};
+    std::vector<std::string> resources;
+    net::HttpOptions http;
+};
+
+class Session {
+public:
+    static Result<Session> begin(const ClientOptions& options);
+
+    const proto::Nonce& nonce() const { return m_nonce; }
+    const proto::ReportData& report_data() const { return m_report_data; }
+    const proto::X25519KeyPair& key() const { return m_key; }
+
+    // The attest message for this session (exposed for tests that tamper with it).
+    proto::AttestRequest request(Bytes report, std::vector<Bytes> certs) const;
+
+    // Sends the attest request and returns the released secrets.
+    Result<proto::Release> complete(Bytes report, std::vector<Bytes> certs);
+
+    // The checks of complete() on a response already received.
+    Result<proto::Release> accept(const net::HttpResponse& response);
+
+    const std::optional<proto::ErrorBody>& last_refusal() const { return m_refusal; }
+
+private:
+    Session(ClientOptions options, proto::X25519KeyPair key) : m_options(std::move(options)), m_key(std::move(key)) {}
+
+    ClientOptions m_options;
+    proto::X25519KeyPair m_key;
+    proto::Nonce m_nonce{};
+    std::string m_canonical_request;
+    proto::ReportData m_report_data{};
+    std::optional<proto::ErrorBody> m_refusal;
+};
+
+// A refusal response as an Error (see above); the parsed error object goes to `out` when given.
+Error refusal_error(const net::HttpResponse& response, std::optional<proto::ErrorBody>* out);
+
+}  // namespace cvm::client

@@ -1,0 +1,249 @@
+#include "proto/messages.h"
+
+#include <algorithm>
+
+#include "base/base64.h"
+#include "proto/jcs.h"
+#include "proto/json.h"
+
+namespace cvm::proto {
+namespace {
+
+// yyjson copies every string given to the *_strncpy functions into the document.
+yyjson_mut_val* str(yyjson_mut_doc* doc, std::string_view s)
+{
+    return yyjson_mut_strncpy(doc, s.data(), s.size());
+}
+yyjson_mut_val* b64(yyjson_mut_doc* doc, ByteView data)
+{
+    return str(doc, base64_encode(data));
+}
+
+struct MutDoc {
+    MutDoc() : doc(yyjson_mut_doc_new(nullptr)), root(yyjson_mut_obj(doc)) { yyjson_mut_doc_set_root(doc, root); }
+    ~MutDoc() { yyjson_mut_doc_free(doc); }
+    MutDoc(const MutDoc&) = delete;
+    MutDoc& operator=(const MutDoc&) = delete;
+    void add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value)
+    {
+        yyjson_mut_obj_add_val(doc, object, key, value);
+    }
+    std::string text() const { return write_json(doc); }
+
+    yyjson_mut_doc* doc;
+    yyjson_mut_val* root;
+};
+
+}  // namespace
+
+bool valid_resource_name(std::string_view name)
+{
+    if (name.empty() || name.size() > MAX_RESOURCE_NAME || name[0] == '.')
+        return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
+    });
+}
+
+bool valid_env_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+std::string serialize_challenge(const Challenge& challenge)
+{
+    MutDoc d;
+    d.add(d.root, "nonce", b64(d.doc, challenge.nonce));
+    d.add(d.root, "expires_in", yyjson_mut_sint(d.doc, challenge.expires_in));
+    return d.text();
+}
+
+Result<Challenge> parse_challenge(std::string_view body)
+{
+    JsonDoc doc = TRY(JsonDoc::parse(body, "challenge"));
+    TRY(check_members(doc.root(), "challenge", {"nonce", "expires_in"}));
+    Challenge c;
+    c.nonce = TRY(base64_fixed_member<NONCE_SIZE>(doc.root(), "nonce", "challenge"));
+    c.expires_in = TRY(int_member(doc.root(), "expires_in", "challenge", 1, 86400));
+    return c;
+}
+
+Result<void> check_challenge_request(std::string_view body)
+{
+    if (body.empty())
+        return {};
+    JsonDoc doc = TRY(JsonDoc::parse(body, "challenge request"));
+    return check_members(doc.root(), "challenge request", {});
+}
+
+Result<std::string> canonical_request(const std::vector<std::string>& resources)
+{
+    MutDoc d;
+    yyjson_mut_val* list = yyjson_mut_arr(d.doc);
+    for (const std::string& name : resources)
+        yyjson_mut_arr_append(list, str(d.doc, name));
+    d.add(d.root, "resources", list);
+    return jcs_canonicalize(d.text());
+}
+
+std::string serialize_attest_request(const AttestRequest& request)
+{
+    MutDoc d;
+    d.add(d.root, "nonce", b64(d.doc, request.nonce));
+    d.add(d.root, "pubkey", b64(d.doc, request.pubkey));
+    d.add(d.root, "report", b64(d.doc, request.report));
+    if (!request.certs.empty()) {
+        yyjson_mut_val* certs = yyjson_mut_arr(d.doc);
+        for (const Bytes& der : request.certs)
+            yyjson_mut_arr_append(certs, b64(d.doc, der));
+        d.add(d.root, "certs", certs);
+    }
+    // The canonical text is embedded as it is, so the broker hashes exactly what the agent did.
+    d.add(d.root, "request",
+          yyjson_mut_rawncpy(d.doc, request.canonical_request.data(), request.canonical_request.size()));
+    return d.text();
+}
+
+Result<AttestRequest> parse_attest_request(std::string_view body)
+{
+    constexpr const char* WHAT = "attest";
+    if (body.size() > MAX_MESSAGE_BYTES)
+        return Error::make(Errc::Format, "attest: body of %zu bytes exceeds %zu", body.size(), MAX_MESSAGE_BYTES);
+    JsonDoc doc = TRY(JsonDoc::parse(body, WHAT));
+    yyjson_val* root = doc.root();
+    TRY(check_members(root, WHAT, {"nonce", "pubkey", "report", "request"}, {"certs"}));
+    AttestRequest r;
+    r.nonce = TRY(base64_fixed_member<NONCE_SIZE>(root, "nonce", WHAT));
+    r.pubkey = TRY(base64_fixed_member<32>(root, "pubkey", WHAT));
+    r.report = TRY(base64_member(root, "report", WHAT, REPORT_SIZE));
+    if (r.report.size() != REPORT_SIZE)
+        return Error::make(Errc::Format, "attest.report: %zu bytes, expected %zu", r.report.size(), REPORT_SIZE);
+    if (yyjson_obj_get(root, "certs")) {
+        yyjson_val* certs = TRY(array_member(root, "certs", WHAT, MAX_CERTS));
+        size_t i = 0, n = 0;
+        yyjson_val* item = nullptr;
+        yyjson_arr_foreach(certs, i, n, item)
+        {
+            std::string what = "attest.certs[" + std::to_string(i) + "]";
+            r.certs.push_back(TRY(base64_value(item, what, MAX_CERT_BYTES)));
+        }
+    }
+    yyjson_val* request = yyjson_obj_get(root, "request");
+    TRY(check_members(request, "attest.request", {"resources"}));
+    yyjson_val* resources = TRY(array_member(request, "resources", "attest.request", MAX_RESOURCES));
+    size_t i = 0, n = 0;
+    yyjson_val* item = nullptr;
+    yyjson_arr_foreach(resources, i, n, item)
+    {
+        std::string_view name = yyjson_is_str(item) ? std::string_view(yyjson_get_str(item), yyjson_get_len(item)) : "";
+        if (!valid_resource_name(name))
+            return Error::make(Errc::Format,
+                               "attest.request.resources[%zu]: expected a name of 1 to %zu of "
+                               "A-Z a-z 0-9 _ . - (not starting with '.')",
+                               i, MAX_RESOURCE_NAME);
+        if (std::find(r.resources.begin(), r.resources.end(), name) != r.resources.end())
+            return Error::make(Errc::Format, "attest.request.resources[%zu]: '%.*s' is listed twice", i,
+                               static_cast<int>(name.size()), name.data());
+        r.resources.emplace_back(name);
+    }
+    r.canonical_request = TRY(jcs_serialize(request));
+    return r;
+}
+
+std::string serialize_attest_answer(const AttestAnswer& answer)
+{
+    MutDoc d;
+    d.add(d.root, "enc", b64(d.doc, answer.enc));
+    d.add(d.root, "ct", b64(d.doc, answer.ct));
+    d.add(d.root, "sig", b64(d.doc, answer.sig));
+    if (answer.simulated)
+        d.add(d.root, "simulated", yyjson_mut_true(d.doc));
+    return d.text();
+}
+
+Result<AttestAnswer> parse_attest_answer(std::string_view body)
+{
+    constexpr const char* WHAT = "answer";
+    JsonDoc doc = TRY(JsonDoc::parse(body, WHAT));
+    TRY(check_members(doc.root(), WHAT, {"enc", "ct", "sig"}, {"simulated"}));
+    AttestAnswer a;
+    a.enc = TRY(base64_fixed_member<32>(doc.root(), "enc", WHAT));
+    a.ct = TRY(base64_member(doc.root(), "ct", WHAT, MAX_CIPHERTEXT));
+    a.sig = TRY(base64_fixed_member<64>(doc.root(), "sig", WHAT));
+    if (yyjson_obj_get(doc.root(), "simulated"))
+        a.simulated = TRY(bool_member(doc.root(), "simulated", WHAT));
+    return a;
+}
+
+ErrorBody error_body(ErrorCode code, std::string detail)
+{
+    ErrorBody e;
+    e.code = code;
+    e.detail = std::move(detail);
+    e.retryable = is_retryable(code);
+    return e;
+}
+
+std::string serialize_error(const ErrorBody& e)
+{
+    MutDoc d;
+    yyjson_mut_val* error = yyjson_mut_obj(d.doc);
+    d.add(error, "code", str(d.doc, error_code_name(e.code)));
+    if (!e.claim.empty())
+        d.add(error, "claim", str(d.doc, e.claim));
+    if (!e.expected.empty()) {
+        yyjson_mut_val* expected = yyjson_mut_arr(d.doc);
+        for (const std::string& x : e.expected)
+            yyjson_mut_arr_append(expected, str(d.doc, x));
+        d.add(error, "expected", expected);
+    }
+    if (!e.got.empty())
+        d.add(error, "got", str(d.doc, e.got));
+    d.add(error, "detail", str(d.doc, e.detail));
+    d.add(error, "retryable", yyjson_mut_bool(d.doc, e.retryable));
+    d.add(d.root, "error", error);
+    if (e.simulated)
+        d.add(d.root, "simulated", yyjson_mut_true(d.doc));
+    return d.text();
+}
+
+Result<ErrorBody> parse_error(std::string_view body)
+{
+    JsonDoc doc = TRY(JsonDoc::parse(body, "error"));
+    TRY(check_members(doc.root(), "error", {"error"}, {"simulated"}));
+    yyjson_val* e = yyjson_obj_get(doc.root(), "error");
+    TRY(check_members(e, "error.error", {"code", "detail", "retryable"}, {"claim", "expected", "got"}));
+    ErrorBody out;
+    std::string_view code = TRY(string_member(e, "code", "error.error"));
+    auto parsed = error_code_from_name(code);
+    if (!parsed)
+        return Error::make(Errc::Format, "error.error.code: unknown code '%.*s'",
+                           static_cast<int>(std::min<size_t>(code.size(), 64)), code.data());
+    out.code = *parsed;
+    out.detail = TRY(string_member(e, "detail", "error.error"));
+    out.retryable = TRY(bool_member(e, "retryable", "error.error"));
+    if (yyjson_obj_get(e, "claim"))
+        out.claim = TRY(string_member(e, "claim", "error.error"));
+    if (yyjson_obj_get(e, "got"))
+        out.got = TRY(string_member(e, "got", "error.error"));
+    if (yyjson_obj_get(e, "expected")) {
+        yyjson_val* list = TRY(array_member(e, "expected", "error.error", 256));
+        size_t i = 0, n = 0;
+        yyjson_val* item = nullptr;
+        yyjson_arr_foreach(list, i, n, item)
+        {
+            if (!yyjson_is_str(item))
+                return Error::make(Errc::Format, "error.error.expected[%zu]: expected a string", i);
+            out.expected.emplace_back(yyjson_get_str(item), yyjson_get_len(item));
+        }
+    }
+    if (yyjson_obj_get(doc.root(), "simulated"))
+        out.simulated = TRY(bool_member(doc.root(), "simulated", "error"));
+    return out;
+}
+
+}  // namespace cvm::proto

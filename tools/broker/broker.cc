@@ -1,0 +1,98 @@
+#include "broker.h"
+
+#include <cstdio>
+
+#include <sodium.h>
+
+#include "responses.h"
+
+namespace cvm::broker {
+net::HttpResponse json_response(int status, std::string body)
+{
+    net::HttpResponse r;
+    r.status = status;
+    r.headers.add("Content-Type", std::string(proto::JSON_TYPE));
+    r.headers.add("Cache-Control", "no-store");
+    r.body.assign(body.begin(), body.end());
+    return r;
+}
+
+net::HttpResponse error_response(const proto::ErrorBody& error)
+{
+    net::HttpResponse r = json_response(proto::http_status(error.code), proto::serialize_error(error));
+    if (error.code == proto::ErrorCode::KdsUnavailable)
+        r.headers.add("Retry-After", "5");
+    return r;
+}
+
+Broker::Broker(BrokerConfig config, BrokerOptions options) : m_config(std::move(config)), m_options(std::move(options))
+{
+}
+
+Result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config, BrokerOptions options)
+{
+    std::unique_ptr<Broker> b(new Broker(std::move(config), std::move(options)));
+    if (!b->m_options.used_nonces) {
+        b->m_own_nonces = std::make_unique<MemoryUsedNonces>();
+        b->m_options.used_nonces = b->m_own_nonces.get();
+    }
+    Secret<32> nonce_key;
+    if (b->m_config.nonce_key)
+        std::copy_n(b->m_config.nonce_key->expose().begin(), 32, nonce_key.expose().begin());
+    else
+        randombytes_buf(nonce_key.expose().data(), nonce_key.size());
+    b->m_nonces =
+        std::make_unique<NonceIssuer>(std::move(nonce_key), b->m_config.nonce_lifetime, *b->m_options.used_nonces);
+
+    verify::VerifierOptions verifier_options;
+    verifier_options.trusted_roots = std::move(b->m_config.simulated_roots);
+    b->m_verifier = TRY(verify::Verifier::create(std::move(verifier_options)));
+    if (b->m_config.kds) {
+        if (b->m_options.clock)
+            b->m_config.kds->clock = b->m_options.clock;
+        b->m_vceks = std::make_unique<VcekSource>(TRY(kds::KdsClient::create(*b->m_config.kds)), b->m_metrics);
+    }
+    return b;
+}
+
+int64_t Broker::now()
+{
+    return m_options.clock ? m_options.clock->now() : kds::system_clock().now();
+}
+
+void Broker::log(const std::string& line) const
+{
+    if (m_options.log)
+        m_options.log(line);
+    else
+        fprintf(stderr, "%s\n", line.c_str());
+}
+
+std::string Broker::metrics_text() const
+{
+    verify::CacheStats stats = m_verifier->cache_stats();
+    return m_metrics.render({stats.vek_hits + stats.chain_hits, stats.vek_misses + stats.chain_misses});
+}
+
+net::HttpResponse Broker::handle(const net::HttpRequest& request)
+{
+    std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+    if (path != proto::CHALLENGE_PATH && path != proto::ATTEST_PATH)
+        return error_response(proto::error_body(proto::ErrorCode::NotFound, "cvmkb/1 has /cvmkb/v1/challenge and "
+                                                                            "/cvmkb/v1/attest"));
+    if (request.method != "POST")
+        return error_response(proto::error_body(proto::ErrorCode::MethodNotAllowed, "cvmkb/1 endpoints take POST"));
+    return path == proto::CHALLENGE_PATH ? challenge(request) : attest(request);
+}
+
+net::HttpResponse Broker::challenge(const net::HttpRequest& request)
+{
+    std::string_view body(reinterpret_cast<const char*>(request.body.data()), request.body.size());
+    if (auto ok = proto::check_challenge_request(body); !ok)
+        return error_response(proto::error_body(proto::ErrorCode::BadRequest, std::string(ok.error().message())));
+    m_metrics.challenge_issued();
+    proto::Challenge c{m_nonces->issue(now()), m_nonces->lifetime_seconds()};
+    return json_response(200, proto::serialize_challenge(c));
+}
+
+}  // namespace cvm::broker

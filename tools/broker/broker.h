@@ -1,0 +1,77 @@
+// The reference cvmkb/1 broker (docs/cvmkb-1.md): challenges, attestation, release.
+//
+// Broker::handle() is the whole protocol as a function from an HTTP request to an HTTP response,
+// so the same object serves the `cvm broker` command, the in-process tests and the benchmark.
+// It is thread-safe: the HTTP server calls it from one thread per connection.
+//
+// An attest is released only when every step passes, in this order: the message parses; the
+// nonce is ours, fresh and unused (it is used up by this request whatever follows); the report
+// parses; REPORT_DATA is the binding of nonce, key and request; the VCEK chain and the report
+// signature verify (certificates from the request, else the VCEK cache, else KDS); the policy
+// passes, including simulated evidence only with allow_simulated; every requested resource
+// exists and lists this MEASUREMENT. Each refusal is one error object naming the code, the
+// claim, what was found and what was expected, and one log line with the same code.
+//
+// Logs carry the verdict, reason code, peer, MEASUREMENT, the first bytes of CHIP_ID and the
+// resource names — never secret values and never the whole report. Every response and log line
+// about simulated evidence says so.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config.h"
+#include "kds/clock.h"
+#include "metrics.h"
+#include "net/http.h"
+#include "nonces.h"
+#include "proto/messages.h"
+#include "proto/release.h"
+#include "vcek_source.h"
+#include "verify/verifier.h"
+
+namespace cvm::broker {
+
+struct BrokerOptions {
+    kds::Clock* clock = nullptr;                  // nullptr: the system clock; must outlive the broker
+    UsedNonces* used_nonces = nullptr;            // nullptr: an in-memory store owned by the broker
+    std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
+};
+
+class Broker {
+public:
+    // Errc::Config when the simulated root fails the root rules or the KDS options are invalid.
+    static Result<std::unique_ptr<Broker>> create(BrokerConfig config, BrokerOptions options = {});
+
+    net::HttpResponse handle(const net::HttpRequest& request);
+
+    // The Prometheus text of metrics.h.
+    std::string metrics_text() const;
+
+    const proto::Ed25519PublicKey& public_key() const { return m_config.signing_key->public_key(); }
+
+    struct Attempt;  // one attest request as it goes through the steps (attest.cc)
+
+private:
+    Broker(BrokerConfig config, BrokerOptions options);
+    net::HttpResponse challenge(const net::HttpRequest& request);
+    net::HttpResponse attest(const net::HttpRequest& request);
+    Result<proto::AttestAnswer> run_attest(Attempt& attempt, std::string_view body);
+    Result<verify::Evidence> evidence_for(Attempt& attempt, const proto::AttestRequest& request,
+                                          const snp::AttestationReport& report);
+    Result<void> check_policy(Attempt& attempt, const verify::Verification& verification);
+    Result<proto::Release> release_for(Attempt& attempt, const snp::AttestationReport& report);
+    int64_t now();
+    void log(const std::string& line) const;
+
+    BrokerConfig m_config;
+    BrokerOptions m_options;
+    std::unique_ptr<MemoryUsedNonces> m_own_nonces;
+    std::unique_ptr<NonceIssuer> m_nonces;
+    std::unique_ptr<verify::Verifier> m_verifier;
+    mutable Metrics m_metrics;
+    std::unique_ptr<VcekSource> m_vceks;  // null without [kds]
+};
+
+}  // namespace cvm::broker

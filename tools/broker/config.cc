@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/base64.h"
+#include "base/file.h"
+#include "base/toml_reader.h"
+#include "policy/policy_toml.h"
+
+namespace cvm::broker {
+namespace {
+
+constexpr size_t MAX_CONFIG_BYTES = 1 << 20;
+constexpr size_t MAX_SECRET_BYTES = 64 * 1024;
+constexpr size_t MAX_KEY_FILE_BYTES = 4096;
+
+const TomlReader R("broker config");
+
+Error config_error(std::string_view key, const char* what)
+{
+    return R.error(key, what);
+}
+
+// The string member `name` of `table` (prefix.name in messages); missing is an error.
+Result<std::string> required_string(const toml::table& table, std::string_view name, std::string_view prefix)
+{
+    return R.string(*TRY(R.required(table, name, prefix)), TomlReader::join(prefix, name));
+}
+
+std::string resolve(const std::string& base_dir, const std::string& path)
+{
+    return path.empty() || path[0] == '/' || base_dir.empty() ? path : base_dir + "/" + path;
+}
+
+Result<std::pair<std::string, uint16_t>> address(const toml::node& v, const std::string& key)
+{
+    std::string text = TRY(R.string(v, key));
+    size_t colon = text.rfind(':');
+    auto bad = [&] { return config_error(key, "expected address:port, e.g. 127.0.0.1:8443 or [::1]:8443"); };
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+        return bad();
+    std::string host = text.substr(0, colon);
+    if (host.front() == '[') {
+        if (host.back() != ']')
+            return bad();
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned long port = 0;
+    for (char c : text.substr(colon + 1)) {
+        if (c < '0' || c > '9' || (port = port * 10 + static_cast<unsigned long>(c - '0')) > 65535)
+            return bad();
+    }
+    return std::pair{host, static_cast<uint16_t>(port)};
+}
+
+bool valid_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 64 || name[0] == '.')
+        return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
+    });
+}
+
+bool valid_env_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+Result<std::vector<policy::Measurement>> resource_measurements(const toml::table& t, const std::string& key,
+                                                               const policy::Policy& policy)
+{
+    const toml::node* node = t.get("measurements");
+    if (!node)
+        return config_error(key + ".measurements", "missing: name the measurements this resource is released to");
+    auto list = TRY(R.hex_list<48>(*node, key + ".measurements"));
+    for (const auto& m : list) {
+        if (std::find(policy.measurements.begin(), policy.measurements.end(), m) == policy.measurements.end())
+            return config_error(key + ".measurements", "lists a measurement that policy.measurements does not accept");
+    }
+    return list;
+}
+
+Result<SecretResource> secret_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
+                                       const std::string& base_dir)
+{
+    TRY(R.only_keys(t, key, {"name", "file", "value", "env", "measurements"}));
+    SecretResource r;
+    r.name = TRY(required_string(t, "name", key));
+    if (!valid_name(r.name))
+        return config_error(key + ".name",
+                            "expected 1 to 64 of A-Z a-z 0-9 _ . - (a file name), not starting with '.'");
+    const toml::node* file = t.get("file");
+    const toml::node* value = t.get("value");
+    if ((file != nullptr) == (value != nullptr))
+        return config_error(key, "expected exactly one of 'file' (the secret's bytes) and 'value' (text)");
+    if (file) {
+        r.value = TRY_PREFIX(read_secret_file(resolve(base_dir, TRY(R.string(*file, key + ".file"))), MAX_SECRET_BYTES),
+                             "%s.file", key.c_str());
+    } else {
+        const std::string* text = value->as_string() ? &value->as_string()->get() : nullptr;
+        if (!text)
+            return config_error(key + ".value", "expected a string");
+        r.value = SecretBytes::copy_of({reinterpret_cast<const uint8_t*>(text->data()), text->size()});
+    }
+    if (const toml::node* env = t.get("env")) {
+        r.env = TRY(R.string(*env, key + ".env"));
+        if (!valid_env_name(*r.env))
+            return config_error(key + ".env", "expected an environment variable name of A-Z 0-9 _");
+    }
+    r.measurements = TRY(resource_measurements(t, key, c.policy));
+    return r;
+}
+
+Result<VolumeResource> volume_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
+                                       const std::string& base_dir)
+{
+    TRY(R.only_keys(t, key, {"name", "key_file", "measurements"}));
+    VolumeResource r;
+    r.name = TRY(required_string(t, "name", key));
+    if (!valid_name(r.name))
+        return config_error(key + ".name", "expected 1 to 64 of A-Z a-z 0-9 _ . -, not starting with '.'");
+    std::string path = resolve(base_dir, TRY(required_string(t, "key_file", key)));
+    r.key = TRY_PREFIX(read_secret_file(path, 512), "%s.key_file", key.c_str());
+    if (r.key.size() < 32)
+        return config_error(key + ".key_file", "expected 32 to 512 bytes of key material");
+    r.measurements = TRY(resource_measurements(t, key, c.policy));
+    return r;
+}
+
+Result<kds::KdsOptions> kds_options(const toml::table& t, const std::string& base_dir)
+{
+    TRY(R.only_keys(t, "kds", {"url", "cache_dir", "ttl", "offline", "timeout"}));
+    kds::KdsOptions o;
+    if (const toml::node* n = t.get("url"))
+        o.base_url = TRY(R.string(*n, "kds.url"));
+    if (const toml::node* n = t.get("cache_dir"))
+        o.cache_dir = resolve(base_dir, TRY(R.string(*n, "kds.cache_dir")));
+    if (const toml::node* n = t.get("ttl"))
+        o.ttl_seconds = TRY(R.integer(*n, "kds.ttl", 0, 365 * 86400));
+    if (const toml::node* n = t.get("offline"))
+        o.mode = TRY(R.boolean(*n, "kds.offline")) ? kds::Mode::Offline : kds::Mode::Online;
+    if (const toml::node* n = t.get("timeout")) {
+        int64_t seconds = TRY(R.integer(*n, "kds.timeout", 1, 300));
+        o.http.total_timeout_ms = seconds * 1000;
+        o.http.io_timeout_ms = std::min(o.http.io_timeout_ms, seconds * 1000);
+        o.http.connect_timeout_ms = std::min(o.http.connect_timeout_ms, seconds * 1000);
+    }
+    return o;
+}
+
+Result<void> resources(const toml::table& root, BrokerConfig& c, const std::string& base_dir)
+{
+    std::set<std::string> names;
+    auto unique = [&](const std::string& name, const std::string& key) -> Result<void> {
+        if (!names.insert(name).second)
+            return config_error(key + ".name", "a resource of this name is already defined");
+        return {};
+    };
+    for (const char* kind : {"secret", "volume"}) {
+        const toml::node* node = root.get(kind);
+        if (!node)
+            continue;
+        const toml::array* list = node->as_array();
+        if (!list)
+            return config_error(kind, "expected an array of tables ([[secret]] / [[volume]])");
+        for (size_t i = 0; i < list->size(); ++i) {
+            std::string key = std::string(kind) + "[" + std::to_string(i) + "]";
+            const toml::table* t = (*list)[i].as_table();
+            if (!t)
+                return config_error(key, "expected a table");
+            if (std::string_view(kind) == "secret") {
+                c.secrets.push_back(TRY(secret_resource(*t, key, c, base_dir)));
+                TRY(unique(c.secrets.back().name, key));
+            } else {
+                c.volumes.push_back(TRY(volume_resource(*t, key, c, base_dir)));
+                TRY(unique(c.volumes.back().name, key));
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<BrokerConfig> parse_broker_config(std::string_view text, const std::string& base_dir)
+{
+    toml::table root = TRY(parse_toml(text, "broker config"));
+    TRY(R.only_keys(root, "",
+                    {"listen", "metrics_listen", "signing_key", "nonce_key", "nonce_lifetime", "max_connections",
+                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume"}));
+    BrokerConfig c;
+    auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
+    c.server.address = host;
+    c.server.port = port;
+    if (const toml::node* n = root.get("metrics_listen")) {
+        auto [mhost, mport] = TRY(address(*n, "metrics_listen"));
+        c.metrics_server.emplace();
+        c.metrics_server->address = mhost;
+        c.metrics_server->port = mport;
+    }
+    if (const toml::node* n = root.get("max_connections"))
+        c.server.max_connections = static_cast<size_t>(TRY(R.integer(*n, "max_connections", 1, 4096)));
+    c.server.limits.max_body_bytes = 64 * 1024;
+    if (const toml::node* n = root.get("max_request_bytes"))
+        c.server.limits.max_body_bytes = static_cast<size_t>(TRY(R.integer(*n, "max_request_bytes", 4096, 1 << 24)));
+
+    std::string key_path = resolve(base_dir, TRY(required_string(root, "signing_key", "")));
+    SecretBytes pem = TRY_PREFIX(read_secret_file(key_path, MAX_KEY_FILE_BYTES), "signing_key");
+    std::string_view pem_text(reinterpret_cast<const char*>(pem.expose().data()), pem.size());
+    c.signing_key.emplace(TRY_PREFIX(proto::parse_ed25519_private_pem(pem_text), "signing_key %s", key_path.c_str()));
+
+    if (const toml::node* n = root.get("nonce_key")) {
+        std::string path = resolve(base_dir, TRY(R.string(*n, "nonce_key")));
+        SecretBytes file = TRY_PREFIX(read_secret_file(path, 128), "nonce_key");
+        std::string_view b64(reinterpret_cast<const char*>(file.expose().data()), file.size());
+        while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r'))
+            b64.remove_suffix(1);
+        auto key = base64_decode_secret(b64);
+        if (!key || key->size() != 32)
+            return config_error("nonce_key", "expected a file holding the base64 of 32 random bytes");
+        c.nonce_key.emplace();
+        std::copy(key->expose().begin(), key->expose().end(), c.nonce_key->expose().begin());
+    }
+    if (const toml::node* n = root.get("nonce_lifetime"))
+        c.nonce_lifetime = TRY(R.integer(*n, "nonce_lifetime", 5, 3600));
+
+    if (const toml::node* n = root.get("tls")) {
+        const toml::table* t = n->as_table();
+        if (!t)
+            return config_error("tls", "expected a table with cert and key");
+        TRY(R.only_keys(*t, "tls", {"cert", "key"}));
+        c.tls = TlsFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
+                         resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
+    }
+    if (const toml::node* n = root.get("kds")) {
+        const toml::table* t = n->as_table();
+        if (!t)
+            return config_error("kds", "expected a table");
+        c.kds = TRY(kds_options(*t, base_dir));
+    }
+
+    const toml::table* policy_table = root.get("policy") ? root.get("policy")->as_table() : nullptr;
+    if (!policy_table)
+        return config_error("policy", "missing: a broker needs a [policy] table listing the measurements it accepts");
+    c.policy = TRY(policy::parse_policy_table(*policy_table));
+
+    if (const toml::node* n = root.get("simulated_root")) {
+        if (!c.policy.allow_simulated)
+            return config_error("simulated_root", "set, but policy.allow_simulated is false: the root would be unused");
+        std::string path = resolve(base_dir, TRY(R.string(*n, "simulated_root")));
+        Bytes der = TRY_PREFIX(read_file(path, verify::CERT_MAX_DER_SIZE * 2), "simulated_root");
+        c.simulated_roots.push_back(TRY_PREFIX(verify::Certificate::parse(der), "simulated_root %s", path.c_str()));
+    } else if (c.policy.allow_simulated) {
+        return config_error("simulated_root", "missing: policy.allow_simulated needs the simulated ARK it trusts");
+    }
+    TRY(resources(root, c, base_dir));
+    if (c.secrets.empty() && c.volumes.empty())
+        return config_error("secret", "no [[secret]] or [[volume]]: the broker would have nothing to release");
+    return c;
+}
+
+Result<BrokerConfig> load_broker_config(const std::string& path)
+{
+    std::string text = TRY(read_text_file(path, MAX_CONFIG_BYTES));
+    size_t slash = path.rfind('/');
+    return parse_broker_config(text, slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+}  // namespace cvm::broker

@@ -1,0 +1,74 @@
+// The broker's configuration file (TOML). Every key is listed in docs/broker.md; in short:
+//
+//   listen = "127.0.0.1:8443"              address:port (IPv6 as [::1]:8443)
+//   metrics_listen = "127.0.0.1:9464"      optional, Prometheus text format on its own port
+//   signing_key = "broker.key"             Ed25519 PKCS#8 PEM (openssl genpkey -algorithm ed25519)
+//   nonce_key = "nonce.key"                optional: base64 of 32 bytes, shared by replicas
+//   nonce_lifetime = 60                    seconds
+//   max_connections = 64
+//   simulated_root = "sim/ark.pem"         only together with policy.allow_simulated = true
+//   [tls] cert = "..." key = "..."         optional; plain HTTP without it
+//   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
+//   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
+//   [[secret]] name, file | value, env, measurements
+//   [[volume]] name, key_file, measurements
+//
+// Relative paths are relative to the configuration file's directory. Every unknown key, wrong
+// type, duplicate resource name, or resource measurement the policy does not accept fails with
+// Errc::Config naming the key. Secret values are read into SecretBytes and never appear in an
+// error message.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "kds/kds_client.h"
+#include "net/http_server.h"
+#include "policy/policy.h"
+#include "proto/keys.h"
+#include "verify/certificate.h"
+
+namespace cvm::broker {
+
+struct SecretResource {
+    std::string name;  // also the file name under /run/secrets: [A-Za-z0-9_.-], not starting with '.'
+    SecretBytes value;
+    std::optional<std::string> env;  // exported to the workload's environment under this name
+    std::vector<policy::Measurement> measurements;
+};
+
+struct VolumeResource {
+    std::string name;
+    SecretBytes key;  // the LUKS2 keyslot passphrase: 32 to 512 bytes
+    std::vector<policy::Measurement> measurements;
+};
+
+struct TlsFiles {
+    std::string cert_file;  // PEM chain, leaf first
+    std::string key_file;   // PEM private key
+};
+
+struct BrokerConfig {
+    net::ServerOptions server;
+    std::optional<net::ServerOptions> metrics_server;
+    std::optional<proto::Ed25519KeyPair> signing_key;  // always set by parse_broker_config()
+    std::optional<Secret<32>> nonce_key;               // nullopt: random per process (one broker)
+    int64_t nonce_lifetime = 60;
+    std::optional<TlsFiles> tls;
+    policy::Policy policy;
+    std::vector<verify::Certificate> simulated_roots;
+    std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request
+    std::vector<SecretResource> secrets;
+    std::vector<VolumeResource> volumes;
+};
+
+// Parses configuration text; `base_dir` resolves relative paths.
+Result<BrokerConfig> parse_broker_config(std::string_view text, const std::string& base_dir);
+
+// Reads and parses a configuration file.
+Result<BrokerConfig> load_broker_config(const std::string& path);
+
+}  // namespace cvm::broker

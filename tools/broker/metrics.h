@@ -1,0 +1,49 @@
+// Broker metrics in the Prometheus text exposition format (version 0.0.4), served on their own
+// listen address so that a scraper never shares a port with attesting VMs.
+//
+//   cvmkb_challenges_total                              nonces issued
+//   cvmkb_attests_total{outcome,code,simulated}        every attest, by verdict and reason code
+//   cvmkb_attest_duration_seconds (histogram)          attest handling time, released or refused
+//   cvmkb_vcek_cache_total{result="hit"|"miss"}        the broker's in-memory VCEK cache
+//   cvmkb_kds_fetches_total{source}                    KDS answers by source (network, cache-fresh, cache-stale)
+//   cvmkb_verifier_cache_hits_total / _misses_total    verified-certificate cache of the verify layer
+// Thread-safe; counters only grow.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace cvm::broker {
+
+class Metrics {
+public:
+    void challenge_issued() { m_challenges.fetch_add(1, std::memory_order_relaxed); }
+    // `code` is "OK" for a release, else the error code sent.
+    void attest(bool released, std::string_view code, bool simulated, double seconds);
+    void vcek_cache(bool hit);
+    void kds_fetch(std::string_view source);
+
+    // Verifier cache counters are owned by the verifier; the broker passes them in at render time.
+    struct VerifierCache {
+        uint64_t hits{0}, misses{0};
+    };
+    std::string render(const VerifierCache& verifier) const;
+
+private:
+    static constexpr std::array<double, 12> BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+    std::atomic<uint64_t> m_challenges{0};
+    mutable std::mutex m_mutex;                 // guards everything below
+    std::map<std::string, uint64_t> m_attests;  // rendered label set -> count
+    std::map<std::string, uint64_t> m_vcek_cache;
+    std::map<std::string, uint64_t> m_kds;
+    std::array<uint64_t, BUCKETS.size()> m_bucket_counts{};
+    uint64_t m_duration_count{0};
+    double m_duration_sum{0};
+};
+
+}  // namespace cvm::broker
