@@ -27,12 +27,20 @@ constexpr std::string_view VERSION_LABEL = "HPKE-v1";
 
 using Parts = std::initializer_list<ByteView>;
 
+// libsodium declares some pointers nonnull even with a zero length (the HMAC key; the AEAD hands
+// an empty message to a nonnull parameter), and an empty span may hold nullptr.
+const uint8_t* nonnull(ByteView v)
+{
+    static const uint8_t EMPTY = 0;
+    return v.empty() ? &EMPTY : v.data();
+}
+
 // Runs HMAC-SHA256 over the concatenation of `parts` without building it (some parts are secret).
 // The HMAC state holds key-derived material, so it is wiped too.
 void hmac_sha256(ByteView key, Parts parts, std::span<uint8_t, NH> out)
 {
     crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+    crypto_auth_hmacsha256_init(&state, nonnull(key), key.size());
     for (ByteView part : parts)
         crypto_auth_hmacsha256_update(&state, part.data(), part.size());
     crypto_auth_hmacsha256_final(&state, out.data());
@@ -181,8 +189,8 @@ Result<HpkeSealed> hpke_seal_with_ephemeral(const X25519PublicKey& recipient, co
     // RFC 9180 §5.2: nonce = xor(base_nonce, I2OSP(seq, Nn)). A single-shot seal is the context's
     // only message, seq = 0, so the nonce is base_nonce itself.
     unsigned long long ct_len = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(sealed.ct.data(), &ct_len, plaintext.data(), plaintext.size(),
-                                              aad.data(), aad.size(), nullptr, schedule.base_nonce.expose().data(),
+    crypto_aead_chacha20poly1305_ietf_encrypt(sealed.ct.data(), &ct_len, nonnull(plaintext), plaintext.size(),
+                                              nonnull(aad), aad.size(), nullptr, schedule.base_nonce.expose().data(),
                                               schedule.key.expose().data());
     return sealed;
 }
@@ -192,8 +200,8 @@ Result<SecretBytes> hpke_open(const X25519KeyPair& recipient, ByteView enc, Byte
     if (enc.size() != X25519_KEY_SIZE)  // RFC 9180 §7.1: Nenc = 32 for DHKEM(X25519, HKDF-SHA256)
         return Error::make(Errc::Format, "HPKE open: enc is %zu bytes, expected %zu", enc.size(), X25519_KEY_SIZE);
     if (ct.size() < HPKE_TAG_SIZE)  // RFC 9180 §5.2: ct is Nt = 16 bytes longer than pt
-        return Error::make(Errc::Format, "HPKE open: ciphertext is %zu bytes, shorter than the %zu-byte tag",
-                           ct.size(), HPKE_TAG_SIZE);
+        return Error::make(Errc::Format, "HPKE open: ciphertext is %zu bytes, shorter than the %zu-byte tag", ct.size(),
+                           HPKE_TAG_SIZE);
     X25519PublicKey enc_key;
     memcpy(enc_key.data(), enc.data(), enc_key.size());
     Secret<32> shared_secret = TRY(detail::dhkem_decap(recipient, enc_key));
@@ -203,7 +211,7 @@ Result<SecretBytes> hpke_open(const X25519KeyPair& recipient, ByteView enc, Byte
     unsigned long long pt_len = 0;
     // seq = 0 as in hpke_seal_with_ephemeral. libsodium checks the tag before it decrypts.
     if (crypto_aead_chacha20poly1305_ietf_decrypt(plaintext.expose().data(), &pt_len, nullptr, ct.data(), ct.size(),
-                                                  aad.data(), aad.size(), schedule.base_nonce.expose().data(),
+                                                  nonnull(aad), aad.size(), schedule.base_nonce.expose().data(),
                                                   schedule.key.expose().data()) != 0)
         return Error::make(Errc::Crypto, "HPKE open: ciphertext authentication failed (wrong recipient key, enc, "
                                          "info, aad or ciphertext)");

@@ -245,12 +245,13 @@ Result<std::string> jcs_serialize(yyjson_val* value)
 Result<std::string> jcs_canonicalize(std::string_view text, size_t max_bytes)
 {
     if (text.size() > max_bytes)
-        return Error::make(Errc::Format, "JCS: JSON text of %zu bytes exceeds the limit of %zu", text.size(), max_bytes);
+        return Error::make(Errc::Format, "JCS: JSON text of %zu bytes exceeds the limit of %zu", text.size(),
+                           max_bytes);
     yyjson_read_err err{};
     // Without YYJSON_READ_INSITU yyjson does not write to the input, so dropping const is safe.
     std::unique_ptr<yyjson_doc, decltype(&yyjson_doc_free)> doc(
-            yyjson_read_opts(const_cast<char*>(text.data()), text.size(), YYJSON_READ_NOFLAG, nullptr, &err),
-            yyjson_doc_free);
+        yyjson_read_opts(const_cast<char*>(text.data()), text.size(), YYJSON_READ_NOFLAG, nullptr, &err),
+        yyjson_doc_free);
     if (!doc)
         return Error::make(Errc::Format, "JCS: invalid JSON at byte %zu: %s", err.pos, err.msg ? err.msg : "?");
     return jcs_serialize(yyjson_doc_get_root(doc.get()));

@@ -11,9 +11,10 @@
 //   64 bits) is Errc::Unsupported: the protocol never carries one, and ECMAScript double formatting
 //   (RFC 8785 §3.2.2.3) is where JCS implementations disagree. "-0" is the integer 0 and gives "0".
 // - Duplicate member names are Errc::Format (I-JSON, RFC 7493 §2.3, which RFC 8785 §3.1 requires).
-// - Strings must be well-formed UTF-8 without surrogate code points (I-JSON §2.1); yyjson's
-//   strict reader already refuses lone "\ud800" escapes, and jcs_serialize checks again for values
-//   from documents read with laxer flags.
+// - Strings must be well-formed UTF-8 without surrogate code points (I-JSON §2.1). yyjson 0.10
+//   refuses lone "\ud800" escapes whatever the flags, and its strict reader refuses invalid UTF-8;
+//   YYJSON_READ_ALLOW_INVALID_UNICODE lets raw invalid bytes through (an encoded surrogate
+//   ED A0 80, overlong forms), so jcs_serialize checks every string and name again itself.
 // - Nesting deeper than JCS_MAX_DEPTH arrays/objects is Errc::Format.
 // Errors name the offending value by its JSON Pointer (RFC 6901), e.g. "/request/resources/0".
 #pragma once

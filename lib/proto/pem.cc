@@ -39,8 +39,8 @@ std::string_view trim(std::string_view s)
 // Consumes "-----<kind> <label>-----" at the front of `s`.
 bool take_boundary(std::string_view& s, std::string_view kind, std::string_view label)
 {
-    for (std::string_view piece : {std::string_view("-----"), kind, std::string_view(" "), label,
-                                   std::string_view("-----")}) {
+    for (std::string_view piece :
+         {std::string_view("-----"), kind, std::string_view(" "), label, std::string_view("-----")}) {
         if (!s.starts_with(piece))
             return false;
         s.remove_prefix(piece.size());
@@ -110,8 +110,8 @@ Result<SecretBytes> pem_decode(std::string_view text, std::string_view label)
     }
     auto decoded = base64_decode_secret({reinterpret_cast<const char*>(base64.expose().data()), base64.size()});
     if (!decoded)
-        return Error::make(Errc::Format, "PEM %.*s: the body is not canonical base64 (RFC 4648 §4, padded)",
-                           label_len, label.data());
+        return Error::make(Errc::Format, "PEM %.*s: the body is not canonical base64 (RFC 4648 §4, padded)", label_len,
+                           label.data());
     return std::move(*decoded);
 }
 
@@ -119,11 +119,10 @@ SecretBytes pem_encode(ByteView der, std::string_view label)
 {
     constexpr int VARIANT = sodium_base64_VARIANT_ORIGINAL;
     SecretBytes base64(sodium_base64_encoded_len(der.size(), VARIANT));  // with the NUL terminator
-    sodium_bin2base64(reinterpret_cast<char*>(base64.expose().data()), base64.size(), der.data(), der.size(),
-                      VARIANT);
+    sodium_bin2base64(reinterpret_cast<char*>(base64.expose().data()), base64.size(), der.data(), der.size(), VARIANT);
     const size_t base64_len = base64.size() - 1;
     const size_t line_count = (base64_len + LINE - 1) / LINE;
-    const size_t boundary = 5 + 6 + label.size() + 5 + 1;  // "-----BEGIN " label "-----\n"
+    const size_t boundary = 5 + 6 + label.size() + 5 + 1;                // "-----BEGIN " label "-----\n"
     SecretBytes out(boundary + base64_len + line_count + boundary - 2);  // "END " is 2 shorter
 
     size_t at = 0;

@@ -250,9 +250,9 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         return config_error("policy", "missing: a broker needs a [policy] table listing the measurements it accepts");
     c.policy = TRY(policy::parse_policy_table(*policy_table));
 
+    // A simulated root without allow_simulated is useful: such evidence is then recognised and
+    // refused as SIMULATED_NOT_ALLOWED instead of failing as an unknown chain.
     if (const toml::node* n = root.get("simulated_root")) {
-        if (!c.policy.allow_simulated)
-            return config_error("simulated_root", "set, but policy.allow_simulated is false: the root would be unused");
         std::string path = resolve(base_dir, TRY(R.string(*n, "simulated_root")));
         Bytes der = TRY_PREFIX(read_file(path, verify::CERT_MAX_DER_SIZE * 2), "simulated_root");
         c.simulated_roots.push_back(TRY_PREFIX(verify::Certificate::parse(der), "simulated_root %s", path.c_str()));

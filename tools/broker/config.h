@@ -6,7 +6,8 @@
 //   nonce_key = "nonce.key"                optional: base64 of 32 bytes, shared by replicas
 //   nonce_lifetime = 60                    seconds
 //   max_connections = 64
-//   simulated_root = "sim/ark.pem"         only together with policy.allow_simulated = true
+//   simulated_root = "sim/ark.pem"         the ARK of `cvm sim`: its evidence is recognised as
+//                                          simulated, and accepted only with allow_simulated
 //   [tls] cert = "..." key = "..."         optional; plain HTTP without it
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
