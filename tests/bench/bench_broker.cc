@@ -102,14 +102,14 @@ int main(int argc, char** argv)
                 certs.push_back(e.der);
             std::vector<double> mine;
             std::vector<proto::Nonce> my_nonces;
-            while (next.fetch_add(1) < attests) {
+            for (int index = next.fetch_add(1); index < attests; index = next.fetch_add(1)) {
                 auto t0 = Clock::now();
                 auto session = client::Session::begin(client_options);
                 Bytes report = session.ok() ? must(psp.get_report(session->report_data(), 0), "report") : Bytes{};
                 Result<proto::Release> r =
                     session.ok() ? session->complete(report, certs) : Result<proto::Release>(session.error());
                 mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-                if (session.ok() && mine.size() % 50 == 0) {  // replay the exchange just made: must be refused
+                if (session.ok() && index % 50 == 0) {  // replay the exchange just made: must be refused
                     replays++;
                     if (session->complete(report, certs).ok())
                         replays_accepted++;
