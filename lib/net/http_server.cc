@@ -15,6 +15,7 @@
 
 #include "net/http_parser.h"
 #include "net/io.h"
+#include "net/tls.h"
 
 namespace cvm::net {
 
@@ -53,17 +54,55 @@ HttpResponse refusal_for(ParseFailure failure)
 
 // After refusing a request we have not read completely, keep reading (and discarding) for a
 // short while so that closing the socket does not reset the connection before the client has
-// read our answer (a "lingering close").
-void linger(PlainStream& stream)
+// read our answer (a "lingering close"). Reads the socket `fd` underneath the stream: what is
+// discarded need not be decrypted.
+void linger(Stream& stream, int fd)
 {
-    shutdown(stream.fd(), SHUT_WR);
+    if (!stream.close_write().ok())
+        return;
     IoTimeouts drain{200, Deadline::after_ms(1000)};
     std::array<uint8_t, 4096> sink;
     for (size_t total = 0; total < 256 * 1024;) {
-        auto n = socket_read(stream.fd(), sink, drain, "");
+        auto n = socket_read(fd, sink, drain, "");
         if (!n.ok() || n.value() == 0)
             return;
         total += n.value();
+    }
+}
+
+// Reads one request from `stream` and answers it: the handler's response, or the server's own
+// refusal. `fd` is the socket beneath the stream.
+void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHandler& handler, const std::string& peer)
+{
+    MessageParser parser(MessageKind::Request, options.limits, peer);
+    std::array<uint8_t, 16384> buffer;
+    std::optional<HttpResponse> refusal;
+    bool received = false;
+    for (;;) {
+        auto n = stream.read_some(buffer);
+        if (!n.ok()) {
+            if (received && n.error().code() == Errc::Unavailable && n.error().errno_value() == 0)  // our timeout
+                refusal = plain_answer(408, "request timeout\n");
+            break;
+        }
+        if (n.value() == 0) {
+            if (received && !parser.finish().ok())
+                refusal = refusal_for(parser.failure());
+            break;
+        }
+        received = true;
+        auto done = parser.feed(ByteView(buffer.data(), n.value()));
+        if (!done.ok())
+            refusal = refusal_for(parser.failure());
+        if (!done.ok() || done.value())
+            break;
+    }
+    if (parser.complete()) {
+        HttpResponse response = handler(parser.take_request());
+        if (stream.write_all(as_bytes(serialize_response(response))).ok())
+            (void)stream.close_write();
+    } else if (refusal && stream.write_all(as_bytes(serialize_response(*refusal))).ok()) {
+        linger(stream, fd);
     }
 }
 
@@ -119,6 +158,8 @@ Result<UniqueFd> listen_on(const std::string& address, uint16_t port, uint16_t* 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, HttpHandler handler)
 {
     std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
+    if (options.tls)
+        server->m_tls = TRY(TlsServerContext::create(*options.tls));
     server->m_listen = TRY(listen_on(options.address, options.port, &server->m_port));
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -146,58 +187,48 @@ void HttpServer::accept_loop()
         }
         std::lock_guard lock(m_mutex);
         if (m_active >= m_options.max_connections) {
-            std::string busy = serialize_response(plain_answer(503, "server busy\n"));
-            [[maybe_unused]] ssize_t n = send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (!m_tls) {  // over TLS a 503 would need a handshake first, the very work being limited
+                std::string busy = serialize_response(plain_answer(503, "server busy\n"));
+                [[maybe_unused]] ssize_t n = send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            }
             continue;
         }
+        // stop() shuts connections down through a duplicate that each thread closes only after
+        // leaving the set: the stream may close its own descriptor at any time (a failed handshake
+        // closes it inside tls_accept), and a number in the set must never be reused meanwhile.
+        UniqueFd control(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+        if (!control.valid())
+            continue;  // out of descriptors: drop this connection, as accept4 would have
         ++m_active;
-        m_open_fds.insert(fd.get());
-        std::thread([this, conn = fd.release(), peer = address_text(addr)]() mutable {
-            serve(UniqueFd(conn), std::move(peer));
+        m_open_fds.insert(control.get());
+        std::thread([this, conn = fd.release(), ctl = control.release(), peer = address_text(addr)]() mutable {
+            serve(UniqueFd(conn), UniqueFd(ctl), std::move(peer));
         }).detach();
     }
 }
 
-void HttpServer::serve(UniqueFd fd, std::string peer)
+void HttpServer::serve(UniqueFd fd, UniqueFd control, std::string peer)
 {
-    int raw_fd = fd.get();
-    PlainStream stream(std::move(fd), peer,
-                       {m_options.io_timeout_ms, Deadline::after_ms(m_options.request_timeout_ms)});
-    MessageParser parser(MessageKind::Request, m_options.limits, peer);
-    std::array<uint8_t, 16384> buffer;
-    std::optional<HttpResponse> refusal;
-    bool received = false;
-    for (;;) {
-        auto n = stream.read_some(buffer);
-        if (!n.ok()) {
-            if (received && n.error().code() == Errc::Unavailable && n.error().errno_value() == 0)  // our timeout
-                refusal = plain_answer(408, "request timeout\n");
-            break;
-        }
-        if (n.value() == 0) {
-            if (received && !parser.finish().ok())
-                refusal = refusal_for(parser.failure());
-            break;
-        }
-        received = true;
-        auto done = parser.feed(ByteView(buffer.data(), n.value()));
-        if (!done.ok())
-            refusal = refusal_for(parser.failure());
-        if (!done.ok() || done.value())
-            break;
+    // One deadline from accept on: a slow handshake counts against it like a slow request.
+    IoTimeouts timeouts{m_options.io_timeout_ms, Deadline::after_ms(m_options.request_timeout_ms)};
+    std::unique_ptr<Stream> stream;
+    if (m_tls) {
+        auto accepted = tls_accept(std::move(fd), *m_tls, peer, timeouts);
+        if (accepted.ok())  // else there is no channel to answer over: drop the connection
+            stream = accepted.release_value();
+    } else {
+        stream = std::make_unique<PlainStream>(std::move(fd), peer, timeouts);
     }
-    if (parser.complete()) {
-        HttpResponse response = m_handler(parser.take_request());
-        (void)stream.write_all(as_bytes(serialize_response(response)));
-    } else if (refusal && stream.write_all(as_bytes(serialize_response(*refusal))).ok()) {
-        linger(stream);
+    if (stream)
+        exchange(*stream, control.get(), m_options, m_handler, peer);
+    stream.reset();
+    {
+        std::lock_guard lock(m_mutex);
+        m_open_fds.erase(control.get());
+        --m_active;
+        m_idle.notify_all();
     }
-    // Leave the set before `stream` closes the socket (at scope exit), so stop() never shuts
-    // down a descriptor number that was closed and reused.
-    std::lock_guard lock(m_mutex);
-    m_open_fds.erase(raw_fd);
-    --m_active;
-    m_idle.notify_all();
+    control.reset();  // only now may the number be reused
 }
 
 void HttpServer::stop()

@@ -176,4 +176,12 @@ Result<void> PlainStream::write_all(ByteView data)
     return socket_write_all(m_fd.get(), data, m_timeouts, m_peer);
 }
 
+Result<void> PlainStream::close_write()
+{
+    if (shutdown(m_fd.get(), SHUT_WR) != 0)
+        return Error::from_errno(classify_errno(errno), errno, "cannot shut down writing to %s: %s", m_peer.c_str(),
+                                 strerror(errno));
+    return {};
+}
+
 }  // namespace cvm::net

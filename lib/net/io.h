@@ -44,6 +44,9 @@ public:
     virtual ~Stream() = default;
     virtual Result<size_t> read_some(std::span<uint8_t> buffer) = 0;
     virtual Result<void> write_all(ByteView data) = 0;
+    // Ends our direction of the stream (TLS: a close_notify alert first) while the peer may still
+    // send; the socket itself closes with the stream. Nothing may be written afterwards.
+    virtual Result<void> close_write() = 0;
 };
 
 // Waits until `fd` is ready for `events` (POLLIN/POLLOUT). Times out with Errc::Unavailable
@@ -75,7 +78,7 @@ public:
     }
     Result<size_t> read_some(std::span<uint8_t> buffer) override;
     Result<void> write_all(ByteView data) override;
-    int fd() const { return m_fd.get(); }
+    Result<void> close_write() override;
 
 private:
     UniqueFd m_fd;

@@ -1,15 +1,18 @@
-// TLS client streams over mbedTLS 3.6 (TLS 1.2 and 1.3).
+// TLS streams over mbedTLS 3.6 (TLS 1.2 and 1.3), both ends of a connection.
 //
-// The server's certificate is always verified: against the CA bundle in `ca_file` (PEM), for the
-// name `host` (also sent as SNI). There is no option to skip verification. Errors are
-// Errc::Network naming the peer and mbedTLS's reason (for a certificate, the verification
-// flags in words); timeouts are Errc::Unavailable.
+// Client: the server's certificate is always verified: against the CA bundle in `ca_file` (PEM),
+// for the name `host` (also sent as SNI; an IP literal matches an iPAddress subjectAltName, or the
+// CN of a certificate without subjectAltName). There is no option to skip verification.
 //
-// Threads: while mbedTLS is built without MBEDTLS_THREADING_C, and since TLS 1.3 keeps PSA crypto
-// state process-wide, TLS streams are serialised: each holds a process-wide lock from handshake
-// to destruction, so one slow peer delays other https exchanges up to its timeouts. Any other
-// code that uses PSA crypto from another thread at the same time is unsafe in that build.
-// With MBEDTLS_THREADING_C (and _PTHREAD) the lock compiles away.
+// Server: one TlsServerContext holds the certificate chain, the private key and the mbedTLS
+// configuration that every accepted connection shares; clients are not asked for certificates.
+//
+// Errors are Errc::Network naming the peer and mbedTLS's reason (for a certificate, the
+// verification flags in words); timeouts, resets and a peer that hangs up during the handshake
+// (a busy server closes connections it cannot serve) are Errc::Unavailable.
+//
+// Threads: mbedTLS is built with MBEDTLS_THREADING_C (cvm_mbedtls_config.h), which the sharing
+// above relies on: streams run concurrently on their own threads without a process-wide lock.
 #pragma once
 
 #include <memory>
@@ -24,5 +27,41 @@ inline constexpr const char* DEFAULT_CA_FILE = "/etc/ssl/certs/ca-certificates.c
 // Runs the handshake on the connected socket `fd` (which the stream then owns).
 Result<std::unique_ptr<Stream>> tls_connect(UniqueFd fd, const std::string& host, const std::string& peer,
                                             const std::string& ca_file, const IoTimeouts& timeouts);
+
+// Where a TLS server finds its identity.
+struct TlsServerFiles {
+    std::string cert_file;  // PEM certificate chain, the server's own certificate first
+    std::string key_file;   // PEM private key (RSA or EC, unencrypted) of that certificate
+};
+
+class TlsConfig;  // mbedTLS objects, private to the implementation
+
+// A server's certificate, private key and TLS configuration (TLS 1.2 and 1.3, a random generator
+// seeded once). Read-only once created, so any number of connection threads use it at once; it
+// must outlive every stream tls_accept() made from it. The private key lives only inside
+// mbedTLS's key context and the wiping buffers it was read through.
+class TlsServerContext {
+public:
+    // Loads and checks the files once. Errc::Config naming the file and the reason when one is
+    // unreadable, not PEM, does not parse, or the key does not match the first certificate.
+    static Result<std::unique_ptr<TlsServerContext>> create(const TlsServerFiles& files);
+
+    TlsServerContext(const TlsServerContext&) = delete;
+    TlsServerContext& operator=(const TlsServerContext&) = delete;
+    ~TlsServerContext();
+
+private:
+    explicit TlsServerContext(std::unique_ptr<TlsConfig> config);
+    friend Result<std::unique_ptr<Stream>> tls_accept(UniqueFd fd, const TlsServerContext& context,
+                                                      const std::string& peer, const IoTimeouts& timeouts);
+
+    std::unique_ptr<TlsConfig> m_config;
+};
+
+// Runs the server side of the handshake on the accepted socket `fd`, which the stream then owns
+// (on failure it is closed before returning). Bounded by `timeouts` like every read and write;
+// the error never contains key material.
+Result<std::unique_ptr<Stream>> tls_accept(UniqueFd fd, const TlsServerContext& context, const std::string& peer,
+                                           const IoTimeouts& timeouts);
 
 }  // namespace cvm::net

@@ -17,6 +17,7 @@
 #include <cstdlib>
 
 #include "base/file.h"
+#include "test_pki.h"
 
 namespace cvm::fakes {
 
@@ -39,82 +40,55 @@ int send_nosignal(void* ctx, const unsigned char* buf, size_t len)
 
 }  // namespace
 
-struct TlsServer::Pki {
+struct TlsServer::Tls {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
-    mbedtls_pk_context ca_key, server_key;
+    mbedtls_pk_context server_key;
     mbedtls_x509_crt server_cert;
     mbedtls_ssl_config conf;
 
-    Pki()
+    Tls()
     {
         mbedtls_entropy_init(&entropy);
         mbedtls_ctr_drbg_init(&drbg);
-        mbedtls_pk_init(&ca_key);
         mbedtls_pk_init(&server_key);
         mbedtls_x509_crt_init(&server_cert);
         mbedtls_ssl_config_init(&conf);
         check(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, nullptr, 0), "drbg seed");
     }
-    ~Pki()
+    ~Tls()
     {
         mbedtls_ssl_config_free(&conf);
         mbedtls_x509_crt_free(&server_cert);
         mbedtls_pk_free(&server_key);
-        mbedtls_pk_free(&ca_key);
         mbedtls_ctr_drbg_free(&drbg);
         mbedtls_entropy_free(&entropy);
     }
-
-    void generate(mbedtls_pk_context& key)
-    {
-        check(mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), "pk setup");
-        check(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), mbedtls_ctr_drbg_random, &drbg),
-              "key generation");
-    }
-
-    std::string certificate(const char* subject, mbedtls_pk_context& key, bool is_ca, uint8_t serial)
-    {
-        mbedtls_x509write_cert crt;
-        mbedtls_x509write_crt_init(&crt);
-        mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-        mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-        check(mbedtls_x509write_crt_set_serial_raw(&crt, &serial, 1), "serial");
-        check(mbedtls_x509write_crt_set_validity(&crt, "20200101000000", "20991231235959"), "validity");
-        check(mbedtls_x509write_crt_set_subject_name(&crt, subject), "subject");
-        check(mbedtls_x509write_crt_set_issuer_name(&crt, "CN=cvminit test CA"), "issuer");
-        mbedtls_x509write_crt_set_subject_key(&crt, &key);
-        mbedtls_x509write_crt_set_issuer_key(&crt, &ca_key);
-        check(mbedtls_x509write_crt_set_basic_constraints(&crt, is_ca ? 1 : 0, -1), "basic constraints");
-        unsigned char pem[4096];
-        check(mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_ctr_drbg_random, &drbg), "certificate");
-        mbedtls_x509write_crt_free(&crt);
-        return reinterpret_cast<const char*>(pem);
-    }
 };
 
-TlsServer::TlsServer(std::string reply) : m_reply(std::move(reply)), m_pki(std::make_unique<Pki>()) {}
+TlsServer::TlsServer(std::string reply) : m_reply(std::move(reply)), m_tls(std::make_unique<Tls>()) {}
 
 std::unique_ptr<TlsServer> TlsServer::start(std::string reply, const std::string& ca_file)
 {
     std::unique_ptr<TlsServer> s(new TlsServer(std::move(reply)));
-    Pki& pki = *s->m_pki;
-    pki.generate(pki.ca_key);
-    pki.generate(pki.server_key);
-    std::string ca_pem = pki.certificate("CN=cvminit test CA", pki.ca_key, true, 1);
-    std::string server_pem = pki.certificate("CN=127.0.0.1", pki.server_key, false, 2);
-    if (!write_file_atomic(ca_file, as_bytes(ca_pem)).ok())
+    Tls& tls = *s->m_tls;
+    TestPki pki;
+    PemIdentity server = pki.issue("127.0.0.1");
+    if (!write_file_atomic(ca_file, as_bytes(pki.ca_pem())).ok())
         abort();
-    check(mbedtls_x509_crt_parse(&pki.server_cert, reinterpret_cast<const unsigned char*>(server_pem.c_str()),
-                                 server_pem.size() + 1),
+    check(mbedtls_x509_crt_parse(&tls.server_cert, reinterpret_cast<const unsigned char*>(server.cert.c_str()),
+                                 server.cert.size() + 1),
           "parse server certificate");
-    check(mbedtls_ssl_config_defaults(&pki.conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+    check(mbedtls_pk_parse_key(&tls.server_key, reinterpret_cast<const unsigned char*>(server.key.c_str()),
+                               server.key.size() + 1, nullptr, 0, mbedtls_ctr_drbg_random, &tls.drbg),
+          "parse server key");
+    check(mbedtls_ssl_config_defaults(&tls.conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                       MBEDTLS_SSL_PRESET_DEFAULT),
           "config");
-    mbedtls_ssl_conf_rng(&pki.conf, mbedtls_ctr_drbg_random, &pki.drbg);
-    mbedtls_ssl_conf_max_tls_version(&pki.conf, MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_read_timeout(&pki.conf, 2000);
-    check(mbedtls_ssl_conf_own_cert(&pki.conf, &pki.server_cert, &pki.server_key), "own certificate");
+    mbedtls_ssl_conf_rng(&tls.conf, mbedtls_ctr_drbg_random, &tls.drbg);
+    mbedtls_ssl_conf_max_tls_version(&tls.conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_read_timeout(&tls.conf, 2000);
+    check(mbedtls_ssl_conf_own_cert(&tls.conf, &tls.server_cert, &tls.server_key), "own certificate");
 
     s->m_listen.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in addr{};
@@ -152,7 +126,7 @@ void TlsServer::loop()
         mbedtls_net_context net{fd.get()};
         mbedtls_ssl_context ssl;
         mbedtls_ssl_init(&ssl);
-        if (mbedtls_ssl_setup(&ssl, &m_pki->conf) == 0) {
+        if (mbedtls_ssl_setup(&ssl, &m_tls->conf) == 0) {
             mbedtls_ssl_set_bio(&ssl, &net, send_nosignal, nullptr, mbedtls_net_recv_timeout);
             std::string request;
             unsigned char buf[1024];

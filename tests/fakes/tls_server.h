@@ -1,9 +1,10 @@
-// A TLS server on 127.0.0.1 (ephemeral port) with a throw-away PKI made at start: an ECDSA P-256
-// test CA and a server certificate for CN=127.0.0.1 signed by it. It answers every request with
-// the same raw HTTP bytes. For testing the https client end to end without the internet.
+// A TLS server on 127.0.0.1 (ephemeral port) with a throw-away PKI made at start (test_pki.h): a
+// test CA and a server certificate for CN=127.0.0.1 (no subjectAltName) signed by it. It answers
+// every request with the same raw HTTP bytes. For testing the https client end to end without the
+// internet.
 //
-// The server speaks TLS 1.2 only: mbedTLS is built without MBEDTLS_THREADING_C, and a TLS 1.3
-// server thread would share PSA crypto state with the client under test (see net/tls.h).
+// The server speaks TLS 1.2 only, so that the client's TLS 1.2 path stays tested: net::HttpServer
+// with TLS, which the client also meets in tests, negotiates TLS 1.3.
 #pragma once
 
 #include <memory>
@@ -23,12 +24,12 @@ public:
     uint16_t port() const { return m_port; }
 
 private:
-    struct Pki;
+    struct Tls;  // the server's mbedTLS contexts
     explicit TlsServer(std::string reply);
     void loop();
 
     std::string m_reply;
-    std::unique_ptr<Pki> m_pki;
+    std::unique_ptr<Tls> m_tls;
     UniqueFd m_listen, m_wake_read, m_wake_write;
     uint16_t m_port{0};
     std::thread m_thread;

@@ -100,6 +100,8 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
     std::string line = std::string("cvm broker: attest ") + (answer ? "released" : "refused") + " code=" + code;
     if (!answer && !attempt.refusal->claim.empty())
         line += " claim=" + attempt.refusal->claim;
+    if (!answer && attempt.refusal->code == proto::ErrorCode::Internal)
+        line += " detail=\"" + attempt.refusal->detail + "\"";  // our failure: the operator needs the cause
     line += " peer=" + attempt.peer + " measurement=" + (attempt.measurement.empty() ? "-" : attempt.measurement) +
             " chip=" + (attempt.chip.empty() ? "-" : attempt.chip) + " resources=" + join(attempt.resources) +
             (attempt.simulated ? " SIMULATED" : "") + " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
@@ -145,8 +147,10 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
 
     proto::Release release = TRY(release_for(a, report.value()));
     SecretBytes plaintext = TRY(proto::serialize_release(release));
-    proto::AttestAnswer answer =
-        TRY(proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose()));
+    auto sealed = proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose());
+    if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
+        return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
+    proto::AttestAnswer answer = sealed.release_value();
     answer.simulated = a.simulated;
     return answer;
 }

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/toml_reader.h"
 #include "policy/policy_toml.h"
+#include "proto/messages.h"
 
 namespace cvm::broker {
 namespace {
@@ -54,24 +55,6 @@ Result<std::pair<std::string, uint16_t>> address(const toml::node& v, const std:
     return std::pair{host, static_cast<uint16_t>(port)};
 }
 
-bool valid_name(std::string_view name)
-{
-    if (name.empty() || name.size() > 64 || name[0] == '.')
-        return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-               c == '.';
-    });
-}
-
-bool valid_env_name(std::string_view name)
-{
-    if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9'))
-        return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
-}
-
 Result<std::vector<policy::Measurement>> resource_measurements(const toml::table& t, const std::string& key,
                                                                const policy::Policy& policy)
 {
@@ -92,7 +75,7 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
     TRY(R.only_keys(t, key, {"name", "file", "value", "env", "measurements"}));
     SecretResource r;
     r.name = TRY(required_string(t, "name", key));
-    if (!valid_name(r.name))
+    if (!proto::valid_resource_name(r.name))
         return config_error(key + ".name",
                             "expected 1 to 64 of A-Z a-z 0-9 _ . - (a file name), not starting with '.'");
     const toml::node* file = t.get("file");
@@ -110,7 +93,7 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
     }
     if (const toml::node* env = t.get("env")) {
         r.env = TRY(R.string(*env, key + ".env"));
-        if (!valid_env_name(*r.env))
+        if (!proto::valid_env_name(*r.env))
             return config_error(key + ".env", "expected an environment variable name of A-Z 0-9 _");
     }
     r.measurements = TRY(resource_measurements(t, key, c.policy));
@@ -123,7 +106,7 @@ Result<VolumeResource> volume_resource(const toml::table& t, const std::string& 
     TRY(R.only_keys(t, key, {"name", "key_file", "measurements"}));
     VolumeResource r;
     r.name = TRY(required_string(t, "name", key));
-    if (!valid_name(r.name))
+    if (!proto::valid_resource_name(r.name))
         return config_error(key + ".name", "expected 1 to 64 of A-Z a-z 0-9 _ . -, not starting with '.'");
     std::string path = resolve(base_dir, TRY(required_string(t, "key_file", key)));
     r.key = TRY_PREFIX(read_secret_file(path, 512), "%s.key_file", key.c_str());
@@ -235,8 +218,8 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         if (!t)
             return config_error("tls", "expected a table with cert and key");
         TRY(R.only_keys(*t, "tls", {"cert", "key"}));
-        c.tls = TlsFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
-                         resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
+        c.server.tls = net::TlsServerFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
+                                           resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
     }
     if (const toml::node* n = root.get("kds")) {
         const toml::table* t = n->as_table();

@@ -47,18 +47,12 @@ struct VolumeResource {
     std::vector<policy::Measurement> measurements;
 };
 
-struct TlsFiles {
-    std::string cert_file;  // PEM chain, leaf first
-    std::string key_file;   // PEM private key
-};
-
 struct BrokerConfig {
-    net::ServerOptions server;
+    net::ServerOptions server;  // with server.tls set by a [tls] table
     std::optional<net::ServerOptions> metrics_server;
     std::optional<proto::Ed25519KeyPair> signing_key;  // always set by parse_broker_config()
     std::optional<Secret<32>> nonce_key;               // nullopt: random per process (one broker)
     int64_t nonce_lifetime = 60;
-    std::optional<TlsFiles> tls;
     policy::Policy policy;
     std::vector<verify::Certificate> simulated_roots;
     std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request

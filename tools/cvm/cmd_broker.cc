@@ -83,8 +83,6 @@ Result<void> serve(const std::string& config_path)
 {
     broker::BrokerConfig config = TRY(broker::load_broker_config(config_path));
     net::ServerOptions options = config.server;
-    if (config.tls)
-        options.tls = net::TlsServerFiles{config.tls->cert_file, config.tls->key_file};
     std::optional<net::ServerOptions> metrics_options = config.metrics_server;
     bool simulated = config.policy.allow_simulated;
 

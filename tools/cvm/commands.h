@@ -14,5 +14,7 @@ inline constexpr int EXIT_USAGE = 2;
 int cmd_verify(const std::vector<std::string>& args);
 int cmd_measure(const std::vector<std::string>& args);
 int cmd_id_block(const std::vector<std::string>& args);
+int cmd_sim(const std::vector<std::string>& args);
+int cmd_broker(const std::vector<std::string>& args);
 
 }  // namespace cvm::cli

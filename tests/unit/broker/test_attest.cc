@@ -6,6 +6,7 @@
 
 #include "attest_harness.h"
 #include "net/http_client.h"
+#include "test_pki.h"
 
 using namespace cvm;
 using namespace cvm::test;
@@ -203,6 +204,26 @@ TEST_CASE("attest: REPORT_DATA must bind this nonce, this key and this request")
     CHECK(e.claim == "report_data");
 }
 
+TEST_CASE("attest: a key that cannot receive (a low-order point) is refused, even when bound")
+{
+    BrokerHarness h;
+    client::Session s = client::Session::begin(h.client({"db"})).release_value();
+    proto::AttestRequest req = s.request({}, {});
+    req.pubkey.fill(0);
+    auto signed_report =
+        h.report(proto::report_data(s.nonce(), req.pubkey, proto::request_hash(req.canonical_request)));
+    req.report = signed_report.report;
+    req.certs = signed_report.certs;
+    std::string body = proto::serialize_attest_request(req);
+    auto response = net::http_post(h.url() + "/cvmkb/v1/attest",
+                                   ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size()), {});
+    REQUIRE(response.ok());
+    CHECK(response->status == 400);
+    proto::ErrorBody e = proto::parse_error(response->body_text()).value();
+    CHECK(e.code == proto::ErrorCode::BadRequest);
+    CHECK(e.claim == "pubkey");
+}
+
 TEST_CASE("attest: the agent refuses an answer signed by another key")
 {
     BrokerHarness h;
@@ -214,4 +235,27 @@ TEST_CASE("attest: the agent refuses an answer signed by another key")
     REQUIRE_FALSE(released.ok());
     CHECK(released.error().code() == Errc::Crypto);
     CHECK(std::string(released.error().message()).find("signature") != std::string::npos);
+}
+
+TEST_CASE("attest: over TLS, with the CA the agent trusts")
+{
+    fakes::TestPki pki;
+    fakes::PemIdentity identity = pki.issue("broker", std::string("127.0.0.1"));
+    BrokerFiles certs;
+    std::string cert = certs.write("tls.crt", identity.cert);
+    std::string key = certs.write("tls.key", identity.key);
+    std::string ca = certs.write("ca.crt", pki.ca_pem());
+    BrokerHarness h("", "[tls]\ncert = \"" + cert + "\"\nkey = \"" + key + "\"\n");
+    client::ClientOptions o = h.client({"db"});
+    o.broker_url = "https://127.0.0.1:" + std::to_string(h.server->port());
+    o.http.ca_file = ca;
+    client::Session s = client::Session::begin(o).release_value();
+    auto r = h.report(s.report_data());
+    auto released = s.complete(r.report, r.certs);
+    REQUIRE_MESSAGE(released.ok(), std::string(released.ok() ? "" : released.error().message()));
+    CHECK(released->secrets.size() == 1);
+
+    client::ClientOptions plain = h.client({"db"});  // plain HTTP to the TLS port
+    plain.http.total_timeout_ms = 3000;
+    CHECK_FALSE(client::Session::begin(plain).ok());
 }

@@ -39,7 +39,7 @@ TEST_CASE("broker config: a complete file parses with every resource")
     REQUIRE(c->volumes.size() == 1);
     CHECK(c->volumes[0].key.size() == 64);
     CHECK_FALSE(c->kds);
-    CHECK_FALSE(c->tls);
+    CHECK_FALSE(c->server.tls);
     CHECK(c->simulated_roots.empty());
 }
 

@@ -1,0 +1,20 @@
+// The launch a `cvm sim report` / `cvm sim fw-cfg` invocation describes, as the simulated PSP's
+// LaunchState: the MEASUREMENT from --measurement or computed from --launch launch.toml exactly
+// as `cvm measure --launch` computes it, and the other launch fields from their flags.
+#pragma once
+
+#include <vector>
+
+#include "args.h"
+#include "sim/psp.h"
+
+namespace cvm::cli {
+
+// The flags launch_state_from_flags reads, for a command's FlagSpec list.
+const std::vector<FlagSpec>& sim_launch_flags();
+
+// Errc::Config naming the flag: neither or both of --measurement and --launch, bad hex or
+// length, a launch.toml whose mode has no SNP MEASUREMENT, or a measurement failure.
+Result<sim::LaunchState> launch_state_from_flags(const Args& args);
+
+}  // namespace cvm::cli
