@@ -16,6 +16,18 @@ check() {
   fi
 }
 
+# check_or_skip NAME COMMAND...: like check, but exit status 77 counts as skipped (a pinned
+# download the mirror no longer serves, a tool the machine lacks).
+check_or_skip() {
+  local name=$1; shift
+  "$@"
+  case $? in
+    0) passed=$((passed + 1)); printf -- '--- ok: %s\n' "$name" ;;
+    77) skipped=$((skipped + 1)); printf -- '--- SKIPPED: %s\n' "$name" ;;
+    *) failed=$((failed + 1)); failures+=("$name"); printf -- '--- FAILED: %s\n' "$name" ;;
+  esac
+}
+
 # configure DIR [meson options...]: a fresh meson build directory (reconfigured if it exists).
 configure() {
   local dir=$1; shift

@@ -52,15 +52,13 @@ Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path
 Result<Bytes> read_file(const std::string& path, size_t max_size)
 {
     UniqueFd fd = TRY(open_for_reading(path));
-    // A regular file says its size: refuse it before reading, and read straight into one buffer.
-    // Other files (pipes, /proc) grow the buffer as they go; the bound holds either way.
+    // A regular file's size sizes the buffer, so it is read straight into one allocation. It is
+    // only a hint: sysfs reports 4096 for every attribute and procfs 0, so the bound is applied
+    // to the bytes actually read, and no more than max_size + 1 are ever held.
     struct stat st {};
     size_t expected = 0;
-    if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-        if (static_cast<uint64_t>(st.st_size) > max_size)
-            return Error::make(Errc::Format, "%s is larger than the %zu bytes allowed", path.c_str(), max_size);
-        expected = static_cast<size_t>(st.st_size);
-    }
+    if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode))
+        expected = std::min(static_cast<size_t>(st.st_size), max_size);
     Bytes out(expected + 1);  // one spare byte notices a file that grew since fstat
     size_t used = 0;
     for (;;) {

@@ -38,7 +38,9 @@ Result<UniqueFd> open_for_reading(const std::string& path);
 // `path` (used only in the message).
 Result<size_t> read_some(int fd, std::span<uint8_t> buf, const std::string& path);
 
-// Reads a whole file, refusing (Errc::Format) one larger than `max_size` bytes before reading it.
+// Reads a whole file, refusing (Errc::Format) one with more than `max_size` bytes; at most
+// max_size + 1 bytes are ever read or held. A regular file's size is used to allocate once, but
+// not trusted (sysfs attributes all claim 4096 bytes, /proc files 0).
 Result<Bytes> read_file(const std::string& path, size_t max_size);
 
 // Reads a whole file of key material straight into wiping storage (no intermediate copies), with

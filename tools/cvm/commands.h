@@ -16,5 +16,9 @@ int cmd_measure(const std::vector<std::string>& args);
 int cmd_id_block(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);
 int cmd_broker(const std::vector<std::string>& args);
+int cmd_launch(const std::vector<std::string>& args);
+int cmd_demo(const std::vector<std::string>& args);
+int cmd_initramfs(const std::vector<std::string>& args);
+int cmd_cmdline(const std::vector<std::string>& args);
 
 }  // namespace cvm::cli

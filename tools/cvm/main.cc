@@ -19,6 +19,10 @@ constexpr Command COMMANDS[] = {
     {"measure", "compute the expected launch MEASUREMENT (drop-in for sev-snp-measure)", cvm::cli::cmd_measure},
     {"id-block", "make the SNP ID block and ID auth block for a measurement", cvm::cli::cmd_id_block},
     {"broker", "run the reference cvmkb/1 key broker, or make its signing key", cvm::cli::cmd_broker},
+    {"initramfs", "build the reproducible initramfs of a cvminit VM, or list one", cvm::cli::cmd_initramfs},
+    {"cmdline", "compose, parse and check the agent's measured cvminit.* kernel parameters", cvm::cli::cmd_cmdline},
+    {"launch", "run QEMU with exactly the launch that cvm measure measures", cvm::cli::cmd_launch},
+    {"demo", "the whole product on this machine, SIMULATED: broker, initramfs, QEMU boot", cvm::cli::cmd_demo},
     {"sim", "a SIMULATED AMD platform (chain and PSP) for development and CI", cvm::cli::cmd_sim},
 };
 

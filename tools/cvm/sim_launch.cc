@@ -21,7 +21,8 @@ Result<std::array<uint8_t, N>> hex_flag(const Args& args, const char* name, std:
     return out;
 }
 
-// The MEASUREMENT a correct launch of `path` has: the same code path as `cvm measure --launch`.
+}  // namespace
+
 Result<std::array<uint8_t, 48>> measure_launch(const std::string& path)
 {
     MeasureRequest request = TRY_PREFIX(request_from_config(TRY(launch::load_launch_toml(path))), "%s", path.c_str());
@@ -33,8 +34,6 @@ Result<std::array<uint8_t, 48>> measure_launch(const std::string& path)
     std::copy(m.digest.begin(), m.digest.end(), out.begin());
     return out;
 }
-
-}  // namespace
 
 const std::vector<FlagSpec>& sim_launch_flags()
 {

@@ -10,6 +10,10 @@
 
 namespace cvm::cli {
 
+// The SNP MEASUREMENT of the launch in `path`, exactly as `cvm measure --launch` computes it.
+// Errc::Config for a mode without one (sev, seves) and for the errors of launch.toml.
+Result<std::array<uint8_t, 48>> measure_launch(const std::string& path);
+
 // The flags launch_state_from_flags reads, for a command's FlagSpec list.
 const std::vector<FlagSpec>& sim_launch_flags();
 

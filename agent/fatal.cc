@@ -1,0 +1,81 @@
+#include "fatal.h"
+
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "console.h"
+
+namespace cvm::agent {
+namespace {
+
+std::function<void()>& wipe_hook()
+{
+    static std::function<void()> hook;
+    return hook;
+}
+
+}  // namespace
+
+void set_wipe_hook(std::function<void()> wipe)
+{
+    wipe_hook() = std::move(wipe);
+}
+
+const char* errno_name(int value)
+{
+    switch (value) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case ENOEXEC: return "ENOEXEC";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EINVAL: return "EINVAL";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case ENOSYS: return "ENOSYS";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ECONNRESET: return "ECONNRESET";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    default: {
+        static thread_local char buf[24];
+        snprintf(buf, sizeof buf, "errno %d", value);
+        return buf;
+    }
+    }
+}
+
+void power_off(int status)
+{
+    sync();
+    if (getpid() != 1)
+        _exit(status);
+    reboot(RB_POWER_OFF);
+    for (;;)  // reboot(2) does not return on success; PID 1 must not exit either way
+        pause();
+}
+
+void fatal(const char* stage, const Error& error, const char* hint)
+{
+    std::string_view message = error.message();
+    std::string code(error.errno_value() ? errno_name(error.errno_value()) : errc_name(error.code()));
+    say("FATAL %s: %.*s (%s) — %s", stage, static_cast<int>(message.size()), message.data(), code.c_str(), hint);
+    if (wipe_hook())
+        wipe_hook()();
+    power_off(1);
+}
+
+}  // namespace cvm::agent

@@ -1,0 +1,41 @@
+// cvminit: PID 1 of the measured initramfs. The boot is this flat list of stages (DESIGN.md §2);
+// each logs one line with its duration, and the first failure takes the single fatal path:
+// one FATAL line, every secret wiped, power off. No attestation, no workload.
+#include <chrono>
+
+#include "console.h"
+#include "fatal.h"
+#include "stages.h"
+
+namespace {
+
+using namespace cvm::agent;
+
+template <typename Stage>
+void run(Context& ctx, const char* name, const char* hint, Stage stage)
+{
+    auto started = std::chrono::steady_clock::now();
+    auto summary = stage(ctx);
+    if (!summary)
+        fatal(name, summary.error(), hint);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    say("%s: %s (%lld ms)", name, summary.value().c_str(), static_cast<long long>(ms.count()));
+}
+
+}  // namespace
+
+int main()
+{
+    Context ctx;
+    set_wipe_hook([&ctx] { ctx.wipe(); });
+    run(ctx, "early", "the kernel needs devtmpfs, proc, sysfs and tmpfs", stage_early);
+    run(ctx, "config", "fix the cvminit.* parameters or /etc/cvminit.toml (cvm cmdline check)", stage_config);
+    run(ctx, "modules", "rebuild the initramfs for this kernel (cvm initramfs --kernel-modules)", stage_modules);
+    run(ctx, "network", "check the VM's NIC and DHCP, or set cvminit.net=static", stage_network);
+    run(ctx, "attest", "is cvminit.broker reachable, and is this an SNP guest (cvminit.simulate=1 in development)?",
+        stage_attest);
+    run(ctx, "retrieve", "the broker's log carries the same code; is cvminit.broker_key the broker's key?",
+        stage_retrieve);
+    run(ctx, "secrets", "is /run a writable tmpfs?", stage_secrets);
+    stage_handoff(ctx);
+}

@@ -1,0 +1,163 @@
+#include "providers/report_provider_ioctl.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/reader.h"
+#include "providers/evidence_check.h"
+#include "providers/sev_guest_abi.h"
+#include "snp/report.h"
+
+namespace cvm::agent {
+
+namespace {
+
+using namespace sev_guest;
+
+// Two pages hold a VCEK, ASK and ARK (about 4.7 KiB of DER with the table); a host with more
+// says so through INVALID_LEN and the buffer grows once.
+constexpr size_t INITIAL_CERTS_SIZE = 2 * CERTS_PAGE;
+
+class SystemSevGuestDevice final : public SevGuestDevice {
+public:
+    explicit SystemSevGuestDevice(UniqueFd fd) : m_fd(std::move(fd)) {}
+    int ioctl(unsigned long request, void* arg) override
+    {
+        // syscall(2) rather than ioctl(3): glibc and musl disagree on the request parameter's type.
+        return syscall(SYS_ioctl, m_fd.get(), request, arg) == 0 ? 0 : errno;
+    }
+
+private:
+    UniqueFd m_fd;
+};
+
+const char* status_name(uint32_t status)
+{
+    switch (status) {
+    case SEV_RET_INVALID_PARAM: return "INVALID_PARAM";
+    case SEV_RET_INVALID_KEY: return "INVALID_KEY";
+    case SEV_RET_INVALID_CERTIFICATE: return "INVALID_CERTIFICATE";
+    default: return "firmware error";
+    }
+}
+
+GuestRequestIoctl request_for(const void* req, Bytes& response)
+{
+    GuestRequestIoctl io{};
+    io.msg_version = 1;
+    io.req_data = reinterpret_cast<uintptr_t>(req);
+    io.resp_data = reinterpret_cast<uintptr_t>(response.data());
+    return io;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SevGuestDevice>> open_sev_guest_device(const std::string& path)
+{
+    UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno(Errc::Io, errno, "cannot open %s: %s", path.c_str(), strerror(errno));
+    return std::unique_ptr<SevGuestDevice>(std::make_unique<SystemSevGuestDevice>(std::move(fd)));
+}
+
+SevGuestProvider::SevGuestProvider(std::unique_ptr<SevGuestDevice> device) : m_device(std::move(device)) {}
+
+Result<std::unique_ptr<SevGuestProvider>> SevGuestProvider::open(const std::string& path)
+{
+    return std::make_unique<SevGuestProvider>(TRY(open_sev_guest_device(path)));
+}
+
+Result<Evidence> SevGuestProvider::get_report(const ReportData& report_data)
+{
+    if (m_disabled)
+        return Error::make(Errc::Io, "sev-guest: refusing another request after a failure that may have wiped the "
+                                     "VMPCK; reboot to attest again");
+    Bytes response(sizeof(ReportResp));
+    Bytes certs;
+    if (TRY(extended(report_data, response, certs)) == Outcome::Report) {
+        Bytes report = TRY(report_from(response, report_data, "SNP_GET_EXT_REPORT"));
+        Bytes table = TRY(normalize_cert_table(certs, "SNP_GET_EXT_REPORT certificate buffer"));
+        return Evidence{std::move(report), std::move(table), PROVIDER_SEV_GUEST};
+    }
+    TRY(plain(report_data, response));
+    return Evidence{TRY(report_from(response, report_data, "SNP_GET_REPORT")), Bytes{}, PROVIDER_SEV_GUEST};
+}
+
+Result<SevGuestProvider::Outcome> SevGuestProvider::extended(const ReportData& report_data, Bytes& response,
+                                                             Bytes& certs)
+{
+    size_t size = INITIAL_CERTS_SIZE;
+    for (bool grown = false;; grown = true) {
+        certs.assign(size, 0);
+        ExtReportReq req{};
+        memcpy(req.data.user_data, report_data.data(), USER_DATA_SIZE);
+        req.certs_address = reinterpret_cast<uintptr_t>(certs.data());
+        req.certs_len = static_cast<uint32_t>(size);
+        GuestRequestIoctl io = request_for(&req, response);
+        int err = m_device->ioctl(SNP_GET_EXT_REPORT, &io);
+        if (err == 0)
+            return Outcome::Report;
+        if (err == EIO && io.exitinfo2 == uint64_t{VMM_ERR_INVALID_LEN} << 32) {
+            // The one host error the kernel survives: it re-sent the request without certificate
+            // pages to keep the message sequence in step, and says how many pages it needs.
+            size_t needed = req.certs_len;
+            if (grown || needed <= size || needed > CERTS_MAX || needed % CERTS_PAGE != 0)
+                return Outcome::CertsUnavailable;
+            size = needed;
+            continue;
+        }
+        if (err == EIO && io.vmm_error() == 0 && io.fw_error() == SEV_RET_INVALID_CERTIFICATE)
+            return Outcome::CertsUnavailable;  // a host with no certificate blob (go-sev-guest #102)
+        return device_error("SNP_GET_EXT_REPORT", err, io.exitinfo2);
+    }
+}
+
+Result<void> SevGuestProvider::plain(const ReportData& report_data, Bytes& response)
+{
+    ReportReq req{};
+    memcpy(req.user_data, report_data.data(), USER_DATA_SIZE);
+    GuestRequestIoctl io = request_for(&req, response);
+    int err = m_device->ioctl(SNP_GET_REPORT, &io);
+    if (err != 0)
+        return device_error("SNP_GET_REPORT", err, io.exitinfo2);
+    return {};
+}
+
+Result<Bytes> SevGuestProvider::report_from(const Bytes& response, const ReportData& report_data,
+                                            const char* ioctl_name)
+{
+    Reader r(response, "MSG_REPORT_RSP");
+    // The ioctl succeeds whenever the PSP answered; its refusal is in STATUS.
+    uint32_t status = TRY_PREFIX(r.u32le("STATUS"), "%s", ioctl_name);
+    if (status != 0) {
+        m_disabled = true;
+        return Error::make(Errc::Io, "%s: firmware STATUS 0x%x (%s) in MSG_REPORT_RSP; not retrying", ioctl_name,
+                           status, status_name(status));
+    }
+    uint32_t size = TRY_PREFIX(r.u32le("REPORT_SIZE"), "%s", ioctl_name);
+    if (size != snp::REPORT_SIZE)
+        return Error::make(Errc::Unsupported, "%s: MSG_REPORT_RSP REPORT_SIZE is %u, expected %zu", ioctl_name, size,
+                           snp::REPORT_SIZE);
+    TRY_PREFIX(r.zeros(MSG_REPORT_RSP_RESERVED_SIZE, "0x08..0x1F"), "%s", ioctl_name);
+    ByteView report = TRY_PREFIX(r.bytes(snp::REPORT_SIZE, "REPORT"), "%s", ioctl_name);
+    // The rest of the 4000-byte response buffer is unused by MSG_REPORT_RSP.
+    std::string source = std::string(ioctl_name) + " response";
+    TRY(check_report(report, report_data, 0, source.c_str()));
+    return Bytes(report.begin(), report.end());
+}
+
+Error SevGuestProvider::device_error(const char* ioctl_name, int err, uint64_t exitinfo2)
+{
+    m_disabled = true;
+    return Error::from_errno(Errc::Io, err,
+                             "%s failed: %s, exitinfo2 0x%llx (firmware 0x%x, VMM 0x%x); the kernel wipes the VMPCK "
+                             "after such errors, not retrying (reboot to attest again)",
+                             ioctl_name, strerror(err), static_cast<unsigned long long>(exitinfo2),
+                             static_cast<uint32_t>(exitinfo2), static_cast<uint32_t>(exitinfo2 >> 32));
+}
+
+}  // namespace cvm::agent

@@ -1,0 +1,37 @@
+// The simulated provider (DESIGN.md §3): reports signed by the simulated PSP of lib/sim, whose
+// VCEK key, certificates and launch state the host passes in through QEMU fw_cfg
+// (sim/fw_cfg.h: <root>/opt/cvminit/sim/{key,certs,launch}/raw).
+//
+// SIMULATED: it proves the plumbing, never confidentiality. Construct it only when the measured
+// cmdline says cvminit.simulate=1 (choose_provider does exactly that); its name() and every
+// Evidence it returns say "simulated", and brokers accept that only with allow_simulated.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "providers/report_provider.h"
+#include "sim/psp.h"
+
+namespace cvm::agent {
+
+class SimulatedProvider : public ReportProvider {
+public:
+    // sim::load_from_fw_cfg(fw_cfg_root), "/sys/firmware/qemu_fw_cfg/by_name" in a guest. Its
+    // errors name the blob that is missing or broken.
+    static Result<std::unique_ptr<SimulatedProvider>> load(const std::string& fw_cfg_root);
+
+    explicit SimulatedProvider(sim::SimulatedPsp psp) : m_psp(std::move(psp)) {}
+
+    const char* name() const override { return PROVIDER_SIMULATED; }
+
+    // A VMPL 0 report from the simulated PSP and its certificate table (VCEK, ASK, ARK), checked
+    // like the hardware providers' evidence.
+    Result<Evidence> get_report(const ReportData& report_data) override;
+
+private:
+    sim::SimulatedPsp m_psp;
+};
+
+}  // namespace cvm::agent

@@ -1,0 +1,57 @@
+// Stage 5, attest: a fresh X25519 key pair and a challenge from the broker (client::Session),
+// then a report whose REPORT_DATA binds the nonce, the key and the request, from the first
+// available provider: configfs-tsm, /dev/sev-guest, or — only with cvminit.simulate=1 on the
+// measured command line — the simulated PSP. The challenge is retried (retry.h); the provider
+// never is: a firmware error wipes the guest's VMPCK (DESIGN.md §2).
+#include "retry.h"
+#include "snp/cert_table.h"
+#include "stages.h"
+
+namespace cvm::agent {
+
+Result<void> challenge(Context& ctx)
+{
+    client::ClientOptions options;
+    options.broker_url = ctx.broker_url;
+    options.broker_key = ctx.broker_key;
+    options.resources = ctx.resources;
+    options.http.connect_timeout_ms = 5000;
+    options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));
+    ctx.session.reset();
+    ctx.session = TRY_PREFIX(client::Session::begin(options), "challenge from %s", ctx.broker_url.c_str());
+    return {};
+}
+
+Result<void> fetch_report(Context& ctx)
+{
+    auto got = ctx.provider->get_report(ctx.session->report_data());
+    if (!got) {
+        // Whatever the provider says, retry.h must not retry it: a firmware error wipes the VMPCK.
+        Error e = got.release_error();
+        return Error::make(e.code() == Errc::Unavailable ? Errc::Io : e.code(), "%s report: %.*s", ctx.provider->name(),
+                           static_cast<int>(e.message().size()), e.message().data());
+    }
+    Evidence evidence = got.release_value();
+    ctx.report = std::move(evidence.report);
+    ctx.certs.clear();
+    if (!evidence.cert_table.empty()) {
+        for (const snp::CertEntry& e : TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table"))
+            ctx.certs.push_back(e.der);
+    }
+    return {};
+}
+
+Result<std::string> stage_attest(Context& ctx)
+{
+    ProviderPaths paths;
+    paths.configfs_root = ctx.root + paths.configfs_root;
+    paths.sev_guest_device = ctx.root + paths.sev_guest_device;
+    paths.fw_cfg_root = ctx.root + paths.fw_cfg_root;
+    ctx.provider = TRY(choose_provider(paths, ctx.simulate));
+    TRY(with_backoff(ctx, "attest", [&] { return challenge(ctx); }));
+    TRY(fetch_report(ctx));
+    return std::string("report from ") + ctx.provider->name() + (ctx.simulate ? " (SIMULATED platform)" : "") + ", " +
+           std::to_string(ctx.certs.size()) + " certificates, bound to a fresh nonce and X25519 key";
+}
+
+}  // namespace cvm::agent

@@ -1,0 +1,51 @@
+// Stage 2, config: the agent's configuration from the two measured places only — the cvminit.*
+// words of /proc/cmdline and /etc/cvminit.toml inside the initramfs — through the one grammar in
+// kernel-cmdline/ that `cvm cmdline` composes with. Anything unknown or malformed stops the boot
+// here, naming the key.
+#include "base/file.h"
+#include "kernel-cmdline/agent_config.h"
+#include "kernel-cmdline/cmdline.h"
+#include "stages.h"
+
+namespace cvm::agent {
+namespace {
+
+Ipv4 to_ipv4(const cmdline::Ipv4Address& a)
+{
+    return Ipv4{a};
+}
+
+}  // namespace
+
+Result<std::string> stage_config(Context& ctx)
+{
+    ctx.cmdline = TRY(read_text_file(ctx.root + "/proc/cmdline", cmdline::MAX_PROC_CMDLINE_SIZE));
+    cmdline::AgentCmdline words = TRY(cmdline::parse_cmdline(ctx.cmdline));
+    cmdline::AgentFileConfig file = TRY(cmdline::load_agent_toml(ctx.root + cmdline::AGENT_TOML_PATH));
+    cmdline::AgentConfig c = TRY(cmdline::merge_config(words, file));
+
+    ctx.deadline = ctx.boot_started + std::chrono::seconds(c.deadline_seconds);
+    ctx.simulate = c.simulate;
+    ctx.broker_url = c.broker_url;
+    ctx.broker_key = c.broker_key;
+    ctx.resources = c.resources;
+    ctx.net_mode = c.net.mode == cmdline::NetMode::Dhcp     ? NetMode::Dhcp
+                   : c.net.mode == cmdline::NetMode::Static ? NetMode::Static
+                                                            : NetMode::None;
+    if (c.net.static_ipv4) {
+        ctx.static_address = to_ipv4(c.net.static_ipv4->address);
+        ctx.static_prefix = c.net.static_ipv4->prefix;
+        ctx.static_gateway = to_ipv4(c.net.static_ipv4->gateway);
+    }
+    for (const cmdline::Ipv4Address& a : c.net.dns)
+        ctx.dns.push_back(to_ipv4(a));
+    ctx.workload_root = c.workload_root;
+    ctx.workload_argv = c.workload_argv;
+    ctx.workload_env = c.workload_env;
+    ctx.secrets_dir = c.secrets_dir;
+    return "broker " + c.broker_url + ", " + std::to_string(c.resources.size()) + " resources, workload " +
+           c.workload_argv[0] + ", deadline " + std::to_string(c.deadline_seconds) + " s" +
+           (c.simulate ? ", SIMULATED platform (cvminit.simulate=1)" : "");
+}
+
+}  // namespace cvm::agent

@@ -1,0 +1,86 @@
+// Stage 9, handoff: switch_root into the workload's tree, start the workload with its
+// environment, wipe every secret the agent holds, and stay PID 1 until the workload ends; then
+// sync and power off with its status on the console. The agent never exits and never execs a
+// shell (DESIGN.md §2).
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "base/file.h"
+#include "console.h"
+#include "fatal.h"
+#include "stages.h"
+#include "supervise.h"
+
+namespace cvm::agent {
+namespace {
+
+Result<void> move_mount(const std::string& from, const std::string& to)
+{
+    if (mkdir(to.c_str(), 0755) != 0 && errno != EEXIST)
+        return Error::from_errno(Errc::Io, errno, "failed to create %s: %s", to.c_str(), strerror(errno));
+    if (mount(from.c_str(), to.c_str(), nullptr, MS_MOVE, nullptr) != 0)
+        return Error::from_errno(Errc::Io, errno, "failed to move %s to %s: %s", from.c_str(), to.c_str(),
+                                 strerror(errno));
+    return {};
+}
+
+// The initramfs is rootfs, which cannot be pivot_root'ed away: like switch_root(8), make the new
+// root a mount point (a bind mount of the directory), move the API filesystems into it, move it
+// over "/" and chroot. The initramfs stays in memory, unreachable from the workload.
+Result<void> switch_root(const std::string& new_root)
+{
+    if (mount(new_root.c_str(), new_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        return Error::from_errno(Errc::Io, errno, "failed to bind %s: %s", new_root.c_str(), strerror(errno));
+    for (const char* api : {"/dev", "/proc", "/sys", "/run"})
+        TRY(move_mount(api, new_root + api));
+    if (chdir(new_root.c_str()) != 0 || mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || chroot(".") != 0 ||
+        chdir("/") != 0)
+        return Error::from_errno(Errc::Io, errno, "failed to switch the root to %s: %s", new_root.c_str(),
+                                 strerror(errno));
+    return {};
+}
+
+// The agent's peak resident memory so far (VmHWM), for the boot benchmark; "?" if unknown.
+std::string peak_rss()
+{
+    auto status = read_text_file("/proc/self/status", 64 * 1024);
+    if (!status)
+        return "?";
+    size_t at = status.value().find("VmHWM:");
+    if (at == std::string::npos)
+        return "?";
+    size_t end = status.value().find('\n', at);
+    std::string value = status.value().substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
+    value.erase(0, value.find_first_not_of(" \t"));
+    return value;
+}
+
+}  // namespace
+
+void stage_handoff(Context& ctx)
+{
+    auto started = std::chrono::steady_clock::now();
+    std::string rss = peak_rss();  // before the workload: the agent's own
+    if (auto moved = switch_root(ctx.root + ctx.workload_root); !moved)
+        fatal("handoff", moved.error(), "the initramfs must hold the workload tree (cvm initramfs --root)");
+    Workload workload{ctx.workload_argv, ctx.workload_env, console_fd()};
+    static const proto::Release nothing;
+    auto child = start_workload(workload, ctx.release ? *ctx.release : nothing);
+    ctx.wipe();  // the child has its copy until execve; ours goes now
+    if (!child)
+        fatal("handoff", child.error(), "check workload.command in /etc/cvminit.toml");
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    say("handoff: root %s, workload %s started as pid %d, secrets wiped from the agent, peak RSS %s (%lld ms)",
+        ctx.workload_root.c_str(), ctx.workload_argv[0].c_str(), static_cast<int>(child.value()), rss.c_str(),
+        static_cast<long long>(ms.count()));
+    int status = supervise(child.value());
+    say("workload %s %s; powering off", ctx.workload_argv[0].c_str(), describe_status(status).c_str());
+    power_off(0);
+}
+
+}  // namespace cvm::agent

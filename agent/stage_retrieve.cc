@@ -1,0 +1,30 @@
+// Stage 6, retrieve: send the evidence; accept the answer only when the broker's Ed25519
+// signature verifies with the key pinned on the measured command line and it opens with this
+// boot's X25519 key (client::Session). A retryable refusal (KDS_UNAVAILABLE, NONCE_EXPIRED) or an
+// unreachable broker starts over with a new challenge and report (retry.h); every other refusal
+// is final.
+#include "retry.h"
+#include "stages.h"
+
+namespace cvm::agent {
+
+Result<void> challenge(Context& ctx);     // stage_attest.cc
+Result<void> fetch_report(Context& ctx);  // stage_attest.cc
+
+Result<std::string> stage_retrieve(Context& ctx)
+{
+    bool first = true;
+    TRY(with_backoff(ctx, "retrieve", [&]() -> Result<void> {
+        if (!first) {
+            TRY(challenge(ctx));
+            TRY(fetch_report(ctx));  // a provider failure is not Unavailable: never retried
+        }
+        first = false;
+        ctx.release = TRY(ctx.session->complete(ctx.report, ctx.certs));
+        return {};
+    }));
+    return std::to_string(ctx.release->secrets.size()) + " secrets and " + std::to_string(ctx.release->volumes.size()) +
+           " volume keys from " + ctx.broker_url + " (broker signature verified, sealed to this boot's key)";
+}
+
+}  // namespace cvm::agent

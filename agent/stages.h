@@ -1,0 +1,67 @@
+// The boot stages of DESIGN.md §2, one file each, run once and in order by main.cc. Each takes
+// the shared Context, does its one job, and returns a one-line summary for the console (main
+// adds the stage name and duration) or the Error that main turns into the FATAL line.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "client/session.h"
+#include "dhcp/ipv4.h"
+#include "proto/release.h"
+#include "providers/report_provider.h"
+
+namespace cvm::agent {
+
+enum class NetMode : uint8_t { Dhcp, Static, None };
+
+// Everything the stages share. Secrets live only in `release` (wiping types) until handoff.
+struct Context {
+    std::string root;  // "" in a VM; a temporary directory in tests
+    std::chrono::steady_clock::time_point boot_started = std::chrono::steady_clock::now();
+    // The whole boot, until the workload starts: 120 s unless cvminit.deadline says otherwise.
+    std::chrono::steady_clock::time_point deadline = boot_started + std::chrono::seconds(120);
+    std::string cmdline;  // /proc/cmdline as read
+    // From stage config (the measured cmdline and /etc/cvminit.toml).
+    bool simulate{false};
+    std::string broker_url;
+    std::array<uint8_t, 32> broker_key{};
+    std::vector<std::string> resources;
+    NetMode net_mode{NetMode::Dhcp};
+    Ipv4 static_address;  // NetMode::Static
+    uint8_t static_prefix{0};
+    Ipv4 static_gateway;
+    std::vector<Ipv4> dns;  // from the cmdline; empty: the DHCP lease's
+    std::string workload_root = "/workload";
+    std::vector<std::string> workload_argv;
+    std::vector<std::pair<std::string, std::string>> workload_env;  // not secret
+    std::unique_ptr<ReportProvider> provider;                       // stage attest
+    std::optional<client::Session> session;                         // this boot's X25519 key and nonce
+    Bytes report;                                                   // the evidence sent to the broker
+    std::vector<Bytes> certs;
+    std::optional<proto::Release> release;  // stage retrieve, until handoff
+    std::string secrets_dir = "/run/secrets";
+
+    int64_t remaining_ms() const;
+    void wipe();  // drops and wipes every secret held
+    ~Context();
+};
+
+Result<std::string> stage_early(Context& ctx);
+Result<std::string> stage_config(Context& ctx);
+Result<std::string> stage_modules(Context& ctx);
+Result<std::string> stage_network(Context& ctx);
+Result<std::string> stage_attest(Context& ctx);
+Result<std::string> stage_retrieve(Context& ctx);
+Result<std::string> stage_secrets(Context& ctx);
+// The work of stage_secrets for a given directory (for tests).
+Result<std::string> write_secrets(const std::string& dir, const proto::Release& release);
+[[noreturn]] void stage_handoff(Context& ctx);
+
+}  // namespace cvm::agent

@@ -1,0 +1,156 @@
+#include "kernel-cmdline/agent_config.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "base/file.h"
+#include "base/toml_reader.h"
+#include "proto/messages.h"
+
+namespace cvm::cmdline {
+
+namespace {
+
+constexpr const char* CONTEXT = "cvminit.toml";
+
+// TomlReader::only_keys() quotes a key as written; TOML lets a quoted key hold any character,
+// and this message goes to the VM's console, so the name is shown sanitized.
+Result<void> only_keys(const TomlReader& r, const toml::table& table, std::string_view prefix,
+                       std::initializer_list<std::string_view> allowed)
+{
+    for (auto&& [k, v] : table) {
+        if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end())
+            return r.error(shown(TomlReader::join(prefix, k.str())), "unknown key");
+    }
+    return {};
+}
+
+Result<const toml::table*> section(const TomlReader& r, const toml::table& root, std::string_view name)
+{
+    const toml::node* node = root.get(name);
+    if (node && !node->is_table())
+        return r.error(name, "expected a table");
+    return node ? node->as_table() : nullptr;
+}
+
+// A string of at most MAX_ARG_OR_VALUE bytes without NUL: it becomes a C string in execve().
+Result<std::string> c_string(const TomlReader& r, const toml::node& v, std::string_view key)
+{
+    std::string s = TRY(r.string(v, key));
+    if (s.size() > MAX_ARG_OR_VALUE || s.find('\0') != std::string::npos)
+        return r.error(key, "expected at most 4096 bytes without NUL");
+    return s;
+}
+
+Result<void> workload(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
+{
+    TRY(only_keys(r, t, "workload", {"command", "root", "env"}));
+    if (const toml::node* v = t.get("command")) {
+        const toml::array* argv = v->as_array();
+        if (!argv || argv->empty() || argv->size() > MAX_ARGV)
+            return r.error("workload.command", "expected a list of 1 to 256 strings (the program and its arguments)");
+        for (const toml::node& arg : *argv)
+            out.command.push_back(TRY(c_string(r, arg, "workload.command")));
+        if (!valid_absolute_path(out.command[0]))
+            return r.error("workload.command",
+                           "expected an absolute path as the first element (the program in the workload root)");
+    }
+    if (const toml::node* v = t.get("root")) {
+        out.root = TRY(r.string(*v, "workload.root"));
+        if (!valid_absolute_path(out.root))
+            return r.error("workload.root", "expected an absolute path other than / without '.', '..' or spaces");
+    }
+    if (const toml::node* v = t.get("env")) {
+        const toml::table* env = v->as_table();
+        if (!env || env->size() > MAX_ENV)
+            return r.error("workload.env", "expected a table of at most 256 NAME = \"value\" pairs");
+        // toml++ keeps a table's keys sorted, so the order is the same on every build.
+        for (auto&& [name, value] : *env) {
+            std::string key = "workload.env." + shown(name.str());
+            if (!proto::valid_env_name(name.str()))
+                return r.error(key, "expected a name of [A-Z_][A-Z0-9_]*, at most 128 characters");
+            out.env.emplace_back(std::string(name.str()), TRY(c_string(r, value, key)));
+        }
+    }
+    return {};
+}
+
+Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
+{
+    TRY(only_keys(r, t, "secrets", {"dir", "resources"}));
+    if (const toml::node* v = t.get("dir")) {
+        out.secrets_dir = TRY(r.string(*v, "secrets.dir"));
+        // /run is the agent's own tmpfs: secrets written there never reach a disk.
+        if (!valid_absolute_path(out.secrets_dir) || !is_below(out.secrets_dir, "/run"))
+            return r.error("secrets.dir", "expected an absolute path below /run without '.', '..' or spaces");
+    }
+    if (const toml::node* v = t.get("resources")) {
+        const toml::array* names = v->as_array();
+        if (!names || names->empty() || names->size() > MAX_RESOURCES)
+            return r.error("secrets.resources", "expected a list of 1 to 64 names");
+        for (const toml::node& n : *names) {
+            std::string name = TRY(r.string(n, "secrets.resources"));
+            if (!proto::valid_resource_name(name))
+                return r.error("secrets.resources", "expected names of A-Z a-z 0-9 _ . - (not starting with '.')");
+            if (std::find(out.resources.begin(), out.resources.end(), name) != out.resources.end())
+                return r.error("secrets.resources", "a name is listed twice");
+            out.resources.push_back(std::move(name));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<AgentFileConfig> parse_agent_toml(std::string_view text)
+{
+    if (text.size() > MAX_AGENT_TOML_SIZE)
+        return Error::make(Errc::Config, "%s: %zu bytes, more than the %zu allowed", CONTEXT, text.size(),
+                           MAX_AGENT_TOML_SIZE);
+    toml::table root = TRY(parse_toml(text, CONTEXT));
+    TomlReader r(CONTEXT);
+    TRY(only_keys(r, root, "", {"workload", "secrets"}));
+    AgentFileConfig out;
+    if (const toml::table* t = TRY(section(r, root, "workload")))
+        TRY(workload(r, *t, out));
+    if (const toml::table* t = TRY(section(r, root, "secrets")))
+        TRY(secrets(r, *t, out));
+    return out;
+}
+
+Result<AgentFileConfig> load_agent_toml(const std::string& path)
+{
+    auto text = read_text_file(path, MAX_AGENT_TOML_SIZE);
+    if (!text.ok() && text.error().code() == Errc::Io && text.error().errno_value() == ENOENT)
+        return AgentFileConfig{};
+    if (!text.ok())
+        return text.release_error();
+    return TRY_PREFIX(parse_agent_toml(text.value()), "%s", path.c_str());
+}
+
+Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file)
+{
+    if (cmdline.workload && !file.command.empty())
+        return Error::make(Errc::Config, "workload: set both by cvminit.workload on the command line and by "
+                                         "workload.command in cvminit.toml; keep exactly one");
+    if (!cmdline.workload && file.command.empty())
+        return Error::make(Errc::Config, "workload: not set; give cvminit.workload=/path on the command line or "
+                                         "workload.command in cvminit.toml");
+    if (!cmdline.resources.empty() && !file.resources.empty())
+        return Error::make(Errc::Config, "resources: set both by cvminit.resources on the command line and by "
+                                         "secrets.resources in cvminit.toml; keep exactly one");
+    AgentConfig out;
+    out.broker_url = cmdline.broker_url;
+    out.broker_key = cmdline.broker_key;
+    out.simulate = cmdline.simulate;
+    out.net = cmdline.net;
+    out.deadline_seconds = cmdline.deadline_seconds;
+    out.resources = cmdline.resources.empty() ? file.resources : cmdline.resources;
+    out.workload_root = file.root;
+    out.workload_argv = cmdline.workload ? std::vector<std::string>{*cmdline.workload} : file.command;
+    out.workload_env = file.env;
+    out.secrets_dir = file.secrets_dir;
+    return out;
+}
+
+}  // namespace cvm::cmdline

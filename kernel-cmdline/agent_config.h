@@ -1,0 +1,72 @@
+// /etc/cvminit.toml, the agent's configuration file inside the measured initramfs, and its merge
+// with the command line into everything the agent needs.
+//
+//   [workload]
+//   command = ["/usr/bin/app", "--flag"]  # argv, argv[0] an absolute path    XOR cvminit.workload
+//   root = "/workload"                    # directory of the initramfs to switch_root into
+//   env = { LANG = "C.UTF-8" }            # non-secret environment of the workload
+//   [secrets]
+//   dir = "/run/secrets"                  # where the secrets are written; below /run
+//   resources = ["db", "data"]            # the secrets to ask for          XOR cvminit.resources
+//
+// Every key is optional. Unknown keys, wrong types and bad values are Errc::Config
+// "cvminit.toml key '<key>': <expected>". Environment names are [A-Z_][A-Z0-9_]* (at most 128);
+// values are at most 4096 bytes without NUL. A setting that both places can carry must come from
+// exactly one of them, so that nobody has to know which would win.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "kernel-cmdline/cmdline.h"
+
+namespace cvm::cmdline {
+
+inline constexpr const char* AGENT_TOML_PATH = "/etc/cvminit.toml";
+inline constexpr size_t MAX_AGENT_TOML_SIZE = 64 * 1024;
+inline constexpr size_t MAX_ARGV = 256;
+inline constexpr size_t MAX_ENV = 256;
+inline constexpr size_t MAX_ARG_OR_VALUE = 4096;
+
+using EnvList = std::vector<std::pair<std::string, std::string>>;
+
+struct AgentFileConfig {
+    std::vector<std::string> command;  // empty: not in the file
+    std::string root{"/workload"};
+    EnvList env;  // sorted by name
+    std::string secrets_dir{"/run/secrets"};
+    std::vector<std::string> resources;  // empty: not in the file
+    bool operator==(const AgentFileConfig&) const = default;
+};
+
+// Parses the file's text; Errc::Config for text over MAX_AGENT_TOML_SIZE, TOML syntax errors and
+// everything the header lists.
+Result<AgentFileConfig> parse_agent_toml(std::string_view text);
+
+// Reads and parses `path`. A missing file is the empty configuration (every default, and the
+// workload from the command line): the initramfs is measured, so its absence is measured too.
+// Other read errors are Errc::Io naming the path.
+Result<AgentFileConfig> load_agent_toml(const std::string& path = AGENT_TOML_PATH);
+
+// Everything the agent needs to boot, from both measured places.
+struct AgentConfig {
+    std::string broker_url;
+    proto::Ed25519PublicKey broker_key{};
+    bool simulate{false};
+    NetConfig net;
+    uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
+    std::vector<std::string> resources;  // may be empty: nothing to ask for by name
+    std::string workload_root;
+    std::vector<std::string> workload_argv;  // never empty; argv[0] an absolute path
+    EnvList workload_env;
+    std::string secrets_dir;
+};
+
+// Errc::Config naming both spellings when the workload or the resources are set in both places,
+// or when no workload is set anywhere.
+Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file);
+
+}  // namespace cvm::cmdline

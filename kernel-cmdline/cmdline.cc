@@ -1,0 +1,320 @@
+#include "kernel-cmdline/cmdline.h"
+
+#include <algorithm>
+#include <array>
+
+#include "kernel-cmdline/kernel_words.h"
+#include "net/url.h"
+#include "proto/messages.h"
+
+namespace cvm::cmdline {
+
+namespace {
+
+constexpr std::string_view PREFIX = "cvminit.";
+
+// The parameters as given, before the rules that tie keys together.
+struct Draft {
+    std::optional<std::string> broker_url;
+    std::optional<proto::Ed25519PublicKey> broker_key;
+    bool simulate{false};
+    NetMode net{NetMode::Dhcp};
+    std::optional<std::pair<Ipv4Address, uint8_t>> ip;
+    std::optional<Ipv4Address> gateway;
+    std::vector<Ipv4Address> dns;
+    uint32_t deadline{DEFAULT_DEADLINE_SECONDS};
+    std::vector<std::string> resources;
+    std::optional<std::string> workload;
+};
+
+// Stores `value` in `draft`; false when the value does not fit the key. `detail` may say why
+// beyond the key's `expected` text.
+using Apply = bool (*)(Draft& draft, std::string_view value, std::string& detail);
+
+struct Key {
+    std::string_view name;
+    const char* expected;
+    Apply apply;
+};
+
+// parse_url() says why a URL is refused after the URL it quotes: `invalid URL "<url>": <why>`.
+// Only the reason is kept, so that a long value is shown once and shortened.
+std::string url_reason(const Error& e)
+{
+    std::string_view m = e.message();
+    size_t at = m.rfind("\": ");
+    return at == std::string_view::npos ? std::string() : std::string(m.substr(at + 3));
+}
+
+bool apply_broker(Draft& d, std::string_view value, std::string& detail)
+{
+    auto url = net::parse_url(value);
+    if (!url.ok()) {
+        detail = url_reason(url.error());
+        return false;
+    }
+    // The client appends the cvmkb/1 paths to the origin, so anything after it would be dropped
+    // or misread; parse_url() silently drops a fragment, hence the check on the text.
+    if (url->target != "/" || value.find('#') != std::string_view::npos) {
+        detail = "a path, query or fragment is not allowed";
+        return false;
+    }
+    d.broker_url = std::string(url->scheme == net::Scheme::Https ? "https://" : "http://") + url->authority();
+    return true;
+}
+
+bool apply_broker_key(Draft& d, std::string_view value, std::string&)
+{
+    auto key = proto::parse_ed25519_public_b64(value);
+    if (key.ok())
+        d.broker_key = key.value();
+    return key.ok();
+}
+
+bool apply_simulate(Draft& d, std::string_view value, std::string&)
+{
+    d.simulate = value == "1";
+    return value == "0" || value == "1";
+}
+
+bool apply_net(Draft& d, std::string_view value, std::string&)
+{
+    if (value == "dhcp")
+        d.net = NetMode::Dhcp;
+    else if (value == "static")
+        d.net = NetMode::Static;
+    else if (value == "none")
+        d.net = NetMode::None;
+    else
+        return false;
+    return true;
+}
+
+bool apply_ip(Draft& d, std::string_view value, std::string& detail)
+{
+    size_t slash = value.find('/');
+    auto address = slash == std::string_view::npos ? std::nullopt : parse_ipv4(value.substr(0, slash));
+    auto prefix = slash == std::string_view::npos ? std::nullopt : parse_decimal(value.substr(slash + 1), 32);
+    if (!address || !prefix || *prefix == 0)
+        return false;
+    if (!is_unicast(*address)) {
+        detail = "not a unicast address";
+        return false;
+    }
+    // Below /31 (RFC 3021) the all-zeros and all-ones host parts name the subnet and its broadcast.
+    uint32_t a =
+        uint32_t{(*address)[0]} << 24 | uint32_t{(*address)[1]} << 16 | uint32_t{(*address)[2]} << 8 | (*address)[3];
+    uint32_t host_mask = *prefix == 32 ? 0 : 0xffffffffu >> *prefix;
+    if (*prefix <= 30 && ((a & host_mask) == 0 || (a & host_mask) == host_mask)) {
+        detail = "the subnet's own or broadcast address";
+        return false;
+    }
+    d.ip = {*address, static_cast<uint8_t>(*prefix)};
+    return true;
+}
+
+bool apply_gateway(Draft& d, std::string_view value, std::string& detail)
+{
+    d.gateway = parse_ipv4(value);
+    if (d.gateway && !is_unicast(*d.gateway))
+        detail = "not a unicast address";
+    return d.gateway && detail.empty();
+}
+
+bool apply_dns(Draft& d, std::string_view value, std::string& detail)
+{
+    std::vector<std::string_view> items = split(value, ',');
+    if (items.size() > MAX_DNS_SERVERS) {
+        detail = "more than 3";
+        return false;
+    }
+    for (std::string_view item : items) {
+        auto server = parse_ipv4(item);
+        if (!server || !is_unicast(*server))
+            return false;
+        if (std::find(d.dns.begin(), d.dns.end(), *server) != d.dns.end()) {
+            detail = "a server is listed twice";
+            return false;
+        }
+        d.dns.push_back(*server);
+    }
+    return true;
+}
+
+bool apply_deadline(Draft& d, std::string_view value, std::string&)
+{
+    auto seconds = parse_decimal(value, MAX_DEADLINE_SECONDS);
+    if (seconds && *seconds >= MIN_DEADLINE_SECONDS)
+        d.deadline = *seconds;
+    return seconds && *seconds >= MIN_DEADLINE_SECONDS;
+}
+
+bool apply_resources(Draft& d, std::string_view value, std::string& detail)
+{
+    std::vector<std::string_view> names = split(value, ',');
+    if (names.size() > MAX_RESOURCES) {
+        detail = "more than 64";
+        return false;
+    }
+    for (std::string_view name : names) {
+        if (!proto::valid_resource_name(name))
+            return false;
+        if (std::find(d.resources.begin(), d.resources.end(), name) != d.resources.end()) {
+            detail = "'" + shown(name) + "' is listed twice";
+            return false;
+        }
+        d.resources.emplace_back(name);
+    }
+    return true;
+}
+
+bool apply_workload(Draft& d, std::string_view value, std::string&)
+{
+    if (valid_absolute_path(value))
+        d.workload = std::string(value);
+    return valid_absolute_path(value);
+}
+
+// The order of this table is the order compose_cmdline() writes.
+constexpr std::array<Key, 10> KEYS{{
+    {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
+    {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
+     apply_broker_key},
+    {"cvminit.simulate", "0 or 1", apply_simulate},
+    {"cvminit.net", "dhcp, static or none", apply_net},
+    {"cvminit.ip", "a unicast address and prefix length, A.B.C.D/N with N from 1 to 32", apply_ip},
+    {"cvminit.gateway", "a unicast address A.B.C.D", apply_gateway},
+    {"cvminit.dns", "1 to 3 distinct unicast addresses A.B.C.D separated by ','", apply_dns},
+    {"cvminit.deadline", "whole seconds from 10 to 3600", apply_deadline},
+    {"cvminit.resources", "1 to 64 distinct names of A-Z a-z 0-9 _ . - separated by ','", apply_resources},
+    {"cvminit.workload", "an absolute path without '.', '..', empty components or spaces", apply_workload},
+}};
+
+Error key_error(std::string_view key, const char* what)
+{
+    std::string name = shown(key);
+    return Error::make(Errc::Config, "cmdline key '%s': %s", name.c_str(), what);
+}
+
+Error unknown_key(std::string_view name)
+{
+    // The kernel treats '-' and '_' alike in the names of its own parameters, so a hyphenated
+    // spelling is a likely slip; ours have exactly one spelling, which the hint gives.
+    std::string underscored(name);
+    std::replace(underscored.begin(), underscored.end(), '-', '_');
+    for (const Key& k : KEYS) {
+        if (k.name == underscored && underscored != name)
+            return key_error(name, (std::string("unknown key (spelled ") + std::string(k.name) + ")").c_str());
+    }
+    return key_error(name, "unknown key (the keys are listed in kernel-cmdline/README.md and by cvm cmdline --help)");
+}
+
+Result<AgentCmdline> finish(Draft d)
+{
+    if (!d.broker_url)
+        return key_error(KEYS[0].name, "missing: the agent needs its broker's URL");
+    if (!d.broker_key)
+        return key_error(KEYS[1].name, "missing: the agent needs the broker's public key to check its answers");
+    bool is_static = d.net == NetMode::Static;
+    if (is_static && !d.ip)
+        return key_error("cvminit.ip", "missing: cvminit.net=static needs an address A.B.C.D/N");
+    if (is_static && !d.gateway)
+        return key_error("cvminit.gateway", "missing: cvminit.net=static needs a gateway A.B.C.D");
+    if (!is_static && d.ip)
+        return key_error("cvminit.ip", "only allowed with cvminit.net=static");
+    if (!is_static && d.gateway)
+        return key_error("cvminit.gateway", "only allowed with cvminit.net=static");
+    if (d.net == NetMode::None && !d.dns.empty())
+        return key_error("cvminit.dns", "not allowed with cvminit.net=none");
+    if (is_static && d.ip->first == *d.gateway)
+        return key_error("cvminit.gateway", "is the VM's own address (cvminit.ip)");
+
+    AgentCmdline out;
+    out.broker_url = std::move(*d.broker_url);
+    out.broker_key = *d.broker_key;
+    out.simulate = d.simulate;
+    out.net.mode = d.net;
+    if (is_static)
+        out.net.static_ipv4 = StaticIpv4{d.ip->first, d.ip->second, *d.gateway};
+    out.net.dns = std::move(d.dns);
+    out.deadline_seconds = d.deadline;
+    out.resources = std::move(d.resources);
+    out.workload = std::move(d.workload);
+    return out;
+}
+
+}  // namespace
+
+Result<AgentCmdline> parse_parameters(std::span<const Parameter> parameters)
+{
+    Draft draft;
+    std::array<bool, KEYS.size()> seen{};
+    for (const Parameter& p : parameters) {
+        auto key = std::find_if(KEYS.begin(), KEYS.end(), [&](const Key& k) { return k.name == p.name; });
+        if (key == KEYS.end())
+            return unknown_key(p.name);
+        auto index = static_cast<size_t>(key - KEYS.begin());
+        if (seen[index])
+            return key_error(p.name, "given twice (the kernel would keep both; say it once)");
+        seen[index] = true;
+        std::string detail;
+        if (p.value && key->apply(draft, *p.value, detail))
+            continue;
+        std::string got = p.value ? "\"" + shown(*p.value) + "\"" : "no value (write " + std::string(p.name) + "=...)";
+        std::string why = detail.empty() ? "" : " (" + detail + ")";
+        return Error::make(Errc::Config, "cmdline key '%.*s': expected %s, got %s%s", static_cast<int>(p.name.size()),
+                           p.name.data(), key->expected, got.c_str(), why.c_str());
+    }
+    return finish(std::move(draft));
+}
+
+Result<AgentCmdline> parse_cmdline(std::string_view proc_cmdline)
+{
+    if (proc_cmdline.size() > MAX_PROC_CMDLINE_SIZE)
+        return Error::make(Errc::Config, "kernel command line: %zu bytes, more than the %zu allowed",
+                           proc_cmdline.size(), MAX_PROC_CMDLINE_SIZE);
+    if (proc_cmdline.find('\0') != std::string_view::npos)
+        return Error::make(Errc::Config, "kernel command line: contains a NUL byte");
+    std::vector<KernelWord> words = TRY(split_kernel_words(proc_cmdline));
+    std::vector<Parameter> ours;
+    for (const KernelWord& w : words) {
+        if (w.name.substr(0, PREFIX.size()) != PREFIX)
+            continue;
+        if (w.past_parameters)
+            return key_error(w.name, "after \"--\", where the kernel hands words to init as arguments, not parameters");
+        if (w.stray_quote)
+            return key_error(w.name, "a '\"' inside the value: the kernel only strips quotes around a whole value");
+        ours.push_back({w.name, w.value});
+    }
+    return parse_parameters(ours);
+}
+
+std::string compose_cmdline(const AgentCmdline& c)
+{
+    auto join = [](const auto& items, auto&& format) {
+        std::string out;
+        for (const auto& item : items)
+            out += (out.empty() ? "" : ",") + format(item);
+        return out;
+    };
+    std::string out = "cvminit.broker=" + c.broker_url;
+    out += " cvminit.broker_key=" + proto::ed25519_public_b64(c.broker_key);
+    out += c.simulate ? " cvminit.simulate=1" : " cvminit.simulate=0";
+    out += c.net.mode == NetMode::Dhcp ? " cvminit.net=dhcp"
+                                       : (c.net.mode == NetMode::Static ? " cvminit.net=static" : " cvminit.net=none");
+    if (c.net.static_ipv4) {
+        const StaticIpv4& s = *c.net.static_ipv4;
+        out += " cvminit.ip=" + format_ipv4(s.address) + "/" + std::to_string(s.prefix);
+        out += " cvminit.gateway=" + format_ipv4(s.gateway);
+    }
+    if (!c.net.dns.empty())
+        out += " cvminit.dns=" + join(c.net.dns, format_ipv4);
+    out += " cvminit.deadline=" + std::to_string(c.deadline_seconds);
+    if (!c.resources.empty())
+        out += " cvminit.resources=" + join(c.resources, [](const std::string& s) { return s; });
+    if (c.workload)
+        out += " cvminit.workload=" + *c.workload;
+    return out;
+}
+
+}  // namespace cvm::cmdline

@@ -1,0 +1,104 @@
+// The agent's parameters on the kernel command line: the one grammar that the agent parses from
+// /proc/cmdline and `cvm cmdline` composes. The command line is measured (QEMU kernel-hashes=on
+// puts its hash in the launch digest), so these values are as trustworthy as the agent's code.
+//
+//   cvminit.broker=URL          http:// or https://, no path, query or fragment       required
+//   cvminit.broker_key=BASE64   the broker's Ed25519 public key (32 bytes)            required
+//   cvminit.simulate=0|1        use the simulated platform (never on real hardware)   default 0
+//   cvminit.net=dhcp|static|none                                                      default dhcp
+//   cvminit.ip=A.B.C.D/N        the static address and prefix length (1..32)          iff static
+//   cvminit.gateway=A.B.C.D     the static default router                             iff static
+//   cvminit.dns=A.B.C.D[,...]   up to 3 name servers (resolv.conf's MAXNS)            not with none
+//   cvminit.deadline=SECONDS    the whole boot, 10..3600                              default 120
+//   cvminit.resources=a[,b...]  the secrets to ask for, up to 64 distinct names       optional
+//   cvminit.workload=/abs/path  the workload program (or command in cvminit.toml)     optional
+//
+// Only words whose name starts with "cvminit." are ours; every other word (console=, quiet,
+// root=...) is the kernel's business and is ignored. The "cvminit." prefix also keeps them out of
+// init's environment: the kernel treats a name with a '.' as a module parameter, never as an
+// environment variable for init (init/main.c unknown_bootoption()).
+//
+// Refused, with Errc::Config naming the key, what was expected and the value found (shortened,
+// see values.h shown()): an unknown cvminit.* key, a key given twice, a key without "=value", a
+// bad value, a '"' left inside a value, a cvminit.* word after "--", a missing required key, and
+// the cross-key rules above. Values are public (the command line is not secret).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "kernel-cmdline/values.h"
+#include "proto/keys.h"
+
+namespace cvm::cmdline {
+
+// /proc/cmdline is refused past this size before anything is parsed. x86 kernels keep at most
+// COMMAND_LINE_SIZE = 2048 bytes with the NUL (arch/x86/include/asm/setup.h), and /proc/cmdline
+// adds a newline (fs/proc/cmdline.c); bootconfig and init arguments can lengthen the saved line,
+// hence the margin.
+inline constexpr size_t MAX_PROC_CMDLINE_SIZE = 4096;
+// What a boot loader may hand an x86 kernel: the boot protocol's cmdline_size (Documentation/
+// arch/x86/boot.rst: "the maximum size of the command line without the terminating zero"), which
+// is COMMAND_LINE_SIZE - 1. `cvm cmdline compose` refuses longer lines: the kernel truncates them.
+inline constexpr size_t X86_MAX_CMDLINE_LENGTH = 2047;
+
+inline constexpr uint32_t MIN_DEADLINE_SECONDS = 10;
+inline constexpr uint32_t MAX_DEADLINE_SECONDS = 3600;
+inline constexpr uint32_t DEFAULT_DEADLINE_SECONDS = 120;
+inline constexpr size_t MAX_DNS_SERVERS = 3;  // glibc and musl resolv.conf: MAXNS
+inline constexpr size_t MAX_RESOURCES = 64;
+
+enum class NetMode : uint8_t { Dhcp, Static, None };
+
+struct StaticIpv4 {
+    Ipv4Address address{};
+    uint8_t prefix{0};  // 1..32
+    Ipv4Address gateway{};
+    bool operator==(const StaticIpv4&) const = default;
+};
+
+struct NetConfig {
+    NetMode mode{NetMode::Dhcp};
+    std::optional<StaticIpv4> static_ipv4;  // present exactly when mode is Static
+    std::vector<Ipv4Address> dns;           // empty: the DHCP lease's (or none)
+    bool operator==(const NetConfig&) const = default;
+};
+
+struct AgentCmdline {
+    std::string broker_url;  // canonical: "http[s]://host[:port]", the default port left out
+    proto::Ed25519PublicKey broker_key{};
+    bool simulate{false};
+    NetConfig net;
+    uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
+    std::vector<std::string> resources;   // empty: not on the command line
+    std::optional<std::string> workload;  // absolute path of the workload program
+    bool operator==(const AgentCmdline&) const = default;
+};
+
+// Parses /proc/cmdline as read (trailing newline included). Errc::Config as described above, and
+// for input over MAX_PROC_CMDLINE_SIZE, a NUL byte, or a double quote left open.
+Result<AgentCmdline> parse_cmdline(std::string_view proc_cmdline);
+
+// One cvminit.* parameter, already split from the text: `name` includes the "cvminit." prefix;
+// `value` is nullopt for a word without '='.
+struct Parameter {
+    std::string_view name;
+    std::optional<std::string_view> value;
+};
+
+// The checks of parse_cmdline() on parameters that were split already (by the kernel, or by
+// `cvm cmdline compose` from its flags). Every name must be a cvminit.* key.
+Result<AgentCmdline> parse_parameters(std::span<const Parameter> parameters);
+
+// The canonical words for `cmdline`, space-separated, in the fixed order of the table above,
+// defaults written out (so the measured line says what the agent will do, whatever a later
+// version's defaults are) and no quotes (no value can contain a space or '"'). For any value
+// parse_cmdline() returned, parse_cmdline(compose_cmdline(v)) == v. `cmdline` must be valid.
+std::string compose_cmdline(const AgentCmdline& cmdline);
+
+}  // namespace cvm::cmdline

@@ -1,0 +1,238 @@
+#include "kernel-cmdline/cmdline.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace cvm::cmdline {
+namespace {
+
+// RFC 8032 §7.1 TEST 1's public key, base64.
+constexpr std::string_view KEY = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+const std::string BASE = "cvminit.broker=http://10.0.2.2:8080 cvminit.broker_key=" + std::string(KEY);
+
+AgentCmdline parse_ok(const std::string& text)
+{
+    auto parsed = parse_cmdline(text);
+    INFO(text);
+    REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? std::string() : std::string(parsed.error().message())));
+    return parsed.value();
+}
+
+// Fails and names `key` in the message, with `fragment` in it as well.
+void refused(const std::string& text, std::string_view key, std::string_view fragment = "")
+{
+    auto parsed = parse_cmdline(text);
+    INFO(text);
+    REQUIRE(!parsed.ok());
+    std::string message(parsed.error().message());
+    INFO(message);
+    CHECK(parsed.error().code() == Errc::Config);
+    CHECK(message.find("'" + std::string(key) + "'") != std::string::npos);
+    CHECK(message.find(fragment) != std::string::npos);
+}
+
+TEST_CASE("cmdline: the minimal line and its defaults")
+{
+    AgentCmdline c = parse_ok("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet " + BASE + "\n");
+    CHECK(c.broker_url == "http://10.0.2.2:8080");
+    CHECK(proto::ed25519_public_b64(c.broker_key) == KEY);
+    CHECK(!c.simulate);
+    CHECK(c.net.mode == NetMode::Dhcp);
+    CHECK(!c.net.static_ipv4);
+    CHECK(c.net.dns.empty());
+    CHECK(c.deadline_seconds == 120);
+    CHECK(c.resources.empty());
+    CHECK(!c.workload);
+}
+
+TEST_CASE("cmdline: every key, and compose -> parse round trips")
+{
+    AgentCmdline c =
+        parse_ok(BASE + " cvminit.simulate=1 cvminit.net=static cvminit.ip=192.168.1.10/24"
+                        " cvminit.gateway=192.168.1.1 cvminit.dns=1.1.1.1,9.9.9.9,8.8.8.8 cvminit.deadline=3600"
+                        " cvminit.resources=db,data.key,a-b_c cvminit.workload=/usr/bin/app");
+    CHECK(c.simulate);
+    REQUIRE(c.net.static_ipv4);
+    CHECK(c.net.static_ipv4->address == Ipv4Address{192, 168, 1, 10});
+    CHECK(c.net.static_ipv4->prefix == 24);
+    CHECK(c.net.static_ipv4->gateway == Ipv4Address{192, 168, 1, 1});
+    CHECK(c.net.dns.size() == 3);
+    CHECK(c.deadline_seconds == 3600);
+    CHECK(c.resources == std::vector<std::string>{"db", "data.key", "a-b_c"});
+    CHECK(c.workload == "/usr/bin/app");
+
+    std::string composed = compose_cmdline(c);
+    CHECK(composed ==
+          "cvminit.broker=http://10.0.2.2:8080 cvminit.broker_key=" + std::string(KEY) +
+              " cvminit.simulate=1 cvminit.net=static cvminit.ip=192.168.1.10/24 cvminit.gateway=192.168.1.1"
+              " cvminit.dns=1.1.1.1,9.9.9.9,8.8.8.8 cvminit.deadline=3600 cvminit.resources=db,data.key,a-b_c"
+              " cvminit.workload=/usr/bin/app");
+    CHECK(parse_ok(composed) == c);
+    CHECK(compose_cmdline(parse_ok(composed)) == composed);
+
+    AgentCmdline minimal = parse_ok(BASE + " cvminit.net=none");
+    CHECK(parse_ok(compose_cmdline(minimal)) == minimal);
+    CHECK(compose_cmdline(minimal).find("cvminit.net=none cvminit.deadline=120") != std::string::npos);
+}
+
+TEST_CASE("cmdline: the broker URL is kept as its origin")
+{
+    CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=HTTPS://kb.example:443/").broker_url ==
+          "https://kb.example");
+    CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=\"http://a:1\"").broker_url ==
+          "http://a:1");
+    CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=http://[::1]:99").broker_url ==
+          "http://[::1]:99");
+    std::string key = " cvminit.broker_key=" + std::string(KEY);
+    for (const char* bad : {"http://a/x", "http://a/?q", "http://a?q", "http://a#f", "ftp://a", "http://", "a:80",
+                            "http://u@a", "http://a:0", "http://a:65536", ""})
+        refused("cvminit.broker=" + std::string(bad) + key, "cvminit.broker", "expected an http:// or https:// URL");
+    refused("cvminit.broker=ftp://a" + key, "cvminit.broker", "only http and https");
+}
+
+TEST_CASE("cmdline: required keys")
+{
+    refused("cvminit.broker_key=" + std::string(KEY), "cvminit.broker", "missing");
+    refused("cvminit.broker=http://a", "cvminit.broker_key", "missing");
+    refused("console=ttyS0\n", "cvminit.broker", "missing");
+}
+
+TEST_CASE("cmdline: bad values of every key")
+{
+    const std::pair<const char*, const char*> BAD[] = {
+        {"cvminit.broker_key", "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHUR=="},  // not canonical base64 of 32
+        {"cvminit.broker_key", "AAAA"},
+        {"cvminit.broker_key", ""},
+        {"cvminit.simulate", "yes"},
+        {"cvminit.simulate", "2"},
+        {"cvminit.simulate", ""},
+        {"cvminit.simulate", "01"},
+        {"cvminit.net", "DHCP"},
+        {"cvminit.net", "dhcp6"},
+        {"cvminit.deadline", "9"},
+        {"cvminit.deadline", "3601"},
+        {"cvminit.deadline", "0120"},
+        {"cvminit.deadline", "+60"},
+        {"cvminit.deadline", "60s"},
+        {"cvminit.deadline", "99999999999999999999"},
+        {"cvminit.dns", "1.1.1.1,"},
+        {"cvminit.dns", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"},
+        {"cvminit.dns", "1.1.1.1,1.1.1.1"},
+        {"cvminit.dns", "127.0.0.1"},
+        {"cvminit.dns", "1.1.1"},
+        {"cvminit.dns", "1.1.1.01"},
+        {"cvminit.dns", "1.1.1.256"},
+        {"cvminit.resources", ""},
+        {"cvminit.resources", "a,,b"},
+        {"cvminit.resources", "a,a"},
+        {"cvminit.resources", ".hidden"},
+        {"cvminit.resources", "a/b"},
+        {"cvminit.workload", "app"},
+        {"cvminit.workload", "/"},
+        {"cvminit.workload", "/usr/../bin/sh"},
+        {"cvminit.workload", "/usr//bin"},
+        {"cvminit.workload", "/usr/bin/"},
+        {"cvminit.workload", "/usr/./bin"},
+    };
+    for (const auto& [key, value] : BAD) {
+        std::string base = key == std::string_view("cvminit.broker_key") ? "cvminit.broker=http://a" : BASE;
+        refused(base + " " + key + "=" + value, key, "expected ");
+    }
+    std::string many;
+    for (int i = 0; i < 65; ++i)
+        many += (i ? "," : "") + std::to_string(i);
+    refused(BASE + " cvminit.resources=" + many, "cvminit.resources", "more than 64");
+    refused(BASE + " cvminit.resources=db,db", "cvminit.resources", "'db' is listed twice");
+}
+
+TEST_CASE("cmdline: static network needs ip and gateway, and only static takes them")
+{
+    std::string net = BASE + " cvminit.net=static";
+    refused(net, "cvminit.ip", "missing");
+    refused(net + " cvminit.ip=10.0.0.2/24", "cvminit.gateway", "missing");
+    refused(net + " cvminit.gateway=10.0.0.1", "cvminit.ip", "missing");
+    refused(BASE + " cvminit.ip=10.0.0.2/24", "cvminit.ip", "only allowed with cvminit.net=static");
+    refused(BASE + " cvminit.net=none cvminit.gateway=10.0.0.1", "cvminit.gateway", "only allowed");
+    refused(BASE + " cvminit.net=none cvminit.dns=1.1.1.1", "cvminit.dns", "not allowed with cvminit.net=none");
+    refused(net + " cvminit.ip=10.0.0.2/24 cvminit.gateway=10.0.0.2", "cvminit.gateway", "own address");
+    for (const char* bad : {"10.0.0.2", "10.0.0.2/0", "10.0.0.2/33", "10.0.0.2/024", "10.0.0.0/24", "10.0.0.255/24",
+                            "127.0.0.2/8", "224.0.0.1/4", "0.1.2.3/8", "10.0.0.2/", "/24"})
+        refused(net + " cvminit.gateway=10.0.0.1 cvminit.ip=" + bad, "cvminit.ip", "expected ");
+    refused(net + " cvminit.ip=10.0.0.2/24 cvminit.gateway=255.255.255.255", "cvminit.gateway", "unicast");
+    // A /31 (RFC 3021) and a /32 with an off-subnet gateway, as clouds hand out, are fine.
+    CHECK(parse_ok(net + " cvminit.ip=10.0.0.0/31 cvminit.gateway=10.0.0.1").net.static_ipv4->prefix == 31);
+    CHECK(parse_ok(net + " cvminit.ip=10.1.2.3/32 cvminit.gateway=10.1.0.1").net.static_ipv4->prefix == 32);
+    CHECK(parse_ok(BASE + " cvminit.dns=10.0.0.53").net.dns.size() == 1);
+}
+
+TEST_CASE("cmdline: unknown keys, repeats and words without a value")
+{
+    refused(BASE + " cvminit.brokr=x", "cvminit.brokr", "unknown key");
+    refused(BASE + " cvminit.=x", "cvminit.", "unknown key");
+    refused(BASE + " cvminit.broker-key=x", "cvminit.broker-key", "spelled cvminit.broker_key");
+    refused(BASE + " cvminit.simulate", "cvminit.simulate", "no value");
+    refused(BASE + " cvminit.deadline=60 cvminit.deadline=60", "cvminit.deadline", "given twice");
+    refused(BASE + " cvminit.broker=http://a", "cvminit.broker", "given twice");
+    // Not ours: other prefixes, other case, and a name that only contains ours.
+    parse_ok(BASE + " CVMINIT.x=1 cvminit=1 xcvminit.y=2 module.cvminit.z=3");
+}
+
+TEST_CASE("cmdline: quoting as the kernel's parse_args() allows")
+{
+    CHECK(parse_ok(BASE + " cvminit.deadline=\"60\"").deadline_seconds == 60);
+    CHECK(parse_ok(BASE + " \"cvminit.deadline=60\"").deadline_seconds == 60);
+    CHECK(parse_ok(BASE + " x=\"cvminit.deadline=5 y\"").deadline_seconds == 120);
+    refused(BASE + " cvminit.deadline=6\"0\"", "cvminit.deadline", "'\"' inside the value");
+    refused(BASE + " cvminit.workload=\"/a b\"", "cvminit.workload", "expected an absolute path");
+    auto open = parse_cmdline(BASE + " cvminit.deadline=\"60");
+    REQUIRE(!open.ok());
+    CHECK(open.error().message().find("never closed") != std::string_view::npos);
+}
+
+TEST_CASE("cmdline: words after -- are init's arguments")
+{
+    refused(BASE + " -- cvminit.simulate=1", "cvminit.simulate", "after \"--\"");
+    CHECK(!parse_ok(BASE + " -- single").simulate);
+}
+
+TEST_CASE("cmdline: input bounds and bytes")
+{
+    std::string padded = BASE + " " + std::string(MAX_PROC_CMDLINE_SIZE - BASE.size() - 2, 'x') + "\n";
+    CHECK(padded.size() == MAX_PROC_CMDLINE_SIZE);
+    parse_ok(padded);
+    auto big = parse_cmdline(padded + " ");
+    REQUIRE(!big.ok());
+    CHECK(big.error().message().find("more than the 4096 allowed") != std::string_view::npos);
+    auto nul = parse_cmdline(BASE + std::string(" \0x", 3));
+    REQUIRE(!nul.ok());
+    CHECK(nul.error().message().find("NUL") != std::string_view::npos);
+}
+
+TEST_CASE("cmdline: errors show at most 64 bytes of a value, sanitized")
+{
+    std::string value = "/" + std::string(200, 'a') + "\x1b[2J";
+    auto parsed = parse_cmdline(BASE + " cvminit.workload=" + value + "/..");
+    REQUIRE(!parsed.ok());
+    std::string message(parsed.error().message());
+    CHECK(message.find(std::string(60, 'a') + "...\"") != std::string::npos);
+    CHECK(message.find(std::string(61, 'a')) == std::string::npos);
+    auto control = parse_cmdline(BASE + " cvminit.net=\x1b[31m");
+    REQUIRE(!control.ok());
+    CHECK(control.error().message().find("got \"?[31m\"") != std::string_view::npos);
+}
+
+TEST_CASE("cmdline: parse_parameters takes words split elsewhere")
+{
+    std::string key(KEY);
+    std::vector<Parameter> params = {
+        {"cvminit.broker", "http://a"}, {"cvminit.broker_key", key}, {"cvminit.workload", "/bin/app"}};
+    auto c = parse_parameters(params);
+    REQUIRE(c.ok());
+    CHECK(c->workload == "/bin/app");
+    params.push_back({"console", "ttyS0"});
+    CHECK(!parse_parameters(params).ok());  // the caller passes only cvminit.* words
+}
+
+}  // namespace
+}  // namespace cvm::cmdline

@@ -1,0 +1,274 @@
+// cvm cmdline: compose, parse and check the agent's cvminit.* kernel parameters with the same
+// grammar the agent links (kernel-cmdline/).
+#include <cstdio>
+#include <initializer_list>
+#include <iterator>
+
+#include "args.h"
+#include "base/file.h"
+#include "commands.h"
+#include "kernel-cmdline/agent_config.h"
+#include "kernel-cmdline/cmdline.h"
+#include "kernel-cmdline/kernel_words.h"
+
+namespace cvm::cli {
+namespace {
+
+constexpr const char* USAGE =
+    R"(usage: cvm cmdline compose --broker URL (--broker-key B64 | --broker-key-file PEM) [options]
+       cvm cmdline parse (TEXT | --file /proc/cmdline)
+       cvm cmdline check [--config cvminit.toml] (TEXT | --file FILE)
+
+The cvminit.* kernel parameters are the agent's measured configuration, with the same grammar
+the agent parses (kernel-cmdline/README.md).
+
+compose prints the whole kernel command line: the --extra words, then the cvminit.* words in
+their canonical order with every default written out, so the same flags always give the same
+measured line.
+  --broker URL            the broker, http:// or https:// with no path        cvminit.broker
+  --broker-key B64        its Ed25519 public key (cvm broker keygen prints it)  cvminit.broker_key
+  --broker-key-file PEM   or a public or private key PEM (only the public key is printed)
+  --simulate              use the SIMULATED platform                          cvminit.simulate=1
+  --net dhcp|static|none  default dhcp                                        cvminit.net
+  --ip A.B.C.D/N --gateway A.B.C.D   the address for --net static            cvminit.ip, .gateway
+  --dns A.B.C.D[,...]     up to 3 name servers                                cvminit.dns
+  --deadline SECONDS      the whole boot, 10 to 3600, default 120             cvminit.deadline
+  --resources a,b         the secrets to ask the broker for                   cvminit.resources
+  --workload PATH         the workload program (or workload.command in cvminit.toml)
+  --extra "WORDS"         other kernel parameters, e.g. "console=ttyS0" (repeatable)
+
+parse prints each cvminit.* value, one "key = value" per line; other words are ignored.
+check also reads the agent's cvminit.toml and checks that the two agree (the workload and the
+resources must each come from exactly one place), then prints the agent's whole configuration.
+
+exit status: 0 valid, 2 usage error or an invalid parameter (the message names the key)
+)";
+
+int fail(const Error& e)
+{
+    fprintf(stderr, "cvm cmdline: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
+    return EXIT_USAGE;
+}
+
+Result<std::string> broker_key_b64(const Args& args)
+{
+    if (auto b64 = args.get("broker-key")) {
+        if (args.has("broker-key-file"))
+            return Error::make(Errc::Config, "give --broker-key or --broker-key-file, not both");
+        return *b64;
+    }
+    auto path = args.get("broker-key-file");
+    if (!path)
+        return Error::make(Errc::Config, "compose needs --broker-key B64 or --broker-key-file PEM");
+    // The file may be the broker's private key: it is read into wiping storage, and only the
+    // public half leaves this function.
+    SecretBytes pem = TRY(read_secret_file(*path, 4096));
+    std::string_view text(reinterpret_cast<const char*>(pem.expose().data()), pem.size());
+    if (text.find("-----BEGIN PUBLIC KEY-----") != std::string_view::npos)
+        return proto::ed25519_public_b64(TRY_PREFIX(proto::parse_ed25519_public_pem(text), "%s", path->c_str()));
+    auto key = TRY_PREFIX(proto::parse_ed25519_private_pem(text), "%s", path->c_str());
+    return proto::ed25519_public_b64(key.public_key());
+}
+
+// The --extra words, checked with the kernel's own split: no cvminit.* word (each has its flag,
+// and a second copy would be refused at boot) and no "--" (it would hand ours to init as argv).
+Result<std::string> extra_words(const Args& args)
+{
+    std::string extra;
+    for (const std::string& part : args.all("extra")) {
+        size_t begin = 0, end = part.size();
+        while (begin < end && cmdline::is_kernel_space(part[begin]))
+            ++begin;
+        while (end > begin && cmdline::is_kernel_space(part[end - 1]))
+            --end;
+        if (begin < end)
+            extra += (extra.empty() ? "" : " ") + part.substr(begin, end - begin);
+    }
+    auto words = TRY_PREFIX(cmdline::split_kernel_words(extra), "--extra");
+    for (const cmdline::KernelWord& w : words) {
+        if (w.past_parameters)
+            return Error::make(Errc::Config, "--extra: contains \"--\", after which the kernel would pass the "
+                                             "cvminit.* words to init as arguments");
+        if (w.name.substr(0, 8) == "cvminit.")
+            return Error::make(Errc::Config, "--extra: '%s' has its own flag (see cvm cmdline --help)",
+                               cmdline::shown(w.name).c_str());
+    }
+    return extra;
+}
+
+Result<void> compose(const Args& args)
+{
+    // Each flag becomes the parameter the agent will read, so the one grammar checks them; the
+    // strings live in `values`, reserved up front so that the views in `params` stay valid.
+    constexpr std::pair<const char*, std::string_view> FLAGS[] = {
+        {"broker", "cvminit.broker"},       {"net", "cvminit.net"},           {"ip", "cvminit.ip"},
+        {"gateway", "cvminit.gateway"},     {"dns", "cvminit.dns"},           {"deadline", "cvminit.deadline"},
+        {"resources", "cvminit.resources"}, {"workload", "cvminit.workload"},
+    };
+    std::vector<std::string> values;
+    std::vector<cmdline::Parameter> params;
+    values.reserve(std::size(FLAGS) + 1);
+    values.push_back(TRY(broker_key_b64(args)));
+    params.push_back({"cvminit.broker_key", values.back()});
+    for (const auto& [flag, name] : FLAGS) {
+        if (auto v = args.get(flag)) {
+            values.push_back(*v);
+            params.push_back({name, values.back()});
+        }
+    }
+    if (args.has("simulate"))
+        params.push_back({"cvminit.simulate", "1"});
+    cmdline::AgentCmdline parsed = TRY(cmdline::parse_parameters(params));
+
+    std::string extra = TRY(extra_words(args));
+    std::string line = (extra.empty() ? "" : extra + " ") + cmdline::compose_cmdline(parsed);
+    if (line.size() > cmdline::X86_MAX_CMDLINE_LENGTH)
+        return Error::make(Errc::Config, "the command line is %zu bytes; an x86 kernel takes at most %zu", line.size(),
+                           cmdline::X86_MAX_CMDLINE_LENGTH);
+    // What the agent will read must be exactly what was composed.
+    cmdline::AgentCmdline reread = TRY_PREFIX(cmdline::parse_cmdline(line + "\n"), "composed line");
+    if (!(reread == parsed))
+        return Error::make(Errc::Config, "the composed line does not parse back to the same values");
+    printf("%s\n", line.c_str());
+    return {};
+}
+
+// The command line to parse: the one TEXT argument after the subcommand, or --file.
+Result<std::string> input_text(const Args& args)
+{
+    const auto& words = args.positional();
+    auto file = args.get("file");
+    if (file && words.size() == 1)
+        return TRY(read_text_file(*file, cmdline::MAX_PROC_CMDLINE_SIZE));
+    if (!file && words.size() == 2)
+        return words[1];
+    return Error::make(Errc::Config, "expected the command line as one argument (quote it) or --file FILE");
+}
+
+// "cvminit.key = value" for each canonical word: what the agent will use, defaults included.
+// Canonical words are unquoted "name=value" separated by single spaces.
+void print_cmdline(const cmdline::AgentCmdline& parsed)
+{
+    std::string line = cmdline::compose_cmdline(parsed);
+    for (std::string_view word : cmdline::split(line, ' ')) {
+        size_t eq = word.find('=');
+        printf("%.*s = %.*s\n", static_cast<int>(eq), word.data(), static_cast<int>(word.size() - eq - 1),
+               word.data() + eq + 1);
+    }
+}
+
+Result<void> parse(const Args& args)
+{
+    std::string text = TRY(input_text(args));
+    print_cmdline(TRY(cmdline::parse_cmdline(text)));
+    return {};
+}
+
+// A TOML basic string, so that arguments with spaces or quotes print unambiguously.
+std::string quoted(const std::string& s)
+{
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            out += {'\\', c};
+        else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += esc;
+        } else
+            out += c;
+    }
+    return out + "\"";
+}
+
+Result<void> check(const Args& args)
+{
+    std::string text = TRY(input_text(args));
+    cmdline::AgentCmdline parsed = TRY(cmdline::parse_cmdline(text));
+    cmdline::AgentFileConfig file;
+    if (auto path = args.get("config")) {
+        std::string toml = TRY(read_text_file(*path, cmdline::MAX_AGENT_TOML_SIZE));
+        file = TRY_PREFIX(cmdline::parse_agent_toml(toml), "%s", path->c_str());
+    }
+    cmdline::AgentConfig config = TRY(cmdline::merge_config(parsed, file));
+    print_cmdline(parsed);
+    std::string argv, env;
+    for (const std::string& a : config.workload_argv)
+        argv += (argv.empty() ? "" : ", ") + quoted(a);
+    for (const auto& [name, value] : config.workload_env)
+        env += (env.empty() ? "" : ", ") + name + " = " + quoted(value);
+    std::string resources;
+    for (const std::string& r : config.resources)
+        resources += (resources.empty() ? "" : ",") + r;
+    printf("workload.command = [%s]\n", argv.c_str());
+    printf("workload.root = %s\n", config.workload_root.c_str());
+    printf("workload.env = {%s}\n", env.c_str());
+    printf("secrets.dir = %s\n", config.secrets_dir.c_str());
+    printf("resources = %s\n", resources.empty() ? "(none)" : resources.c_str());
+    return {};
+}
+
+// Flags of the other subcommands are refused rather than ignored: a --config given to parse
+// would otherwise look checked when it was not.
+Result<void> refuse_flags(const Args& args, const char* sub, std::initializer_list<const char*> flags)
+{
+    for (const char* flag : flags) {
+        if (args.has(flag))
+            return Error::make(Errc::Config, "%s does not take --%s", sub, flag);
+    }
+    return {};
+}
+
+constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {"broker",   "broker-key", "broker-key-file", "simulate",
+                                                              "net",      "ip",         "gateway",         "dns",
+                                                              "deadline", "resources",  "workload",        "extra"};
+
+Result<void> run(const Args& args)
+{
+    const auto& words = args.positional();
+    std::string sub = words.empty() ? "" : words[0];
+    if (sub == "compose" && words.size() == 1) {
+        TRY(refuse_flags(args, "compose", {"file", "config"}));
+        return compose(args);
+    }
+    if (sub == "parse") {
+        TRY(refuse_flags(args, "parse", COMPOSE_FLAGS));
+        TRY(refuse_flags(args, "parse", {"config"}));
+        return parse(args);
+    }
+    if (sub == "check") {
+        TRY(refuse_flags(args, "check", COMPOSE_FLAGS));
+        return check(args);
+    }
+    return Error::make(Errc::Config, "expected compose, parse or check (see cvm cmdline --help)");
+}
+
+}  // namespace
+
+int cmd_cmdline(const std::vector<std::string>& argv)
+{
+    auto args = Args::parse(argv, {{"broker", Takes::Value},
+                                   {"broker-key", Takes::Value},
+                                   {"broker-key-file", Takes::Value},
+                                   {"simulate", Takes::Nothing},
+                                   {"net", Takes::Value},
+                                   {"ip", Takes::Value},
+                                   {"gateway", Takes::Value},
+                                   {"dns", Takes::Value},
+                                   {"deadline", Takes::Value},
+                                   {"resources", Takes::Value},
+                                   {"workload", Takes::Value},
+                                   {"extra", Takes::Values},
+                                   {"file", Takes::Value},
+                                   {"config", Takes::Value}});
+    if (!args.ok())
+        return fail(args.error());
+    if (args->help()) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    Result<void> done = run(args.value());
+    return done.ok() ? EXIT_OK : fail(done.error());
+}
+
+}  // namespace cvm::cli

@@ -1,0 +1,42 @@
+// The QEMU command line that matches a measured launch (DESIGN.md §6, `cvm launch`), from the
+// same launch.toml that `cvm measure --launch` reads, so what runs is what was measured:
+//
+//   hardware   AMD SEV-SNP with measured direct boot: q35 with confidential-guest-support, a
+//              memfd memory backend, sev-snp-guest with kernel-hashes=on (QEMU puts the SHA-256
+//              of kernel, initrd and cmdline into the measured SEV hashes table), -bios OVMF
+//              (AmdSev build), the launch's vCPU count, type and memory.
+//   simulated  the same kernel, initrd and command line under TCG without SEV (these machines
+//              have no KVM and no SEV), plus the simulated PSP's fw_cfg blobs (`cvm sim fw-cfg`).
+//              The guest's MEASUREMENT is then the one `cvm measure --launch` computes for the
+//              hardware launch, handed in by the simulator.
+// Both: serial console on stdio, no reboot (a guest that powers off or panics ends QEMU),
+// user-mode networking with a virtio NIC (the guest reaches the host as 10.0.2.2), and
+// virtio-blk disks as given.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "measure/launch_toml.h"
+
+namespace cvm::cli {
+
+enum class LaunchMode : uint8_t { Hardware, Simulated };
+
+struct QemuOptions {
+    LaunchMode mode{LaunchMode::Hardware};
+    std::string qemu = "qemu-system-x86_64";
+    std::vector<std::string> fw_cfg_args;  // simulated: from sim::qemu_fw_cfg_args
+    std::vector<std::string> disks;        // raw images, attached as virtio-blk in order
+    bool network{true};
+};
+
+// Errc::Config naming the launch.toml key when the launch cannot be run as asked: no [kernel]
+// (cvm launch boots kernels directly), a mode other than snp, or missing vCPUs.
+Result<std::vector<std::string>> qemu_command(const launch::LaunchConfig& launch, const QemuOptions& options);
+
+// One line a shell reads back as the same argv (single quotes where needed).
+std::string shell_quote(const std::vector<std::string>& argv);
+
+}  // namespace cvm::cli
