@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include <cstdio>
+
 namespace cvm::cli {
 
 namespace {
@@ -74,6 +76,23 @@ std::vector<std::string> Args::all(const std::string& name) const
 {
     auto it = m_values.find(name);
     return it == m_values.end() ? std::vector<std::string>{} : it->second;
+}
+
+int usage_failure(const char* command, const Error& error)
+{
+    fprintf(stderr, "cvm %s: %.*s\n", command, static_cast<int>(error.message().size()), error.message().data());
+    return 2;
+}
+
+std::vector<std::string> expand_short_output(std::vector<std::string> argv)
+{
+    for (std::string& a : argv) {
+        if (a == "--")
+            break;
+        if (a == "-o")
+            a = "--output";
+    }
+    return argv;
 }
 
 }  // namespace cvm::cli

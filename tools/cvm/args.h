@@ -37,4 +37,10 @@ private:
     bool m_help{false};
 };
 
+// Prints "cvm <command>: <message>" on stderr and returns the usage exit status (2).
+int usage_failure(const char* command, const Error& error);
+
+// The one short option the commands take: "-o FILE" becomes "--output FILE" (before "--").
+std::vector<std::string> expand_short_output(std::vector<std::string> argv);
+
 }  // namespace cvm::cli

@@ -36,8 +36,7 @@ exit status: 0 after a clean shutdown, 2 usage or configuration error
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm broker: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("broker", e);
 }
 
 Result<void> keygen(const Args& args)

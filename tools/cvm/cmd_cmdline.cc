@@ -46,8 +46,7 @@ exit status: 0 valid, 2 usage error or an invalid parameter (the message names t
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm cmdline: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("cmdline", e);
 }
 
 Result<std::string> broker_key_b64(const Args& args)

@@ -55,8 +55,7 @@ exit status: 0 when the workload ran and the VM powered off, 1 otherwise, 2 usag
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm demo: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("demo", e);
 }
 
 // A loopback port nobody uses right now; the guest reaches it as 10.0.2.2 through QEMU's slirp.

@@ -60,8 +60,7 @@ constexpr size_t MAX_KEY_FILE = 64 << 10;
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm id-block: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("id-block", e);
 }
 
 Result<std::optional<std::string>> one_of(const Args& args, const char* name, const char* alias)

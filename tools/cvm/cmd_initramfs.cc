@@ -46,20 +46,7 @@ exit status: 0 success, 2 usage or input error
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm initramfs: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
-}
-
-// "-o FILE" is the one short option; the shared grammar spells options --name.
-std::vector<std::string> normalise(std::vector<std::string> argv)
-{
-    for (std::string& a : argv) {
-        if (a == "--")
-            break;
-        if (a == "-o")
-            a = "--output";
-    }
-    return argv;
+    return usage_failure("initramfs", e);
 }
 
 // Hashes and counts what passes through on its way to the file.
@@ -180,16 +167,16 @@ Result<void> list(const std::string& path)
 
 int cmd_initramfs(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(normalise(argv), {{"agent", Takes::Value},
-                                              {"config", Takes::Value},
-                                              {"kernel-modules", Takes::Value},
-                                              {"module", Takes::Values},
-                                              {"root", Takes::Value},
-                                              {"file", Takes::Values},
-                                              {"compress", Takes::Value},
-                                              {"source-date-epoch", Takes::Value},
-                                              {"output", Takes::Value},
-                                              {"list", Takes::Value}});
+    auto args = Args::parse(expand_short_output(argv), {{"agent", Takes::Value},
+                                                        {"config", Takes::Value},
+                                                        {"kernel-modules", Takes::Value},
+                                                        {"module", Takes::Values},
+                                                        {"root", Takes::Value},
+                                                        {"file", Takes::Values},
+                                                        {"compress", Takes::Value},
+                                                        {"source-date-epoch", Takes::Value},
+                                                        {"output", Takes::Value},
+                                                        {"list", Takes::Value}});
     if (!args.ok())
         return fail(args.error());
     if (args->help()) {

@@ -40,8 +40,7 @@ exit status: QEMU's own when it runs; 0 with --print; 2 usage or input error
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm launch: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("launch", e);
 }
 
 std::vector<FlagSpec> flags()

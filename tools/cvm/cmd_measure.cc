@@ -79,8 +79,7 @@ const char* const LAUNCH_FLAGS[] = {"mode",       "vcpus",         "vcpu-type", 
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm measure: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("measure", e);
 }
 
 // sev-snp-measure spells two options in ways our flag grammar does not take: "-v", and

@@ -52,26 +52,13 @@ exit status: 0 success, 2 usage or input error
 
 int fail(const Error& e)
 {
-    fprintf(stderr, "cvm sim: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("sim", e);
 }
 
 std::vector<FlagSpec> with_launch_flags(std::vector<FlagSpec> flags)
 {
     flags.insert(flags.end(), sim_launch_flags().begin(), sim_launch_flags().end());
     return flags;
-}
-
-// "-o FILE" is the one short option; the shared grammar spells options --name.
-std::vector<std::string> normalise(std::vector<std::string> argv)
-{
-    for (std::string& a : argv) {
-        if (a == "--")
-            break;
-        if (a == "-o")
-            a = "--output";
-    }
-    return argv;
 }
 
 Result<std::string> platform_dir(const Args& args)
@@ -186,7 +173,7 @@ int cmd_sim(const std::vector<std::string>& argv)
     for (const Subcommand& s : SUBCOMMANDS) {
         if (argv[0] != s.name)
             continue;
-        auto args = Args::parse(normalise({argv.begin() + 1, argv.end()}), s.flags);
+        auto args = Args::parse(expand_short_output({argv.begin() + 1, argv.end()}), s.flags);
         if (!args.ok())
             return fail(args.error());
         if (args->help()) {

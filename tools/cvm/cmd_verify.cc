@@ -63,8 +63,7 @@ const std::vector<FlagSpec> FLAGS = {
 
 int usage_error(const Error& e)
 {
-    fprintf(stderr, "cvm verify: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
-    return EXIT_USAGE;
+    return usage_failure("verify", e);
 }
 
 Result<std::optional<snp::Product>> product_option(const Args& args)
