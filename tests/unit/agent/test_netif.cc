@@ -99,7 +99,8 @@ int in_private_netns(Body body)
 
 // One slirp-like server on `ifname`: an OFFER per DISCOVER, an ACK per REQUEST, each broadcast
 // from 10.0.2.2:67 to 255.255.255.255:68 as libslirp does. Calls `ready` once bound; returns how
-// many replies it sent when it has sent an ACK or after 10 s.
+// many replies it sent once it has sent an ACK, or 0 when no REQUEST came within 10 s. A client
+// under load may retransmit its DISCOVER before the OFFER arrives, so OFFERs may be several.
 template <typename Ready>
 int serve(const std::string& ifname, Ready ready)
 {
@@ -133,9 +134,9 @@ int serve(const std::string& ifname, Ready ready)
         sendto(fd.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
         ++answered;
         if (buf[242] == 3)
-            break;
+            return answered;
     }
-    return answered;
+    return 0;
 }
 
 // Whether /proc/net/route (this namespace's) has a route out of `iface` to `destination`/`mask`
@@ -189,7 +190,7 @@ char wait_for(int fd)
     say('N');  // namespace ready: the guest may create the veth pair into it
     if (wait_for(from_guest) != 'L' || !link_up(ifname).ok() || !set_ipv4(ifname, ip(10, 0, 2, 2), 24).ok())
         _exit(1);
-    _exit(serve(ifname, [&] { say('S'); }) == 2 ? 0 : 1);
+    _exit(serve(ifname, [&] { say('S'); }) >= 2 ? 0 : 1);  // at least an OFFER, then the ACK
 }
 
 int dhcp_over_veth()
