@@ -84,6 +84,22 @@ int usage_failure(const char* command, const Error& error)
     return 2;
 }
 
+std::variant<Args, int> parse_command(const char* command, const std::vector<std::string>& argv,
+                                      const std::vector<FlagSpec>& flags, const char* usage, Positional positional)
+{
+    auto args = Args::parse(argv, flags);
+    if (!args.ok())
+        return usage_failure(command, args.error());
+    if (args->help()) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (positional == Positional::None && !args->positional().empty())
+        return usage_failure(command,
+                             Error::make(Errc::Config, "unexpected argument '%s'", args->positional()[0].c_str()));
+    return args.release_value();
+}
+
 std::vector<std::string> expand_short_output(std::vector<std::string> argv)
 {
     for (std::string& a : argv) {

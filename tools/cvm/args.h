@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/result.h"
@@ -36,6 +37,14 @@ private:
     std::vector<std::string> m_positional;
     bool m_help{false};
 };
+
+enum class Positional : uint8_t { None, Allowed };
+
+// The opening every command shares: parses `argv` against `flags`. A grammar error is printed as
+// "cvm <command>: ..." and becomes exit status 2; --help prints `usage` and becomes 0; with
+// Positional::None a positional argument is a usage error too. Otherwise, the parsed Args.
+std::variant<Args, int> parse_command(const char* command, const std::vector<std::string>& argv,
+                                      const std::vector<FlagSpec>& flags, const char* usage, Positional positional);
 
 // Prints "cvm <command>: <message>" on stderr and returns the usage exit status (2).
 int usage_failure(const char* command, const Error& error);

@@ -118,21 +118,20 @@ Result<void> serve(const std::string& config_path)
 
 int cmd_broker(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, {{"config", Takes::Value}, {"out", Takes::Value}, {"key", Takes::Value}});
-    if (!args.ok())
-        return fail(args.error());
-    if (args->help()) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    const auto& words = args->positional();
+    auto parsed =
+        parse_command("broker", argv, {{"config", Takes::Value}, {"out", Takes::Value}, {"key", Takes::Value}}, USAGE,
+                      Positional::Allowed);
+    if (const int* status = std::get_if<int>(&parsed))
+        return *status;
+    const Args& args = std::get<Args>(parsed);
+    const auto& words = args.positional();
     Result<void> done;
-    if (words.empty() && args->has("config"))
-        done = serve(*args->get("config"));
+    if (words.empty() && args.has("config"))
+        done = serve(*args.get("config"));
     else if (words.size() == 1 && words[0] == "keygen")
-        done = keygen(args.value());
+        done = keygen(args);
     else if (words.size() == 1 && words[0] == "pubkey")
-        done = pubkey(args.value());
+        done = pubkey(args);
     else
         done = Error::make(Errc::Config, "expected --config FILE, keygen --out FILE or pubkey --key FILE");
     return done.ok() ? EXIT_OK : fail(done.error());

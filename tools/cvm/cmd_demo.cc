@@ -160,24 +160,18 @@ Result<int> run(const Args& args, const std::string& work)
 
 int cmd_demo(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, {{"kernel", Takes::Value},
-                                   {"kernel-modules", Takes::Value},
-                                   {"ovmf", Takes::Value},
-                                   {"agent", Takes::Value},
-                                   {"workload", Takes::Value},
-                                   {"work-dir", Takes::Value},
-                                   {"qemu", Takes::Value}});
-    if (!args.ok())
-        return fail(args.error());
-    if (args->help()) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    auto work = make_work_dir(args->get("work-dir"));
+    const std::vector<FlagSpec> flags = {
+        {"kernel", Takes::Value},   {"kernel-modules", Takes::Value}, {"ovmf", Takes::Value}, {"agent", Takes::Value},
+        {"workload", Takes::Value}, {"work-dir", Takes::Value},       {"qemu", Takes::Value}};
+    auto parsed = parse_command("demo", argv, flags, USAGE, Positional::None);
+    if (const int* status = std::get_if<int>(&parsed))
+        return *status;
+    const Args& args = std::get<Args>(parsed);
+    auto work = make_work_dir(args.get("work-dir"));
     if (!work.ok())
         return fail(work.error());
-    auto status = run(args.value(), work.value());
-    if (!args->has("work-dir"))
+    auto status = run(args, work.value());
+    if (!args.has("work-dir"))
         remove_tree(work.value());
     if (!status.ok())
         return fail(status.error());

@@ -181,16 +181,11 @@ Result<void> run(const Args& args)
 
 int cmd_id_block(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, FLAGS);
-    if (!args.ok())
-        return fail(args.error());
-    if (args->help()) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (!args->positional().empty())
-        return fail(Error::make(Errc::Config, "unexpected argument '%s'", args->positional()[0].c_str()));
-    auto done = run(args.value());
+    auto parsed = parse_command("id-block", argv, FLAGS, USAGE, Positional::None);
+    if (const int* status = std::get_if<int>(&parsed))
+        return *status;
+    const Args& args = std::get<Args>(parsed);
+    auto done = run(args);
     if (!done.ok())
         return fail(done.error());
     return EXIT_OK;

@@ -84,19 +84,14 @@ Result<std::vector<std::string>> command(const Args& args)
 
 int cmd_launch(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, flags());
-    if (!args.ok())
-        return fail(args.error());
-    if (args->help()) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (!args->positional().empty())
-        return fail(Error::make(Errc::Config, "unexpected argument '%s'", args->positional()[0].c_str()));
-    auto cmd = command(args.value());
+    auto parsed = parse_command("launch", argv, flags(), USAGE, Positional::None);
+    if (const int* status = std::get_if<int>(&parsed))
+        return *status;
+    const Args& args = std::get<Args>(parsed);
+    auto cmd = command(args);
     if (!cmd.ok())
         return fail(cmd.error());
-    if (args->has("print")) {
+    if (args.has("print")) {
         printf("%s\n", shell_quote(cmd.value()).c_str());
         return EXIT_OK;
     }

@@ -155,21 +155,15 @@ Result<verify::VerifyOptions> verify_options(const Args& args)
 
 int cmd_verify(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, FLAGS);
-    if (!args.ok())
-        return usage_error(args.error());
-    if (args->help()) {
-        fputs(USAGE, stdout);
-        return EXIT_OK;
-    }
-    if (!args->positional().empty())
-        return usage_error(Error::make(Errc::Config, "unexpected argument '%s'", args->positional()[0].c_str()));
+    auto parsed = parse_command("verify", argv, FLAGS, USAGE, Positional::None);
+    if (const int* status = std::get_if<int>(&parsed))
+        return *status;
+    const Args& args = std::get<Args>(parsed);
 
-    auto evidence = load_evidence(args.value());
-    auto verifier =
-        evidence.ok() ? make_verifier(args.value()) : Result<std::unique_ptr<verify::Verifier>>(evidence.error());
-    auto pol = load_policy(args.value());
-    auto options = verify_options(args.value());
+    auto evidence = load_evidence(args);
+    auto verifier = evidence.ok() ? make_verifier(args) : Result<std::unique_ptr<verify::Verifier>>(evidence.error());
+    auto pol = load_policy(args);
+    auto options = verify_options(args);
     for (const Error* e : {evidence.ok() ? nullptr : &evidence.error(), verifier.ok() ? nullptr : &verifier.error(),
                            pol.ok() ? nullptr : &pol.error(), options.ok() ? nullptr : &options.error()}) {
         if (e)
@@ -188,7 +182,7 @@ int cmd_verify(const std::vector<std::string>& argv)
         outcome.claims.push_back({"policy", false, "not evaluated", "a parsed report of a known product",
                                   "the report or its product line could not be established"});
     }
-    if (args->has("json"))
+    if (args.has("json"))
         print_json(stdout, outcome);
     else
         print_text(stdout, outcome);
