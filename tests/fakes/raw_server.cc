@@ -105,4 +105,18 @@ void RawServer::loop()
     }
 }
 
+UniqueFd loopback_connect(uint16_t port)
+{
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        perror("loopback_connect");
+        abort();
+    }
+    return fd;
+}
+
 }  // namespace cvm::fakes

@@ -12,6 +12,10 @@
 
 namespace cvm::fakes {
 
+// A blocking client socket connected to 127.0.0.1:`port`, for requests a real client would
+// never send (slow, partial, unread). Aborts the process if it cannot connect.
+UniqueFd loopback_connect(uint16_t port);
+
 class RawServer {
 public:
     enum class Mode : uint8_t {

@@ -1,7 +1,5 @@
 // The broker under faults: KDS down, malformed and oversized requests, slow clients.
 #include <doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -10,6 +8,7 @@
 #include "fake_kds.h"
 #include "kds/kds_url.h"
 #include "net/http_client.h"
+#include "raw_server.h"
 #include "snp/report.h"
 
 using namespace cvm;
@@ -48,17 +47,6 @@ std::string vcek_target()
     auto psp = sim::SimulatedPsp::create(simulated_platform(), good_launch()).release_value();
     auto report = snp::parse_report(psp.get_report({}, 0).release_value()).release_value();
     return kds::vcek_path(kds::vcek_id(report, std::nullopt).release_value());
-}
-
-int connect_to(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    return fd;
 }
 
 }  // namespace
@@ -130,18 +118,18 @@ TEST_CASE("faults: malformed, oversized and misdirected requests")
 TEST_CASE("faults: slow senders and readers hold only their own connections")
 {
     BrokerHarness h;
-    std::vector<int> slow;
+    std::vector<UniqueFd> slow;
     for (int i = 0; i < 8; ++i) {
-        int fd = connect_to(h.server->port());
+        UniqueFd fd = fakes::loopback_connect(h.server->port());
         std::string partial = "POST /cvmkb/v1/attest HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{\"no";
-        REQUIRE(write(fd, partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
-        slow.push_back(fd);
+        REQUIRE(write(fd.get(), partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
+        slow.push_back(std::move(fd));
     }
     for (int i = 0; i < 4; ++i) {  // complete requests whose answers are never read
-        int fd = connect_to(h.server->port());
+        UniqueFd fd = fakes::loopback_connect(h.server->port());
         std::string full = "POST /cvmkb/v1/challenge HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
-        REQUIRE(write(fd, full.data(), full.size()) == static_cast<ssize_t>(full.size()));
-        slow.push_back(fd);
+        REQUIRE(write(fd.get(), full.data(), full.size()) == static_cast<ssize_t>(full.size()));
+        slow.push_back(std::move(fd));
     }
     client::ClientOptions o = h.client({"db"});
     o.http.total_timeout_ms = 3000;  // less than the server's 5 s wait for the slow ones
@@ -149,6 +137,5 @@ TEST_CASE("faults: slow senders and readers hold only their own connections")
     auto r = h.report(s.report_data());
     auto released = s.complete(r.report, r.certs);
     CHECK_MESSAGE(released.ok(), std::string(released.ok() ? "" : released.error().message()));
-    for (int fd : slow)
-        close(fd);
+    slow.clear();  // closes them
 }

@@ -13,24 +13,13 @@
 #include "base/file.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "raw_server.h"
 
 using namespace cvm;
 using namespace cvm::net;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A hand-driven client socket, for requests the real client would never send.
-UniqueFd raw_connect(uint16_t port)
-{
-    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    return fd;
-}
 
 void raw_send(const UniqueFd& fd, std::string_view data)
 {
@@ -83,11 +72,11 @@ TEST_CASE("server: a body over the cap is refused with 413 before it is read, th
     Counting counting;
     auto server = HttpServer::start(small_limits(), counting.handler()).release_value();
 
-    auto declared = raw_connect(server->port());
+    auto declared = fakes::loopback_connect(server->port());
     raw_send(declared, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000\r\n\r\n");
     CHECK(raw_read_all(declared).rfind("HTTP/1.1 413 ", 0) == 0);
 
-    auto chunked = raw_connect(server->port());
+    auto chunked = fakes::loopback_connect(server->port());
     raw_send(chunked, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" +
                           std::string(1024, 'a') + "\r\n1\r\nb\r\n0\r\n\r\n");
     CHECK(raw_read_all(chunked).rfind("HTTP/1.1 413 ", 0) == 0);
@@ -114,11 +103,11 @@ TEST_CASE("server: malformed requests get 400, too many headers 431")
     Counting counting;
     auto server = HttpServer::start(small_limits(), counting.handler()).release_value();
 
-    auto bad = raw_connect(server->port());
+    auto bad = fakes::loopback_connect(server->port());
     raw_send(bad, "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
     CHECK(raw_read_all(bad).rfind("HTTP/1.1 400 ", 0) == 0);
 
-    auto headers = raw_connect(server->port());
+    auto headers = fakes::loopback_connect(server->port());
     std::string many = "GET /x HTTP/1.1\r\n";
     for (int i = 0; i < 20; ++i)
         many += "X-" + std::to_string(i) + ": v\r\n";
@@ -135,7 +124,7 @@ TEST_CASE("server: a slow client does not hold up another client")
     Counting counting;
     auto server = HttpServer::start(options, counting.handler()).release_value();
 
-    auto slow = raw_connect(server->port());
+    auto slow = fakes::loopback_connect(server->port());
     raw_send(slow, "GET /slow HTTP/1.1\r\nHo");  // ...and nothing more
 
     HttpOptions fast;
@@ -150,7 +139,7 @@ TEST_CASE("server: a client that stops sending gets 408 after the I/O timeout")
 {
     Counting counting;
     auto server = HttpServer::start(small_limits(), counting.handler()).release_value();
-    auto slow = raw_connect(server->port());
+    auto slow = fakes::loopback_connect(server->port());
     raw_send(slow, "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
     CHECK(raw_read_all(slow).rfind("HTTP/1.1 408 ", 0) == 0);
     CHECK(counting.calls == 0);
@@ -162,7 +151,7 @@ TEST_CASE("server: a client trickling bytes is cut off by the request deadline")
     options.request_timeout_ms = 400;
     Counting counting;
     auto server = HttpServer::start(options, counting.handler()).release_value();
-    auto trickle = raw_connect(server->port());
+    auto trickle = fakes::loopback_connect(server->port());
     std::string request = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
     std::string answer;
     for (size_t i = 0; i + 1 < request.size(); ++i) {  // never the final byte
@@ -194,7 +183,7 @@ TEST_CASE("server: the handler's framing headers are replaced; stop() returns wi
     CHECK(r->headers.get("Connection") == "close");
     CHECK(r->headers.get("X-Ok") == "1");
 
-    auto idle = raw_connect(server->port());
+    auto idle = fakes::loopback_connect(server->port());
     raw_send(idle, "GET / HTTP/1.1\r\n");
     auto start = std::chrono::steady_clock::now();
     server->stop();  // shuts the idle connection down rather than waiting out its 10 s timeout

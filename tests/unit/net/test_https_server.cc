@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "raw_server.h"
 #include "tls_fixture.h"
 
 using namespace cvm;
@@ -38,17 +39,6 @@ HttpResponse echo(const HttpRequest& req)
 std::string https_url(const HttpServer& server, const std::string& target = "/")
 {
     return "https://127.0.0.1:" + std::to_string(server.port()) + target;
-}
-
-UniqueFd raw_connect(uint16_t port)
-{
-    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    return fd;
 }
 
 // Whether the server has closed (or reset) `fd` within `wait`.
@@ -172,7 +162,7 @@ TEST_CASE("https server: a client that never sends a ClientHello times out on it
     options.request_timeout_ms = 5000;
     auto server = HttpServer::start(options, echo).release_value();
 
-    auto silent = raw_connect(server->port());
+    auto silent = fakes::loopback_connect(server->port());
     auto start = std::chrono::steady_clock::now();
     auto r = http_post(https_url(*server), as_bytes("meanwhile"), {}, files.client_options());
     REQUIRE_MESSAGE(r.ok(), message_of(r.error()));
@@ -210,7 +200,7 @@ TEST_CASE("https server: when busy it closes TLS connections; the client reports
     options.max_connections = 1;
     options.io_timeout_ms = 3000;
     auto server = HttpServer::start(options, echo).release_value();
-    auto holder = raw_connect(server->port());  // accepted first: connections are taken in order
+    auto holder = fakes::loopback_connect(server->port());  // accepted first: connections are taken in order
     auto r = http_get(https_url(*server), files.client_options());
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == Errc::Unavailable);  // a reset: the ClientHello was left unread
@@ -245,7 +235,7 @@ TEST_CASE("https server: stop() does not wait out a handshake in progress")
     options.io_timeout_ms = 10000;
     options.request_timeout_ms = 10000;
     auto server = HttpServer::start(options, echo).release_value();
-    auto silent = raw_connect(server->port());
+    auto silent = fakes::loopback_connect(server->port());
     REQUIRE(http_get(https_url(*server), files.client_options()).ok());  // so `silent` has been accepted
     auto start = std::chrono::steady_clock::now();
     server->stop();
