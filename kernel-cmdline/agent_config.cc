@@ -146,6 +146,14 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
     out.net = cmdline.net;
     out.deadline_seconds = cmdline.deadline_seconds;
     out.resources = cmdline.resources.empty() ? file.resources : cmdline.resources;
+    if (cmdline.data &&
+        std::find(out.resources.begin(), out.resources.end(), cmdline.data->key_name) == out.resources.end())
+        out.resources.push_back(cmdline.data->key_name);
+    if (out.resources.size() > MAX_RESOURCES)
+        return Error::make(Errc::Config, "resources: 64 names and the data volume's key '%s' are more than 64",
+                           cmdline.data->key_name.c_str());
+    out.verity = cmdline.verity;
+    out.data = cmdline.data;
     out.workload_root = file.root;
     out.workload_argv = cmdline.workload ? std::vector<std::string>{*cmdline.workload} : file.command;
     out.workload_env = file.env;

@@ -15,6 +15,7 @@
 // exactly one of them, so that nobody has to know which would win.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,15 +59,18 @@ struct AgentConfig {
     bool simulate{false};
     NetConfig net;
     uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
-    std::vector<std::string> resources;  // may be empty: nothing to ask for by name
-    std::string workload_root;
+    std::vector<std::string> resources;  // may be empty: nothing to ask for by name; holds data->key_name
+    std::string workload_root;           // in the initramfs, unless `verity` replaces the root
+    std::optional<VerityRoot> verity;
+    std::optional<DataVolume> data;
     std::vector<std::string> workload_argv;  // never empty; argv[0] an absolute path
     EnvList workload_env;
     std::string secrets_dir;
 };
 
 // Errc::Config naming both spellings when the workload or the resources are set in both places,
-// or when no workload is set anywhere.
+// or when no workload is set anywhere. The data volume's key is added to the resources when they do
+// not list it already.
 Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file);
 
 }  // namespace cvm::cmdline

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/bytes.h"
 #include "kernel-cmdline/kernel_words.h"
 #include "net/url.h"
 #include "proto/messages.h"
@@ -25,6 +26,11 @@ struct Draft {
     uint32_t deadline{DEFAULT_DEADLINE_SECONDS};
     std::vector<std::string> resources;
     std::optional<std::string> workload;
+    std::optional<std::string> verity_data, verity_hash;
+    std::optional<uint32_t> verity_blocks;
+    std::optional<std::array<uint8_t, 32>> verity_root;
+    std::optional<std::vector<uint8_t>> verity_salt;
+    std::optional<std::string> data, data_key, data_mount;
 };
 
 // Stores `value` in `draft`; false when the value does not fit the key. `detail` may say why
@@ -175,8 +181,83 @@ bool apply_workload(Draft& d, std::string_view value, std::string&)
     return valid_absolute_path(value);
 }
 
+bool device_path(std::optional<std::string>& out, std::string_view value, std::string& detail)
+{
+    if (!valid_absolute_path(value))
+        return false;
+    if (!is_below(value, "/dev")) {
+        detail = "not below /dev";
+        return false;
+    }
+    out = std::string(value);
+    return true;
+}
+
+bool apply_verity_data(Draft& d, std::string_view value, std::string& detail)
+{
+    return device_path(d.verity_data, value, detail);
+}
+
+bool apply_verity_hash(Draft& d, std::string_view value, std::string& detail)
+{
+    return device_path(d.verity_hash, value, detail);
+}
+
+bool apply_verity_blocks(Draft& d, std::string_view value, std::string&)
+{
+    d.verity_blocks = parse_decimal(value, UINT32_MAX);
+    return d.verity_blocks && *d.verity_blocks > 0;
+}
+
+// Lower case only, so that one root hash has one spelling on the measured line.
+bool lower_hex(std::string_view value)
+{
+    return std::all_of(value.begin(), value.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool apply_verity_root(Draft& d, std::string_view value, std::string&)
+{
+    auto bytes = value.size() == 64 && lower_hex(value) ? from_hex(value) : std::nullopt;
+    if (bytes)
+        std::copy(bytes->begin(), bytes->end(), d.verity_root.emplace().begin());
+    return bytes.has_value();
+}
+
+bool apply_verity_salt(Draft& d, std::string_view value, std::string&)
+{
+    if (value == "-") {
+        d.verity_salt.emplace();
+        return true;
+    }
+    auto bytes = value.size() <= 2 * MAX_VERITY_SALT && lower_hex(value) ? from_hex(value) : std::nullopt;
+    if (!bytes || bytes->empty())
+        return false;
+    d.verity_salt = std::move(*bytes);
+    return true;
+}
+
+bool apply_data(Draft& d, std::string_view value, std::string& detail)
+{
+    return device_path(d.data, value, detail);
+}
+
+bool apply_data_key(Draft& d, std::string_view value, std::string&)
+{
+    if (proto::valid_resource_name(value))
+        d.data_key = std::string(value);
+    return proto::valid_resource_name(value);
+}
+
+bool apply_data_mount(Draft& d, std::string_view value, std::string&)
+{
+    if (valid_absolute_path(value))
+        d.data_mount = std::string(value);
+    return valid_absolute_path(value);
+}
+
 // The order of this table is the order compose_cmdline() writes.
-constexpr std::array<Key, 10> KEYS{{
+constexpr std::array<Key, 18> KEYS{{
     {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
     {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
      apply_broker_key},
@@ -188,6 +269,15 @@ constexpr std::array<Key, 10> KEYS{{
     {"cvminit.deadline", "whole seconds from 10 to 3600", apply_deadline},
     {"cvminit.resources", "1 to 64 distinct names of A-Z a-z 0-9 _ . - separated by ','", apply_resources},
     {"cvminit.workload", "an absolute path without '.', '..', empty components or spaces", apply_workload},
+    {"cvminit.verity.data", "a device path below /dev", apply_verity_data},
+    {"cvminit.verity.hash", "a device path below /dev", apply_verity_hash},
+    {"cvminit.verity.blocks", "the number of 4096-byte data blocks, 1 to 4294967295", apply_verity_blocks},
+    {"cvminit.verity.root", "the root hash, 64 lower-case hex digits (cvm verity cmdline prints it)",
+     apply_verity_root},
+    {"cvminit.verity.salt", "the salt in lower-case hex (at most 256 bytes), or - for none", apply_verity_salt},
+    {"cvminit.data", "a device path below /dev", apply_data},
+    {"cvminit.data_key", "a resource name of A-Z a-z 0-9 _ . -", apply_data_key},
+    {"cvminit.data_mount", "an absolute path without '.', '..', empty components or spaces", apply_data_mount},
 }};
 
 Error key_error(std::string_view key, const char* what)
@@ -229,6 +319,27 @@ Result<AgentCmdline> finish(Draft d)
     if (is_static && d.ip->first == *d.gateway)
         return key_error("cvminit.gateway", "is the VM's own address (cvminit.ip)");
 
+    int verity_keys = d.verity_data.has_value() + d.verity_hash.has_value() + d.verity_blocks.has_value() +
+                      d.verity_root.has_value() + d.verity_salt.has_value();
+    if (verity_keys != 0 && verity_keys != 5) {
+        for (auto [name, given] : {std::pair{"cvminit.verity.data", d.verity_data.has_value()},
+                                   {"cvminit.verity.hash", d.verity_hash.has_value()},
+                                   {"cvminit.verity.blocks", d.verity_blocks.has_value()},
+                                   {"cvminit.verity.root", d.verity_root.has_value()},
+                                   {"cvminit.verity.salt", d.verity_salt.has_value()}}) {
+            if (!given)
+                return key_error(name, "missing: the verity root needs all five cvminit.verity.* keys");
+        }
+    }
+    if (d.verity_data && *d.verity_data == *d.verity_hash)
+        return key_error("cvminit.verity.hash", "is the data device too (the tree needs its own device)");
+    if (!d.data && d.data_key)
+        return key_error("cvminit.data_key", "only allowed with cvminit.data");
+    if (!d.data && d.data_mount)
+        return key_error("cvminit.data_mount", "only allowed with cvminit.data");
+    if (d.data && d.verity_data && (*d.data == *d.verity_data || *d.data == *d.verity_hash))
+        return key_error("cvminit.data", "is also a device of the verity root");
+
     AgentCmdline out;
     out.broker_url = std::move(*d.broker_url);
     out.broker_key = *d.broker_key;
@@ -240,6 +351,16 @@ Result<AgentCmdline> finish(Draft d)
     out.deadline_seconds = d.deadline;
     out.resources = std::move(d.resources);
     out.workload = std::move(d.workload);
+    if (verity_keys == 5)
+        out.verity = VerityRoot{std::move(*d.verity_data), std::move(*d.verity_hash), *d.verity_blocks, *d.verity_root,
+                                std::move(*d.verity_salt)};
+    if (d.data) {
+        out.data = DataVolume{std::move(*d.data)};
+        if (d.data_key)
+            out.data->key_name = std::move(*d.data_key);
+        if (d.data_mount)
+            out.data->mount = std::move(*d.data_mount);
+    }
     return out;
 }
 
@@ -314,6 +435,16 @@ std::string compose_cmdline(const AgentCmdline& c)
         out += " cvminit.resources=" + join(c.resources, [](const std::string& s) { return s; });
     if (c.workload)
         out += " cvminit.workload=" + *c.workload;
+    if (c.verity) {
+        const VerityRoot& v = *c.verity;
+        out += " cvminit.verity.data=" + v.data_device + " cvminit.verity.hash=" + v.hash_device;
+        out += " cvminit.verity.blocks=" + std::to_string(v.data_blocks);
+        out += " cvminit.verity.root=" + to_hex(v.root_hash);
+        out += " cvminit.verity.salt=" + (v.salt.empty() ? std::string("-") : to_hex(v.salt));
+    }
+    if (c.data)
+        out += " cvminit.data=" + c.data->device + " cvminit.data_key=" + c.data->key_name +
+               " cvminit.data_mount=" + c.data->mount;
     return out;
 }
 

@@ -12,6 +12,18 @@
 //   cvminit.deadline=SECONDS    the whole boot, 10..3600                              default 120
 //   cvminit.resources=a[,b...]  the secrets to ask for, up to 64 distinct names       optional
 //   cvminit.workload=/abs/path  the workload program (or command in cvminit.toml)     optional
+//   cvminit.verity.data=/dev/X  the read-only root's data device (dm-verity)           all five
+//   cvminit.verity.hash=/dev/Y  its hash device (superblock at 0, tree from block 1)   or none
+//   cvminit.verity.blocks=N     data blocks of 4096 bytes, 1..2^32-1                   (cvm verity
+//   cvminit.verity.root=HEX     the root hash, 64 lower-case hex digits                 cmdline
+//   cvminit.verity.salt=HEX|-   the salt, 0..256 bytes in lower-case hex, '-' for none  prints them)
+//   cvminit.data=/dev/Z         the LUKS2 data volume (formatted on first boot if blank) optional
+//   cvminit.data_key=NAME       the broker resource with its keyslot passphrase     default data
+//   cvminit.data_mount=/abs     where the workload sees it                         default /data
+//
+// A device is an absolute path below /dev. The verity root hash pins the root filesystem: with
+// it, the workload runs in that filesystem instead of the initramfs's workload tree. The data
+// volume's key is asked for with the resources (it is added to them when not listed).
 //
 // Only words whose name starts with "cvminit." are ours; every other word (console=, quiet,
 // root=...) is the kernel's business and is ignored. The "cvminit." prefix also keeps them out of
@@ -24,6 +36,7 @@
 // the cross-key rules above. Values are public (the command line is not secret).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -69,6 +82,25 @@ struct NetConfig {
     bool operator==(const NetConfig&) const = default;
 };
 
+// The strict dm-verity profile (format 1, sha256, 4096-byte blocks), veritysetup's default layout.
+struct VerityRoot {
+    std::string data_device;
+    std::string hash_device;
+    uint32_t data_blocks{0};
+    std::array<uint8_t, 32> root_hash{};
+    std::vector<uint8_t> salt;  // at most MAX_VERITY_SALT bytes
+    bool operator==(const VerityRoot&) const = default;
+};
+
+struct DataVolume {
+    std::string device;
+    std::string key_name{"data"};
+    std::string mount{"/data"};
+    bool operator==(const DataVolume&) const = default;
+};
+
+inline constexpr size_t MAX_VERITY_SALT = 256;
+
 struct AgentCmdline {
     std::string broker_url;  // canonical: "http[s]://host[:port]", the default port left out
     proto::Ed25519PublicKey broker_key{};
@@ -77,6 +109,8 @@ struct AgentCmdline {
     uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
     std::vector<std::string> resources;   // empty: not on the command line
     std::optional<std::string> workload;  // absolute path of the workload program
+    std::optional<VerityRoot> verity;
+    std::optional<DataVolume> data;
     bool operator==(const AgentCmdline&) const = default;
 };
 

@@ -35,6 +35,11 @@ measured line.
   --deadline SECONDS      the whole boot, 10 to 3600, default 120             cvminit.deadline
   --resources a,b         the secrets to ask the broker for                   cvminit.resources
   --workload PATH         the workload program (or workload.command in cvminit.toml)
+  --verity-data DEV --verity-hash DEV --verity-blocks N --verity-root HEX --verity-salt HEX|-
+                          a dm-verity root (cvm verity cmdline prints these)  cvminit.verity.*
+  --data DEV              the LUKS2 data volume, formatted on first boot      cvminit.data
+  --data-key NAME         the broker resource with its passphrase, default data  cvminit.data_key
+  --data-mount PATH       where the workload sees it, default /data           cvminit.data_mount
   --extra "WORDS"         other kernel parameters, e.g. "console=ttyS0" (repeatable)
 
 parse prints each cvminit.* value, one "key = value" per line; other words are ignored.
@@ -100,9 +105,22 @@ Result<void> compose(const Args& args)
     // Each flag becomes the parameter the agent will read, so the one grammar checks them; the
     // strings live in `values`, reserved up front so that the views in `params` stay valid.
     constexpr std::pair<const char*, std::string_view> FLAGS[] = {
-        {"broker", "cvminit.broker"},       {"net", "cvminit.net"},           {"ip", "cvminit.ip"},
-        {"gateway", "cvminit.gateway"},     {"dns", "cvminit.dns"},           {"deadline", "cvminit.deadline"},
-        {"resources", "cvminit.resources"}, {"workload", "cvminit.workload"},
+        {"broker", "cvminit.broker"},
+        {"net", "cvminit.net"},
+        {"ip", "cvminit.ip"},
+        {"gateway", "cvminit.gateway"},
+        {"dns", "cvminit.dns"},
+        {"deadline", "cvminit.deadline"},
+        {"resources", "cvminit.resources"},
+        {"workload", "cvminit.workload"},
+        {"verity-data", "cvminit.verity.data"},
+        {"verity-hash", "cvminit.verity.hash"},
+        {"verity-blocks", "cvminit.verity.blocks"},
+        {"verity-root", "cvminit.verity.root"},
+        {"verity-salt", "cvminit.verity.salt"},
+        {"data", "cvminit.data"},
+        {"data-key", "cvminit.data_key"},
+        {"data-mount", "cvminit.data_mount"},
     };
     std::vector<std::string> values;
     std::vector<cmdline::Parameter> params;
@@ -218,9 +236,10 @@ Result<void> refuse_flags(const Args& args, const char* sub, std::initializer_li
     return {};
 }
 
-constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {"broker",   "broker-key", "broker-key-file", "simulate",
-                                                              "net",      "ip",         "gateway",         "dns",
-                                                              "deadline", "resources",  "workload",        "extra"};
+constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
+    "broker",        "broker-key",  "broker-key-file", "simulate", "net",      "ip",          "gateway",
+    "dns",           "deadline",    "resources",       "workload", "extra",    "verity-data", "verity-hash",
+    "verity-blocks", "verity-root", "verity-salt",     "data",     "data-key", "data-mount"};
 
 Result<void> run(const Args& args)
 {
@@ -246,20 +265,15 @@ Result<void> run(const Args& args)
 
 int cmd_cmdline(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(argv, {{"broker", Takes::Value},
-                                   {"broker-key", Takes::Value},
-                                   {"broker-key-file", Takes::Value},
-                                   {"simulate", Takes::Nothing},
-                                   {"net", Takes::Value},
-                                   {"ip", Takes::Value},
-                                   {"gateway", Takes::Value},
-                                   {"dns", Takes::Value},
-                                   {"deadline", Takes::Value},
-                                   {"resources", Takes::Value},
-                                   {"workload", Takes::Value},
-                                   {"extra", Takes::Values},
-                                   {"file", Takes::Value},
-                                   {"config", Takes::Value}});
+    auto args = Args::parse(
+        argv, {{"broker", Takes::Value},      {"broker-key", Takes::Value},    {"broker-key-file", Takes::Value},
+               {"simulate", Takes::Nothing},  {"net", Takes::Value},           {"ip", Takes::Value},
+               {"gateway", Takes::Value},     {"dns", Takes::Value},           {"deadline", Takes::Value},
+               {"resources", Takes::Value},   {"workload", Takes::Value},      {"verity-data", Takes::Value},
+               {"verity-hash", Takes::Value}, {"verity-blocks", Takes::Value}, {"verity-root", Takes::Value},
+               {"verity-salt", Takes::Value}, {"data", Takes::Value},          {"data-key", Takes::Value},
+               {"data-mount", Takes::Value},  {"extra", Takes::Values},        {"file", Takes::Value},
+               {"config", Takes::Value}});
     if (!args.ok())
         return fail(args.error());
     if (args->help()) {

@@ -2,10 +2,13 @@
 // visible on the console. It lists the secrets directory with modes and contents, shows which
 // secrets reached its environment, checks that none reached the agent's (PID 1's) environment,
 // and exits with the status given as its argument so the agent's report of it can be checked.
+// Given a directory as its second argument (the data volume), it reads back the file a previous
+// boot left there, or writes it on the first boot; it also says whether its root is read-only.
 // It prints secret values on purpose: it is a demonstration with demo secrets, not a template.
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -48,6 +51,31 @@ void list_secrets(const char* dir)
         closedir(d);
 }
 
+// The data volume's round trip between boots: the first boot writes, every later one reads.
+void data_round_trip(const std::string& dir)
+{
+    std::string path = dir + "/hello.txt";
+    std::string kept = read_all(path);
+    if (!kept.empty()) {
+        printf("demo-workload: read back %s: %s\n", path.c_str(), kept.c_str());
+        return;
+    }
+    FILE* f = fopen(path.c_str(), "wb");
+    bool ok = f && fputs("written by the first boot", f) >= 0;
+    ok = f && fclose(f) == 0 && ok;
+    printf("demo-workload: %s %s\n", ok ? "wrote" : "failed to write", path.c_str());
+}
+
+void root_mode()
+{
+    FILE* f = fopen("/.demo-write-probe", "wb");
+    printf("demo-workload: root is %s\n", f ? "writable" : (errno == EROFS ? "read-only" : strerror(errno)));
+    if (f) {
+        fclose(f);
+        remove("/.demo-write-probe");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -62,6 +90,10 @@ int main(int argc, char** argv)
         std::string name(*e, strcspn(*e, "="));
         bool leaked = pid1_env.find(name + "=") != std::string::npos;
         printf("demo-workload: %s in the agent's own environment: %s\n", name.c_str(), leaked ? "YES" : "no");
+    }
+    if (argc > 2) {
+        root_mode();
+        data_round_trip(argv[2]);
     }
     printf("demo-workload: exiting with status %d\n", status);
     fflush(stdout);

@@ -197,4 +197,23 @@ TEST_CASE("load_agent_toml: a missing file is the empty configuration, a bad one
 }
 
 }  // namespace
+TEST_CASE("merge: the data volume's key is asked for with the resources")
+{
+    auto listed = merge_config(cmdline_with("cvminit.workload=/bin/a cvminit.resources=db,data cvminit.data=/dev/vdd"),
+                               AgentFileConfig{});
+    REQUIRE(listed.ok());
+    CHECK(listed->resources == std::vector<std::string>{"db", "data"});
+    REQUIRE(listed->data);
+    CHECK(listed->data->device == "/dev/vdd");
+    auto added = merge_config(cmdline_with("cvminit.data=/dev/vdd cvminit.data_key=vol"), parse_ok(FULL));
+    REQUIRE(added.ok());
+    CHECK(added->resources.back() == "vol");
+    std::string many = "cvminit.workload=/bin/a cvminit.data=/dev/vdd cvminit.resources=r0";
+    for (int i = 1; i < 64; ++i)
+        many += ",r" + std::to_string(i);
+    auto full = merge_config(cmdline_with(many), AgentFileConfig{});
+    REQUIRE(!full.ok());
+    CHECK(full.error().message().find("'data' are more than 64") != std::string_view::npos);
+}
+
 }  // namespace cvm::cmdline

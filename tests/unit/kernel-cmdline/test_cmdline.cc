@@ -76,6 +76,70 @@ TEST_CASE("cmdline: every key, and compose -> parse round trips")
     CHECK(compose_cmdline(minimal).find("cvminit.net=none cvminit.deadline=120") != std::string::npos);
 }
 
+const std::string ROOT_HASH = "4a5f9f7a4d0f4f2e8e9b4ab0c1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4";
+const std::string VERITY = " cvminit.verity.data=/dev/vdb cvminit.verity.hash=/dev/vdc cvminit.verity.blocks=1024"
+                           " cvminit.verity.root=" +
+                           ROOT_HASH + " cvminit.verity.salt=00ff";
+
+TEST_CASE("cmdline: the verity root and the data volume")
+{
+    AgentCmdline c = parse_ok(BASE + VERITY + " cvminit.data=/dev/vdd");
+    REQUIRE(c.verity);
+    CHECK(c.verity->data_device == "/dev/vdb");
+    CHECK(c.verity->hash_device == "/dev/vdc");
+    CHECK(c.verity->data_blocks == 1024);
+    CHECK(to_hex(c.verity->root_hash) == ROOT_HASH);
+    CHECK(c.verity->salt == std::vector<uint8_t>{0x00, 0xff});
+    REQUIRE(c.data);
+    CHECK(c.data->device == "/dev/vdd");
+    CHECK(c.data->key_name == "data");
+    CHECK(c.data->mount == "/data");
+    std::string composed = compose_cmdline(c);
+    CHECK(composed.find("cvminit.data_key=data cvminit.data_mount=/data") != std::string::npos);
+    CHECK(parse_ok(composed) == c);
+
+    AgentCmdline none = parse_ok(BASE +
+                                 " cvminit.verity.data=/dev/vdb cvminit.verity.hash=/dev/vdc "
+                                 "cvminit.verity.blocks=1 cvminit.verity.root=" +
+                                 ROOT_HASH +
+                                 " cvminit.verity.salt=- cvminit.data=/dev/vdd cvminit.data_key=vol.1 "
+                                 "cvminit.data_mount=/var/lib/app");
+    CHECK(none.verity->salt.empty());
+    CHECK(none.data->key_name == "vol.1");
+    CHECK(none.data->mount == "/var/lib/app");
+    CHECK(parse_ok(compose_cmdline(none)) == none);
+}
+
+TEST_CASE("cmdline: verity and data volume keys refused")
+{
+    std::string base = BASE + VERITY;
+    refused(BASE + " cvminit.verity.data=/dev/vdb", "cvminit.verity.hash", "all five");
+    refused(base + " cvminit.verity.data=/dev/vde", "cvminit.verity.data", "given twice");
+    auto with = [&](const std::string& key, const std::string& value) {
+        std::string line = base;
+        size_t at = line.find(key + "=");
+        size_t end = line.find(' ', at);
+        return line.replace(at, end == std::string::npos ? std::string::npos : end - at, key + "=" + value);
+    };
+    refused(with("cvminit.verity.data", "/tmp/x"), "cvminit.verity.data", "not below /dev");
+    refused(with("cvminit.verity.data", "/dev"), "cvminit.verity.data", "not below /dev");
+    refused(with("cvminit.verity.hash", "/dev/vdb"), "cvminit.verity.hash", "is the data device too");
+    refused(with("cvminit.verity.blocks", "0"), "cvminit.verity.blocks", "got \"0\"");
+    refused(with("cvminit.verity.blocks", "4294967296"), "cvminit.verity.blocks");
+    refused(with("cvminit.verity.root", ROOT_HASH.substr(2)), "cvminit.verity.root", "64 lower-case hex");
+    std::string upper = ROOT_HASH;
+    upper[0] = 'A';
+    refused(with("cvminit.verity.root", upper), "cvminit.verity.root");
+    refused(with("cvminit.verity.salt", ""), "cvminit.verity.salt", "- for none");
+    refused(with("cvminit.verity.salt", "0"), "cvminit.verity.salt");
+    refused(with("cvminit.verity.salt", std::string(514, 'a')), "cvminit.verity.salt");
+    refused(BASE + " cvminit.data_key=data", "cvminit.data_key", "only allowed with cvminit.data");
+    refused(BASE + " cvminit.data_mount=/data", "cvminit.data_mount", "only allowed with cvminit.data");
+    refused(base + " cvminit.data=/dev/vdc", "cvminit.data", "also a device of the verity root");
+    refused(BASE + " cvminit.data=/dev/vdd cvminit.data_key=a/b", "cvminit.data_key");
+    refused(BASE + " cvminit.data=/dev/vdd cvminit.data_mount=data", "cvminit.data_mount");
+}
+
 TEST_CASE("cmdline: the broker URL is kept as its origin")
 {
     CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=HTTPS://kb.example:443/").broker_url ==
