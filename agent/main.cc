@@ -37,5 +37,7 @@ int main()
     run(ctx, "retrieve", "the broker's log carries the same code; is cvminit.broker_key the broker's key?",
         stage_retrieve);
     run(ctx, "secrets", "is /run a writable tmpfs?", stage_secrets);
+    run(ctx, "storage", "check the disks the host attached and the cvminit.verity.* and cvminit.data parameters",
+        stage_storage);
     stage_handoff(ctx);
 }

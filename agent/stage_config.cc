@@ -43,8 +43,11 @@ Result<std::string> stage_config(Context& ctx)
     ctx.workload_argv = c.workload_argv;
     ctx.workload_env = c.workload_env;
     ctx.secrets_dir = c.secrets_dir;
+    ctx.verity = c.verity;
+    ctx.data = c.data;
     return "broker " + c.broker_url + ", " + std::to_string(c.resources.size()) + " resources, workload " +
            c.workload_argv[0] + ", deadline " + std::to_string(c.deadline_seconds) + " s" +
+           (c.verity ? ", verity root" : "") + (c.data ? ", data volume " + c.data->device : "") +
            (c.simulate ? ", SIMULATED platform (cvminit.simulate=1)" : "");
 }
 

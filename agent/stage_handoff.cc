@@ -1,6 +1,6 @@
 // Stage 9, handoff: switch_root into the workload's tree, start the workload with its
 // environment, wipe every secret the agent holds, and stay PID 1 until the workload ends; then
-// sync and power off with its status on the console. The agent never exits and never execs a
+// close the storage, sync and power off with its status on the console. The agent never exits and never execs a
 // shell (DESIGN.md §2).
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -29,12 +29,21 @@ Result<void> move_mount(const std::string& from, const std::string& to)
     return {};
 }
 
+bool is_mount_point(const std::string& path)
+{
+    struct stat self {
+    }, parent{};
+    return stat(path.c_str(), &self) == 0 && stat((path + "/..").c_str(), &parent) == 0 && self.st_dev != parent.st_dev;
+}
+
 // The initramfs is rootfs, which cannot be pivot_root'ed away: like switch_root(8), make the new
-// root a mount point (a bind mount of the directory), move the API filesystems into it, move it
-// over "/" and chroot. The initramfs stays in memory, unreachable from the workload.
+// root a mount point (a bind mount of a directory; the verity root is one already, and binding it
+// would leave a hidden second copy of the data volume's mount that keeps it busy at shutdown),
+// move the API filesystems into it, move it over "/" and chroot. The initramfs stays in memory,
+// unreachable from the workload.
 Result<void> switch_root(const std::string& new_root)
 {
-    if (mount(new_root.c_str(), new_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    if (!is_mount_point(new_root) && mount(new_root.c_str(), new_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         return Error::from_errno(Errc::Io, errno, "failed to bind %s: %s", new_root.c_str(), strerror(errno));
     for (const char* api : {"/dev", "/proc", "/sys", "/run"})
         TRY(move_mount(api, new_root + api));
@@ -80,6 +89,8 @@ void stage_handoff(Context& ctx)
         static_cast<long long>(ms.count()));
     int status = supervise(child.value());
     say("workload %s %s; powering off", ctx.workload_argv[0].c_str(), describe_status(status).c_str());
+    if (!ctx.open_mounts.empty() || !ctx.open_mappings.empty())
+        say("storage: %s", close_storage(ctx).c_str());
     power_off(0);
 }
 

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "client/session.h"
 #include "dhcp/ipv4.h"
+#include "kernel-cmdline/cmdline.h"
 #include "proto/release.h"
 #include "providers/report_provider.h"
 
@@ -47,6 +48,10 @@ struct Context {
     std::vector<Bytes> certs;
     std::optional<proto::Release> release;  // stage retrieve, until handoff
     std::string secrets_dir = "/run/secrets";
+    std::optional<cmdline::VerityRoot> verity;  // the read-only root, when the cmdline pins one
+    std::optional<cmdline::DataVolume> data;    // the LUKS2 data volume
+    std::vector<std::string> open_mounts;       // stage storage, as the workload's root sees them
+    std::vector<std::string> open_mappings;     // device-mapper names to remove at shutdown
 
     int64_t remaining_ms() const;
     void wipe();  // drops and wipes every secret held
@@ -62,6 +67,13 @@ Result<std::string> stage_retrieve(Context& ctx);
 Result<std::string> stage_secrets(Context& ctx);
 // The work of stage_secrets for a given directory (for tests).
 Result<std::string> write_secrets(const std::string& dir, const proto::Release& release);
+// Opens the verity root at /sysroot (it becomes the workload's root) and the data volume below
+// the workload's root; "no disks configured" when the cmdline names none.
+Result<std::string> stage_storage(Context& ctx);
+// After the workload: sync, unmount what stage_storage mounted and remove its dm-crypt mapping
+// (the kernel wipes the key). The verity root stays mounted read-only as the agent's own root
+// until power-off. Returns what was done, for the console.
+std::string close_storage(Context& ctx);
 [[noreturn]] void stage_handoff(Context& ctx);
 
 }  // namespace cvm::agent

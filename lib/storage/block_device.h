@@ -45,7 +45,7 @@ public:
 
 private:
     FileBlockDevice(UniqueFd fd, std::string path, uint64_t size)
-        : m_fd(std::move(fd)), m_path(std::move(path)), m_size(size)
+            : m_fd(std::move(fd)), m_path(std::move(path)), m_size(size)
     {
     }
     UniqueFd m_fd;

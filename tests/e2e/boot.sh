@@ -19,17 +19,8 @@ source "$here/inputs.sh"
 prepare_inputs
 
 work=$(mktemp -d)
-broker_pid=
-trap '[[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null; rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() {  # check NAME LOG PATTERN [absent]: PATTERN (extended regex) must (or must not) be in LOG
-  if grep -Eq -- "$3" "$2"; then found=1; else found=0; fi
-  if [[ ${4:-} == absent ]]; then found=$((1 - found)); fi
-  if ((found)); then passed=$((passed + 1)); else
-    failed=$((failed + 1)); printf 'FAILED %s: /%s/ %s in %s\n' "$1" "$3" "${4:-missing}" "$2"; tail -n 40 "$2"
-  fi
-}
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source "$here/lib.sh"
 
 # --- the image: agent, config, modules, workload ---------------------------------------------
 "$cvm" sim init "$work/sim" >/dev/null
@@ -48,31 +39,11 @@ TOML
   --module virtio_net --module qemu_fw_cfg --module configfs --root "$work/tree" -o "$work/initrd" >/dev/null ||
   { echo "FAILED: cvm initramfs"; exit 1; }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# launch NAME BROKER_URL KEY [cmdline flags...]: NAME.toml, its measured cmdline, its MEASUREMENT
-launch() {
-  local name=$1 url=$2 key=$3 cmdline
-  shift 3
-  cmdline=$("$cvm" cmdline compose --broker "$url" --broker-key "$key" --extra "console=ttyS0 panic=-1" "$@") ||
-    { echo "FAILED: cvm cmdline compose for $name"; exit 1; }
-  cat >"$work/$name.toml" <<TOML
-vcpus = 1
-vcpu_type = "EPYC-v4"
-memory_mib = 512
-[firmware]
-ovmf = "$OVMF"
-[kernel]
-path = "$KERNEL"
-initrd = "$work/initrd"
-cmdline = ["$cmdline"]
-TOML
-  "$cvm" measure --launch "$work/$name.toml" >"$work/$name.measurement" || { echo "FAILED: measure $name"; exit 1; }
-}
-launch ok "http://10.0.2.2:$port" "$pub" --simulate
-launch wrongkey "http://10.0.2.2:$port" "$other" --simulate
-launch refused "http://10.0.2.2:$port" "$pub" --simulate --deadline 30
-launch unreachable "http://10.0.2.2:1" "$pub" --simulate --deadline 12
-launch nosim "http://10.0.2.2:$port" "$pub"
+launch ok "$work/initrd" "http://10.0.2.2:$port" "$pub" --simulate
+launch wrongkey "$work/initrd" "http://10.0.2.2:$port" "$other" --simulate
+launch refused "$work/initrd" "http://10.0.2.2:$port" "$pub" --simulate --deadline 30
+launch unreachable "$work/initrd" "http://10.0.2.2:1" "$pub" --simulate --deadline 12
+launch nosim "$work/initrd" "http://10.0.2.2:$port" "$pub"
 
 # --- the broker: releases to the "ok" and "wrongkey" launches only ----------------------------
 allowed="\"$(cat "$work/ok.measurement")\", \"$(cat "$work/wrongkey.measurement")\""
@@ -94,15 +65,7 @@ name = "token"
 value = "tok-123"
 measurements = [$allowed]
 TOML
-"$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &
-broker_pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/broker.log" && break; sleep 0.1; done
-
-boot() {  # boot NAME: runs the VM to its power-off (or a 5-minute timeout) into NAME.log
-  timeout 300 "$cvm" launch --launch "$work/$1.toml" --simulate "$work/sim" --fw-cfg-dir "$work/fw-$1" \
-    </dev/null 2>&1 | tr -d '\r' >"$work/$1.log"   # the serial console ends lines with CR LF
-  echo "qemu exit status ${PIPESTATUS[0]}" >>"$work/$1.log"
-}
+start_broker "$work/broker.toml"
 
 demo() {  # `cvm demo` end to end: its own broker, initramfs and launch
   timeout 300 "$cvm" demo --kernel "$KERNEL" --kernel-modules "$KMODULES" --ovmf "$OVMF" \

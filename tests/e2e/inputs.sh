@@ -1,8 +1,9 @@
 # The real Debian inputs of the QEMU boots and of `cvm demo`: `source` it after setting $root and
 # defining skip(). prepare_inputs sets KERNEL (the vmlinuz), KMODULES (its lib/modules/<release>
-# directory, indexed by depmod), KVER and OVMF (the AmdSev firmware the MEASUREMENT is computed
-# for), fetching the pinned packages once into $cache (default .cache/e2e). Both files are pinned
-# by SHA-256: the same ones the real-world measure suite uses.
+# directory, indexed by depmod), KTREE (the unpacked package, for modprobe -d), KVER and OVMF (the
+# AmdSev firmware the MEASUREMENT is computed for), fetching the pinned packages once into $cache
+# (default .cache/e2e). Both files are pinned by SHA-256: the same ones the real-world measure
+# suite uses.
 KVER=6.12.117+deb13-amd64
 KPKG_VERSION=6.12.117-1
 KERNEL_SHA256=14159c607ad9762133db41e479dafecde1d6a5fe715a8d65d292a3262e4b6bed
@@ -28,6 +29,7 @@ prepare_inputs() {
     3e4fd0b3fe3b2dbe481c3d9e99418a034174f26cbe1f55aa212b0f18c12d2d6f
   drop_apt_state
   flock -u 8
+  KTREE=$tree
   KERNEL=$tree/boot/vmlinuz-$KVER
   KMODULES=$tree/usr/lib/modules/$KVER
   OVMF=$cache/ovmf

@@ -20,5 +20,6 @@ int cmd_launch(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_initramfs(const std::vector<std::string>& args);
 int cmd_cmdline(const std::vector<std::string>& args);
+int cmd_verity(const std::vector<std::string>& args);
 
 }  // namespace cvm::cli

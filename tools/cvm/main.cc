@@ -21,6 +21,7 @@ constexpr Command COMMANDS[] = {
     {"broker", "run the reference cvmkb/1 key broker, or make its signing key", cvm::cli::cmd_broker},
     {"initramfs", "build the reproducible initramfs of a cvminit VM, or list one", cvm::cli::cmd_initramfs},
     {"cmdline", "compose, parse and check the agent's measured cvminit.* kernel parameters", cvm::cli::cmd_cmdline},
+    {"verity", "build and check dm-verity hash trees for a read-only root image", cvm::cli::cmd_verity},
     {"launch", "run QEMU with exactly the launch that cvm measure measures", cvm::cli::cmd_launch},
     {"demo", "the whole product on this machine, SIMULATED: broker, initramfs, QEMU boot", cvm::cli::cmd_demo},
     {"sim", "a SIMULATED AMD platform (chain and PSP) for development and CI", cvm::cli::cmd_sim},

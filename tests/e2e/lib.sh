@@ -1,0 +1,57 @@
+# What the QEMU boot suites share: `source` it after setting $work (a scratch directory), $cvm
+# and $port (the broker's). Counts checks in $passed and $failed.
+passed=0
+failed=0
+broker_pid=
+trap '[[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+check() {  # check NAME LOG PATTERN [absent]: PATTERN (extended regex) must (or must not) be in LOG
+  if grep -Eq -- "$3" "$2"; then found=1; else found=0; fi
+  if [[ ${4:-} == absent ]]; then found=$((1 - found)); fi
+  if ((found)); then passed=$((passed + 1)); else
+    failed=$((failed + 1)); printf 'FAILED %s: /%s/ %s in %s\n' "$1" "$3" "${4:-missing}" "$2"; tail -n 40 "$2"
+  fi
+}
+
+check_that() {  # check_that NAME COMMAND...: the command must succeed
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); printf 'FAILED %s: %s\n' "$name" "$*"; fi
+}
+
+# launch NAME INITRD BROKER_URL KEY [cvm cmdline compose flags...]: NAME.toml, its measured
+# cmdline, and its MEASUREMENT in NAME.measurement
+launch() {
+  local name=$1 initrd=$2 url=$3 key=$4 cmdline
+  shift 4
+  cmdline=$("$cvm" cmdline compose --broker "$url" --broker-key "$key" --extra "console=ttyS0 panic=-1" "$@") ||
+    { echo "FAILED: cvm cmdline compose for $name"; exit 1; }
+  cat >"$work/$name.toml" <<TOML
+vcpus = 1
+vcpu_type = "EPYC-v4"
+memory_mib = 512
+[firmware]
+ovmf = "$OVMF"
+[kernel]
+path = "$KERNEL"
+initrd = "$initrd"
+cmdline = ["$cmdline"]
+TOML
+  "$cvm" measure --launch "$work/$name.toml" >"$work/$name.measurement" || { echo "FAILED: measure $name"; exit 1; }
+}
+
+start_broker() {  # start_broker CONFIG: `cvm broker` in the background until the script exits
+  "$cvm" broker --config "$1" 2>"$work/broker.log" &
+  broker_pid=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$work/broker.log" && break; sleep 0.1; done
+}
+
+# boot NAME [cvm launch flags...]: runs the VM of launch ${LAUNCH:-NAME} to its power-off (or 5
+# minutes) into NAME.log
+boot() {
+  local name=$1
+  shift
+  timeout 300 "$cvm" launch --launch "$work/${LAUNCH:-$name}.toml" --simulate "$work/sim" --fw-cfg-dir "$work/fw-$name" "$@" \
+    </dev/null 2>&1 | tr -d '\r' >"$work/$name.log"   # the serial console ends lines with CR LF
+  echo "qemu exit status ${PIPESTATUS[0]}" >>"$work/$name.log"
+}

@@ -1,0 +1,61 @@
+// The reference peers of the storage tests (cryptsetup, veritysetup, e2fsprogs): found in the
+// sbin directories a test runner's PATH may lack, and run through a shell.
+#pragma once
+
+#include <doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+namespace cvm::test {
+
+// The first executable `name` in /usr/sbin, /sbin, /usr/bin or /bin; "" when there is none.
+inline std::string find_tool(const char* name)
+{
+    for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+        std::string path = std::string(dir) + name;
+        if (access(path.c_str(), X_OK) == 0)
+            return path;
+    }
+    return {};
+}
+
+struct Run {
+    int status;          // the exit status, -1 when the command did not exit
+    std::string output;  // stdout and stderr
+};
+
+inline Run run_tool(const std::string& command)
+{
+    Run r{-1, {}};
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        r.output.append(buf, n);
+    int status = pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+// e2fsck -f (check even a clean filesystem) -n (read-only, answer no): nothing to fix.
+inline void check_fsck_clean(const std::string& e2fsck, const std::string& image)
+{
+    Run r = run_tool(e2fsck + " -fn " + image);
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(r.output.find("Fix?") == std::string::npos);
+}
+
+}  // namespace cvm::test
+
+// Declares `var` as the path of `name`, or skips the test case with a message when it is missing.
+#define REQUIRE_TOOL(var, name)                                                                                        \
+    std::string var = ::cvm::test::find_tool(name);                                                                    \
+    if (var.empty()) {                                                                                                 \
+        MESSAGE("skipped: " name " not found in /usr/sbin, /sbin, /usr/bin or /bin");                                  \
+        return;                                                                                                        \
+    }
