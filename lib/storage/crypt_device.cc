@@ -60,4 +60,11 @@ Result<void> CryptBlockDevice::write_at(uint64_t offset, ByteView data)
     return {};
 }
 
+Result<std::unique_ptr<BlockDevice>> UserspaceActivator::activate(BlockDevice& device, const luks2::Volume& volume,
+                                                                  SecretBytes volume_key)
+{
+    auto view = TRY(CryptBlockDevice::open(device, volume, volume_key));
+    return std::unique_ptr<BlockDevice>(new CryptBlockDevice(std::move(view)));
+}
+
 }  // namespace cvm::storage

@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/result.h"
 #include "base/secret.h"
 #include "storage/block_device.h"
+#include "storage/data_volume.h"
 #include "storage/luks2_volume.h"
 #include "storage/xts.h"
 
@@ -52,6 +54,14 @@ private:
     uint32_t m_sector_size;
     XtsCipher m_cipher;
     std::string m_name;
+};
+
+// The Activator for hosts without device-mapper (tests, benchmarks): a CryptBlockDevice over the
+// segment, holding the key's cipher schedules; the key itself is wiped on return.
+class UserspaceActivator final : public Activator {
+public:
+    Result<std::unique_ptr<BlockDevice>> activate(BlockDevice& device, const luks2::Volume& volume,
+                                                  SecretBytes volume_key) override;
 };
 
 }  // namespace cvm::storage

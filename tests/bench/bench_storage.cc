@@ -28,16 +28,6 @@ ByteView passphrase()
     return {reinterpret_cast<const uint8_t*>(PASSPHRASE.data()), PASSPHRASE.size()};
 }
 
-class UserspaceCrypt final : public Activator {
-public:
-    Result<std::unique_ptr<BlockDevice>> activate(BlockDevice& device, const luks2::Volume& volume,
-                                                  SecretBytes volume_key) override
-    {
-        auto view = TRY(CryptBlockDevice::open(device, volume, volume_key));
-        return std::unique_ptr<BlockDevice>(new CryptBlockDevice(std::move(view)));
-    }
-};
-
 double ms_since(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -48,7 +38,7 @@ double open_once(const std::string& path, bool expect_format)
 {
     auto start = std::chrono::steady_clock::now();
     auto dev = FileBlockDevice::open(path, FileBlockDevice::Mode::ReadWrite);
-    UserspaceCrypt crypt;
+    UserspaceActivator crypt;
     auto opened = dev ? open_or_format(dev.value(), passphrase(), crypt) : Result<OpenedVolume>(dev.error());
     double ms = ms_since(start);
     if (!opened) {

@@ -78,6 +78,15 @@ std::vector<std::string> Args::all(const std::string& name) const
     return it == m_values.end() ? std::vector<std::string>{} : it->second;
 }
 
+Result<void> refuse_flags(const Args& args, const char* subcommand, std::initializer_list<const char*> flags)
+{
+    for (const char* flag : flags) {
+        if (args.has(flag))
+            return Error::make(Errc::Config, "%s does not take --%s", subcommand, flag);
+    }
+    return {};
+}
+
 int usage_failure(const char* command, const Error& error)
 {
     fprintf(stderr, "cvm %s: %.*s\n", command, static_cast<int>(error.message().size()), error.message().data());

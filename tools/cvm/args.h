@@ -5,6 +5,7 @@
 // single-valued flag is an error naming the flag. `-h`/`--help` is always recognised.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,6 +49,11 @@ std::variant<Args, int> parse_command(const char* command, const std::vector<std
 
 // Prints "cvm <command>: <message>" on stderr and returns the usage exit status (2).
 int usage_failure(const char* command, const Error& error);
+
+// Errc::Config "<subcommand> does not take --<flag>" for the first of `flags` given: flags of
+// other subcommands are refused rather than ignored (a --config given to `cmdline parse` would
+// otherwise look checked when it was not).
+Result<void> refuse_flags(const Args& args, const char* subcommand, std::initializer_list<const char*> flags);
 
 // The one short option the commands take: "-o FILE" becomes "--output FILE" (before "--").
 std::vector<std::string> expand_short_output(std::vector<std::string> argv);

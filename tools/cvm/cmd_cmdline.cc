@@ -225,17 +225,6 @@ Result<void> check(const Args& args)
     return {};
 }
 
-// Flags of the other subcommands are refused rather than ignored: a --config given to parse
-// would otherwise look checked when it was not.
-Result<void> refuse_flags(const Args& args, const char* sub, std::initializer_list<const char*> flags)
-{
-    for (const char* flag : flags) {
-        if (args.has(flag))
-            return Error::make(Errc::Config, "%s does not take --%s", sub, flag);
-    }
-    return {};
-}
-
 constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
     "broker",        "broker-key",  "broker-key-file", "simulate", "net",      "ip",          "gateway",
     "dns",           "deadline",    "resources",       "workload", "extra",    "verity-data", "verity-hash",

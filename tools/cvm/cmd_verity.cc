@@ -191,16 +191,6 @@ Result<void> verify(const Args& args)
     return {};
 }
 
-// Flags of the other subcommands are refused rather than ignored.
-Result<void> refuse_flags(const Args& args, const char* sub, std::initializer_list<const char*> flags)
-{
-    for (const char* flag : flags) {
-        if (args.has(flag))
-            return Error::make(Errc::Config, "%s does not take --%s", sub, flag);
-    }
-    return {};
-}
-
 Result<void> run(const Args& args)
 {
     const auto& words = args.positional();

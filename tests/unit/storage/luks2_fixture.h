@@ -15,64 +15,14 @@
 #include "base/bytes.h"
 #include "crypto/digest.h"
 #include "storage/block_device.h"
+#include "storage_fixture.h"
 
 namespace cvm::test {
 
-// An image file of `size` bytes in /tmp, removed on destruction.
-class TempImage {
-public:
-    explicit TempImage(uint64_t size)
-    {
-        char tmpl[] = "/tmp/cvm-luks2-XXXXXX";
-        int fd = mkstemp(tmpl);
-        REQUIRE(fd >= 0);
-        REQUIRE(ftruncate(fd, static_cast<off_t>(size)) == 0);
-        close(fd);
-        m_path = tmpl;
-    }
-    ~TempImage() { unlink(m_path.c_str()); }
-    TempImage(const TempImage&) = delete;
-    TempImage& operator=(const TempImage&) = delete;
-    const std::string& path() const { return m_path; }
-    storage::FileBlockDevice open() const
-    {
-        auto dev = storage::FileBlockDevice::open(m_path, storage::FileBlockDevice::Mode::ReadWrite);
-        REQUIRE(dev.ok());
-        return dev.release_value();
-    }
-    crypto::Sha256Digest digest() const
-    {
-        auto d = crypto::sha256_file(m_path);
-        REQUIRE(d.ok());
-        return d.value();
-    }
-    void write_file(ByteView data) const
-    {
-        FILE* f = fopen(m_path.c_str(), "wb");
-        REQUIRE(f);
-        REQUIRE(fwrite(data.data(), 1, data.size(), f) == data.size());
-        fclose(f);
-    }
-
-private:
-    std::string m_path;
-};
-
-// cryptsetup from PATH (or the sbin directories a non-root PATH may lack); "" when absent.
+// cryptsetup, or "" when it is missing.
 inline std::string cryptsetup_path()
 {
-    std::string dirs = getenv("PATH") ? getenv("PATH") : "";
-    dirs += ":/usr/sbin:/sbin";
-    for (size_t at = 0; at <= dirs.size();) {
-        size_t end = dirs.find(':', at);
-        if (end == std::string::npos)
-            end = dirs.size();
-        std::string candidate = dirs.substr(at, end - at) + "/cryptsetup";
-        if (end > at && access(candidate.c_str(), X_OK) == 0)
-            return candidate;
-        at = end + 1;
-    }
-    return "";
+    return find_tool("cryptsetup");
 }
 
 // Runs a shell command; returns its exit status and fills `out` with its stdout.

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "luks2_fixture.h"
-#include "peer_tools.h"
 #include "storage/crypt_device.h"
 #include "storage/data_volume.h"
+#include "storage_fixture.h"
 
 using namespace cvm;
 using namespace cvm::storage;
@@ -51,17 +51,6 @@ private:
     int m_writes{0};
 };
 
-// The host-side stand-in for dm-crypt: the same plaintext, decrypted in user space.
-class UserspaceCrypt final : public Activator {
-public:
-    Result<std::unique_ptr<BlockDevice>> activate(BlockDevice& device, const luks2::Volume& volume,
-                                                  SecretBytes volume_key) override
-    {
-        auto view = TRY(CryptBlockDevice::open(device, volume, volume_key));
-        return std::unique_ptr<BlockDevice>(new CryptBlockDevice(std::move(view)));
-    }
-};
-
 // Copies the plaintext of `image`'s volume to `out` (for e2fsck).
 void dump_plaintext(const test::TempImage& image, const test::TempImage& out)
 {
@@ -87,7 +76,7 @@ TEST_CASE("data volume: a power cut at every write of the first boot is complete
     REQUIRE_TOOL(e2fsck, "e2fsck");
     std::string cryptsetup = test::cryptsetup_path();
     constexpr uint64_t SIZE = 32 << 20;  // the 16 MiB segment is ext4's minimum
-    UserspaceCrypt crypt;
+    UserspaceActivator crypt;
     std::set<std::string> resumed_from;
     int budget = 0;
     for (;; ++budget) {

@@ -12,9 +12,13 @@
 
 #include "storage/block_device.h"
 #include "storage/ext4_format.h"
+#include "storage_fixture.h"
 
 using namespace cvm;
 using namespace cvm::storage;
+using cvm::test::check_fsck_clean;
+using cvm::test::Run;
+using cvm::test::TempImage;
 
 namespace {
 
@@ -31,54 +35,6 @@ Ext4Options fixed_options()
     opts.creation_time = 1700000000;
     return opts;
 }
-
-// e2fsprogs lives in /usr/sbin or /sbin, which a test runner's PATH may lack.
-std::string find_tool(const char* name)
-{
-    for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-        std::string path = std::string(dir) + name;
-        if (access(path.c_str(), X_OK) == 0)
-            return path;
-    }
-    return {};
-}
-
-struct Run {
-    int status;
-    std::string output;
-};
-
-Run run(const std::string& command)
-{
-    Run r{-1, {}};
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        r.output.append(buf, n);
-    int status = pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-class TempImage {
-public:
-    explicit TempImage(uint64_t size)
-    {
-        char path[] = "/tmp/cvm-ext4-XXXXXX";
-        int fd = mkstemp(path);
-        REQUIRE(fd >= 0);
-        REQUIRE(ftruncate(fd, static_cast<off_t>(size)) == 0);
-        close(fd);
-        m_path = path;
-    }
-    ~TempImage() { unlink(m_path.c_str()); }
-    const std::string& path() const { return m_path; }
-
-private:
-    std::string m_path;
-};
 
 // Counts what the formatter writes; reads pass through.
 class CountingDevice final : public BlockDevice {
@@ -122,23 +78,6 @@ Formatted format_image(const std::string& path, const Ext4Options& opts)
     CHECK(layout->bytes_written == dev.written());
     return {layout.value(), dev.written(), seconds};
 }
-
-// e2fsck -f (check even a clean filesystem) -n (open read-only, answer no): exit 0 means nothing
-// was found to fix.
-void check_fsck_clean(const std::string& e2fsck, const std::string& image)
-{
-    Run r = run(e2fsck + " -fn " + image);
-    INFO(r.output);
-    CHECK(r.status == 0);
-    CHECK(r.output.find("Fix?") == std::string::npos);
-}
-
-#define REQUIRE_TOOL(var, name)                                                                                        \
-    std::string var = find_tool(name);                                                                                 \
-    if (var.empty()) {                                                                                                 \
-        MESSAGE("skipped: " name " (e2fsprogs) not found in /usr/sbin, /sbin, /usr/bin or /bin");                      \
-        return;                                                                                                        \
-    }
 
 }  // namespace
 
@@ -220,13 +159,13 @@ TEST_CASE("debugfs writes a file into the new filesystem, e2fsck -fn stays clean
     fputs(text.c_str(), fp);
     fclose(fp);
     format_image(image.path(), fixed_options());
-    Run w = run(debugfs + " -w -R 'write " + content.path() + " f' " + image.path());
+    Run w = test::run_tool(debugfs + " -w -R 'write " + content.path() + " f' " + image.path());
     INFO(w.output);
     REQUIRE(w.status == 0);
     check_fsck_clean(e2fsck, image.path());
-    Run cat = run(debugfs + " -R 'cat /f' " + image.path() + " 2>/dev/null");
+    Run cat = test::run_tool(debugfs + " -R 'cat /f' " + image.path() + " 2>/dev/null");
     CHECK(cat.output.find(text) != std::string::npos);
-    Run label = run(debugfs + " -R 'stats' " + image.path());
+    Run label = test::run_tool(debugfs + " -R 'stats' " + image.path());
     CHECK(label.output.find("Filesystem volume name:   cvm-data") != std::string::npos);
     CHECK(label.output.find("Filesystem UUID:          5e1f0c7a-1122-4344-9566-778899aabbcc") != std::string::npos);
 }
@@ -240,8 +179,8 @@ TEST_CASE("the same options give the same bytes; without a uuid each run differs
     random_ids.uuid.reset();
     random_ids.hash_seed.reset();
     format_image(c.path(), random_ids);
-    CHECK(run("cmp -s " + a.path() + " " + b.path()).status == 0);
-    CHECK(run("cmp -s " + a.path() + " " + c.path()).status != 0);
+    CHECK(test::run_tool("cmp -s " + a.path() + " " + b.path()).status == 0);
+    CHECK(test::run_tool("cmp -s " + a.path() + " " + c.path()).status != 0);
 }
 
 TEST_CASE("format_ext4 refuses a too-small device and a too-long label before writing anything")

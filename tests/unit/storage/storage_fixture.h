@@ -1,15 +1,61 @@
-// The reference peers of the storage tests (cryptsetup, veritysetup, e2fsprogs): found in the
-// sbin directories a test runner's PATH may lack, and run through a shell.
+// What the storage tests share: image files in /tmp, and the reference peers (cryptsetup,
+// veritysetup, e2fsprogs), found in the sbin directories a test runner's PATH may lack and run
+// through a shell.
 #pragma once
 
 #include <doctest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
 
+#include "base/bytes.h"
+#include "crypto/digest.h"
+#include "storage/block_device.h"
+
 namespace cvm::test {
+
+// An image file of `size` bytes in /tmp, removed on destruction.
+class TempImage {
+public:
+    explicit TempImage(uint64_t size)
+    {
+        char tmpl[] = "/tmp/cvm-storage-XXXXXX";
+        int fd = mkstemp(tmpl);
+        REQUIRE(fd >= 0);
+        REQUIRE(ftruncate(fd, static_cast<off_t>(size)) == 0);
+        close(fd);
+        m_path = tmpl;
+    }
+    ~TempImage() { unlink(m_path.c_str()); }
+    TempImage(const TempImage&) = delete;
+    TempImage& operator=(const TempImage&) = delete;
+    const std::string& path() const { return m_path; }
+    storage::FileBlockDevice open() const
+    {
+        auto dev = storage::FileBlockDevice::open(m_path, storage::FileBlockDevice::Mode::ReadWrite);
+        REQUIRE(dev.ok());
+        return dev.release_value();
+    }
+    crypto::Sha256Digest digest() const
+    {
+        auto d = crypto::sha256_file(m_path);
+        REQUIRE(d.ok());
+        return d.value();
+    }
+    void write_file(ByteView data) const
+    {
+        FILE* f = fopen(m_path.c_str(), "wb");
+        REQUIRE(f);
+        REQUIRE(fwrite(data.data(), 1, data.size(), f) == data.size());
+        fclose(f);
+    }
+
+private:
+    std::string m_path;
+};
 
 // The first executable `name` in /usr/sbin, /sbin, /usr/bin or /bin; "" when there is none.
 inline std::string find_tool(const char* name)
