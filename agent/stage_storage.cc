@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 
-#include "console.h"
 #include "dm/crypt.h"
 #include "dm/dm.h"
 #include "stages.h"
