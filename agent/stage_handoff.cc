@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "console.h"
 #include "fatal.h"
+#include "mounts.h"
 #include "stages.h"
 #include "supervise.h"
 
@@ -29,22 +30,12 @@ Result<void> move_mount(const std::string& from, const std::string& to)
     return {};
 }
 
-bool is_mount_point(const std::string& path)
-{
-    struct stat self {
-    }, parent{};
-    return stat(path.c_str(), &self) == 0 && stat((path + "/..").c_str(), &parent) == 0 && self.st_dev != parent.st_dev;
-}
-
 // The initramfs is rootfs, which cannot be pivot_root'ed away: like switch_root(8), make the new
-// root a mount point (a bind mount of a directory; the verity root is one already, and binding it
-// would leave a hidden second copy of the data volume's mount that keeps it busy at shutdown),
-// move the API filesystems into it, move it over "/" and chroot. The initramfs stays in memory,
-// unreachable from the workload.
+// root a mount point (stage storage may have made it one already), move the API filesystems into
+// it, move it over "/" and chroot. The initramfs stays in memory, unreachable from the workload.
 Result<void> switch_root(const std::string& new_root)
 {
-    if (!is_mount_point(new_root) && mount(new_root.c_str(), new_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-        return Error::from_errno(Errc::Io, errno, "failed to bind %s: %s", new_root.c_str(), strerror(errno));
+    TRY(make_mount_point(new_root));
     for (const char* api : {"/dev", "/proc", "/sys", "/run"})
         TRY(move_mount(api, new_root + api));
     if (chdir(new_root.c_str()) != 0 || mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || chroot(".") != 0 ||

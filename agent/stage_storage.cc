@@ -12,6 +12,7 @@
 
 #include "dm/crypt.h"
 #include "dm/dm.h"
+#include "mounts.h"
 #include "stages.h"
 #include "storage/verity.h"
 
@@ -21,17 +22,6 @@ namespace {
 constexpr const char* ROOT_MAPPING = "cvminit-root";
 constexpr const char* DATA_MAPPING = "cvminit-data";
 constexpr const char* SYSROOT = "/sysroot";
-
-Result<void> make_dirs(const std::string& path)
-{
-    for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
-        std::string prefix = path.substr(0, at);
-        if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-            return Error::from_errno(Errc::Io, errno, "failed to create %s: %s", prefix.c_str(), strerror(errno));
-        if (at == std::string::npos)
-            return {};
-    }
-}
 
 Result<void> mount_ext4(const std::string& node, const std::string& target, unsigned long flags, const char* options)
 {
@@ -95,8 +85,12 @@ Result<std::string> open_data(Context& ctx, const cmdline::DataVolume& d)
     opened.plaintext.reset();
     ctx.open_mappings.push_back(DATA_MAPPING);
     std::string target = ctx.root + ctx.workload_root + d.mount;
-    if (ctx.workload_root != SYSROOT)  // a read-only root must bring its mount point
+    if (ctx.workload_root != SYSROOT) {  // a read-only root must bring its mount point
+        // The initramfs's workload tree becomes a mount point now, not at handoff: binding it
+        // then would copy this mount into a hidden second one that keeps the volume busy.
+        TRY(make_mount_point(ctx.root + ctx.workload_root));
         TRY(make_dirs(target));
+    }
     TRY(mount_ext4(node, target, MS_NODEV | MS_NOSUID, ""));
     ctx.open_mounts.push_back(d.mount);
     return opened.summary + " in " + std::to_string(ms.count()) + " ms, key via " + crypt.key_path() + ", at " +
@@ -122,15 +116,14 @@ std::string close_storage(Context& ctx)
 {
     sync();
     std::string done;
+    auto add = [&done](const std::string& what) { done += (done.empty() ? "" : ", ") + what; };
     for (auto it = ctx.open_mounts.rbegin(); it != ctx.open_mounts.rend(); ++it) {
-        bool ok = umount(it->c_str()) == 0;
-        done += (done.empty() ? "" : ", ") + std::string(ok ? "unmounted " : "could not unmount ") + *it +
-                (ok ? "" : std::string(" (") + strerror(errno) + ")");
+        int err = umount(it->c_str()) == 0 ? 0 : errno;
+        add(err == 0 ? "unmounted " + *it : "could not unmount " + *it + " (" + strerror(err) + ")");
     }
     for (auto it = ctx.open_mappings.rbegin(); it != ctx.open_mappings.rend(); ++it) {
         auto removed = dm::remove(*it);
-        done += ", " +
-                (removed ? "closed " + *it + " (its key wiped by the kernel)" : std::string(removed.error().message()));
+        add(removed ? "closed " + *it + " (its key wiped by the kernel)" : std::string(removed.error().message()));
     }
     ctx.open_mounts.clear();
     ctx.open_mappings.clear();

@@ -128,8 +128,9 @@ Result<int32_t> add_logon_key(const std::string& description, ByteView key)
 
 void drop_key(int32_t serial)
 {
-    syscall(SYS_keyctl, KEYCTL_UNLINK, serial, KEY_SPEC_THREAD_KEYRING);
+    // Invalidate while the key is still ours (linked to this thread's keyring), then unlink.
     syscall(SYS_keyctl, KEYCTL_INVALIDATE, serial);
+    syscall(SYS_keyctl, KEYCTL_UNLINK, serial, KEY_SPEC_THREAD_KEYRING);
 }
 
 }  // namespace cvm::agent::dm

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "base/secret.h"
+
 namespace cvm::crypto::detail {
 
 namespace {
@@ -16,6 +18,12 @@ constexpr uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 Sha256Engine::Sha256Engine(Sha256Compress compress) : m_compress(compress)
 {
     memcpy(m_state, H0, sizeof m_state);
+}
+
+Sha256Engine::~Sha256Engine()
+{
+    secure_wipe({reinterpret_cast<uint8_t*>(m_state), sizeof m_state});
+    secure_wipe(m_block);
 }
 
 void Sha256Engine::update(ByteView data)

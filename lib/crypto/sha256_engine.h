@@ -17,6 +17,11 @@ using Sha256Compress = void (*)(uint32_t state[8], const uint8_t* blocks, size_t
 class Sha256Engine {
 public:
     explicit Sha256Engine(Sha256Compress compress);
+    // Wipes the chaining state and the buffered input: what is hashed may be key material (the
+    // LUKS2 anti-forensic diffuser hashes the volume key's stripes).
+    ~Sha256Engine();
+    Sha256Engine(const Sha256Engine&) = default;
+    Sha256Engine& operator=(const Sha256Engine&) = default;
 
     void update(ByteView data);
     // Pads, compresses the last block(s) and returns the big-endian digest. The engine must not be

@@ -19,11 +19,12 @@ Result<OpenedVolume> open_or_format(BlockDevice& device, ByteView passphrase, Ac
         done = "formatted LUKS2";
     } else {
         out.volume = std::move(*inspection.volume);
+        // The key first: only a header that this passphrase opens may be written back.
+        volume_key = TRY(luks2::unlock(device, out.volume, passphrase));
         if (inspection.repair_secondary) {
             TRY(luks2::repair_secondary(device, out.volume));
             done = "repaired the secondary header, ";
         }
-        volume_key = TRY(luks2::unlock(device, out.volume, passphrase));
         done += out.volume.formatting ? "resumed an unfinished format" : "opened LUKS2";
     }
     out.plaintext = TRY(activator.activate(device, out.volume, std::move(volume_key)));

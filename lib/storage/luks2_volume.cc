@@ -223,6 +223,9 @@ Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume)
 {
     if (!volume.formatting)
         return Error::make(Errc::Config, "luks2: %s carries no formatting token to remove", dev.name().c_str());
+    if (volume.seqid == UINT64_MAX)
+        return Error::make(Errc::Format, "luks2 header: seqid is %llu, the largest there is: no next header",
+                           static_cast<unsigned long long>(volume.seqid));
     Volume next = volume;
     next.seqid = volume.seqid + 1;
     next.formatting = false;

@@ -7,6 +7,7 @@
 #   peer-made   a volume cryptsetup luksFormat made (strict profile) opens in the agent
 #   ciphernull  the host swapped in a cipher_null header: FATAL, and not one byte written
 #   tampered    one flipped byte in the root's data: the read fails, the workload never runs
+#   plain       no verity root: the workload runs from the initramfs, the volume below it
 # Usage: storage.sh RELEASE_BUILD_DIR. Prints bench: lines and "N passed, N failed"; exit 77
 # (skip) without QEMU, the pinned kernel or the reference peers (cryptsetup, veritysetup, mke2fs).
 set -uo pipefail
@@ -64,21 +65,29 @@ TOML
   { echo "FAILED: cvm initramfs"; exit 1; }
 launch storage "$work/initrd" "http://10.0.2.2:$port" "$pub" --simulate --resources db "${verity_flags[@]}" \
   --data /dev/vdc
+mkdir -p "$work/tree/usr/bin"
+cp "$rel/tools/demo-workload/cvminit-demo-workload" "$work/tree/usr/bin/demo-workload"
+"$cvm" initramfs --agent "$rel/agent/cvminit" --config "$work/cvminit.toml" --kernel-modules "$KMODULES" \
+  --module virtio_net --module qemu_fw_cfg --module configfs --module virtio_blk --module dm_crypt --module xts \
+  --module crc32c_generic --module ext4 --root "$work/tree" -o "$work/initrd-plain" >/dev/null ||
+  { echo "FAILED: cvm initramfs (plain)"; exit 1; }
+launch plain "$work/initrd-plain" "http://10.0.2.2:$port" "$pub" --simulate --resources db --data /dev/vda
+allowed="\"$(cat "$work/storage.measurement")\", \"$(cat "$work/plain.measurement")\""
 cat >"$work/broker.toml" <<TOML
 listen = "127.0.0.1:$port"
 signing_key = "broker.key"
 simulated_root = "sim/ark.pem"
 [policy]
-measurements = ["$(cat "$work/storage.measurement")"]
+measurements = [$allowed]
 allow_simulated = true
 [[secret]]
 name = "db"
 value = "s3cret"
-measurements = ["$(cat "$work/storage.measurement")"]
+measurements = [$allowed]
 [[volume]]
 name = "data"
 key_file = "data.key"
-measurements = ["$(cat "$work/storage.measurement")"]
+measurements = [$allowed]
 TOML
 start_broker "$work/broker.toml"
 LAUNCH=storage   # every boot below is this launch, with other disks
@@ -142,6 +151,15 @@ log=$work/tampered.log
 check "tampered: verity reports the block" "$log" "verity: .*data block $block is corrupted"
 check "tampered: the workload never runs" "$log" '^demo-workload: started' absent
 check "tampered: powered off" "$log" '^qemu exit status 0$'
+
+# --- no verity root: the volume below the initramfs's workload tree -----------------------------
+truncate -s 64M "$work/plain.img"
+LAUNCH=plain boot plain --disk "$work/plain.img"
+log=$work/plain.log
+check "plain: formatted" "$log" '^cvminit: storage: /dev/vda: formatted LUKS2, made ext4'
+check "plain: root from the initramfs" "$log" '^cvminit: handoff: root /workload,'
+check "plain: wrote" "$log" '^demo-workload: wrote /data/hello.txt$'
+check "plain: closed" "$log" '^cvminit: storage: unmounted /data, closed cvminit-data'
 
 # --- the issue's benchmark: numbers, not verdicts ----------------------------------------------
 printf 'bench: data volume 1 GiB, first boot format + open (agent, TCG): %s ms\n' "$(storage_ms first)"
