@@ -1,7 +1,5 @@
 #include "storage/data_volume.h"
 
-#include <cinttypes>
-
 #include "storage/ext4_format.h"
 
 namespace cvm::storage {
