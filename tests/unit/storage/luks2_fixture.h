@@ -93,14 +93,6 @@ inline void replace_json(Bytes& copy, const std::string& from, const std::string
     memcpy(copy.data() + 4096, json.data(), json.size());
 }
 
-// The message of a failed Result, "" for a successful one (doctest evaluates a REQUIRE_MESSAGE
-// message also when the check passes and a reporter asks for it).
-template <typename T>
-std::string failure(const Result<T>& r)
-{
-    return r.ok() ? std::string() : std::string(r.error().message());
-}
-
 inline bool contains(std::string_view haystack, std::string_view needle)
 {
     return haystack.find(needle) != std::string_view::npos;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "base/result.h"
 #include "crypto/digest.h"
 #include "storage/block_device.h"
 
@@ -56,6 +57,14 @@ public:
 private:
     std::string m_path;
 };
+
+// A failed Result's message, "" for a successful one: doctest evaluates a REQUIRE_MESSAGE's message
+// even when the check passes (always, under -s), so it must not call error() on success.
+template <typename T>
+std::string why(const Result<T>& r)
+{
+    return r.ok() ? std::string() : std::string(r.error().message());
+}
 
 // The first executable `name` in /usr/sbin, /sbin, /usr/bin or /bin; "" when there is none.
 inline std::string find_tool(const char* name)

@@ -57,7 +57,7 @@ TEST_CASE("luks2 interop: a cryptsetup volume opens with our inspect and unlock,
                     key.path() + " " + image.path()) == 0);
         auto dev = image.open();
         auto inspection = luks2::inspect(dev);
-        REQUIRE_MESSAGE(inspection.ok(), failure(inspection));
+        REQUIRE_MESSAGE(inspection.ok(), test::why(inspection));
         REQUIRE(inspection->state == luks2::HeaderState::Valid);
         const luks2::Volume& v = *inspection->volume;
         CHECK_FALSE(inspection->repair_secondary);
@@ -73,7 +73,7 @@ TEST_CASE("luks2 interop: a cryptsetup volume opens with our inspect and unlock,
         CHECK(v.keyslot_kdf.iterations == 1000);
 
         auto volume_key = luks2::unlock(dev, v, key.bytes);
-        REQUIRE_MESSAGE(volume_key.ok(), failure(volume_key));
+        REQUIRE_MESSAGE(volume_key.ok(), test::why(volume_key));
         Bytes expected = dump_volume_key(cryptsetup, image.path(), key.path());
         CHECK(to_hex(volume_key->expose()) == to_hex(expected));
     }
@@ -91,7 +91,7 @@ TEST_CASE("luks2 interop: cryptsetup opens what we format, before and after fini
         options.sector_size = sector_size;
         options.label = "cvm-data";
         auto formatted = luks2::format(dev, key.bytes, options);
-        REQUIRE_MESSAGE(formatted.ok(), failure(formatted));
+        REQUIRE_MESSAGE(formatted.ok(), test::why(formatted));
         const auto& [volume, volume_key] = formatted.value();
         CHECK(volume.formatting);
         CHECK(volume.seqid == 1);
@@ -107,7 +107,7 @@ TEST_CASE("luks2 interop: cryptsetup opens what we format, before and after fini
         CHECK(to_hex(volume_key.expose()) == to_hex(dump_volume_key(cryptsetup, image.path(), key.path())));
 
         auto finished = luks2::finish_formatting(dev, volume);
-        REQUIRE_MESSAGE(finished.ok(), failure(finished));
+        REQUIRE_MESSAGE(finished.ok(), test::why(finished));
         CHECK_FALSE(finished->formatting);
         CHECK(finished->seqid == 2);
         dump.clear();
@@ -149,7 +149,7 @@ TEST_CASE("luks2 interop: the plaintext view matches cryptsetup's userspace reen
         CHECK(image.digest() != crypto::Sha256::of(plain));
 
         auto view = CryptBlockDevice::create(lower, 0, size, sector_size, volume_key);
-        REQUIRE_MESSAGE(view.ok(), failure(view));
+        REQUIRE_MESSAGE(view.ok(), test::why(view));
         Bytes read(size);
         REQUIRE(view->read_at(0, read).ok());
         CHECK(read == plain);  // dm-crypt's plain64: IVs in 512-byte units, also for 4096

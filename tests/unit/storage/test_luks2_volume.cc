@@ -18,7 +18,7 @@ luks2::Inspection inspect_ok(const TempImage& image)
 {
     auto dev = image.open();
     auto result = luks2::inspect(dev);
-    REQUIRE_MESSAGE(result.ok(), failure(result));
+    REQUIRE_MESSAGE(result.ok(), test::why(result));
     return result.release_value();
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("luks2: format, unlock, wrong passphrases and the options format refus
     options.segment_offset = 1 << 20;
     options.pbkdf2_iterations = 2000;
     auto formatted = luks2::format(dev, PASSPHRASE, options);
-    REQUIRE_MESSAGE(formatted.ok(), failure(formatted));
+    REQUIRE_MESSAGE(formatted.ok(), test::why(formatted));
     const auto& [volume, key] = formatted.value();
     CHECK(volume.segment_offset == 1 << 20);
     CHECK(volume.segment_size == IMAGE_SIZE - (1 << 20));

@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "storage/block_device.h"
+#include "storage_fixture.h"
 
 namespace cvm::test {
 
@@ -71,14 +72,6 @@ private:
     std::string m_path;
 };
 
-// A failed Result's message, "" for a successful one: doctest evaluates a REQUIRE_MESSAGE's message
-// even when the check passes (always, under -s), so it must not call error() on success.
-template <typename T>
-std::string why(const Result<T>& r)
-{
-    return r.ok() ? std::string() : std::string(r.error().message());
-}
-
 inline void write_whole_file(const std::string& path, ByteView data)
 {
     FILE* f = fopen(path.c_str(), "wb");
@@ -94,10 +87,10 @@ inline Bytes read_whole_file(const std::string& path)
     return r.release_value();
 }
 
-// "veritysetup" when it is on PATH (Debian installs it in /usr/sbin), else "".
+// veritysetup's path, "" when it is missing.
 inline std::string veritysetup()
 {
-    return system("command -v veritysetup >/dev/null 2>&1") == 0 ? "veritysetup" : "";
+    return find_tool("veritysetup");
 }
 
 // Runs a shell command with its stdout in `out_path`; its exit status.
