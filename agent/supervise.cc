@@ -30,6 +30,10 @@ namespace {
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
 
+    // Default dispositions before the unblock: a signal that arrives before execve must not run
+    // a handler of the parent's (execve resets them, but only once it has happened).
+    for (int sig = 1; sig < NSIG; ++sig)
+        signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
