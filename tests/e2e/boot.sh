@@ -46,26 +46,18 @@ launch unreachable "$work/initrd" "http://10.0.2.2:1" "$pub" --simulate --deadli
 launch nosim "$work/initrd" "http://10.0.2.2:$port" "$pub"
 
 # --- the broker: releases to the "ok" and "wrongkey" launches only ----------------------------
-allowed="\"$(cat "$work/ok.measurement")\", \"$(cat "$work/wrongkey.measurement")\""
 printf 's3cret-db-password' >"$work/db.secret"
-cat >"$work/broker.toml" <<TOML
-listen = "127.0.0.1:$port"
-signing_key = "broker.key"
-simulated_root = "sim/ark.pem"
-[policy]
-measurements = [$allowed]
-allow_simulated = true
+start_broker ok wrongkey <<'TOML'
 [[secret]]
 name = "db"
 file = "db.secret"
 env = "DB_PASSWORD"
-measurements = [$allowed]
+measurements = @MEASUREMENTS@
 [[secret]]
 name = "token"
 value = "tok-123"
-measurements = [$allowed]
+measurements = @MEASUREMENTS@
 TOML
-start_broker "$work/broker.toml"
 
 demo() {  # `cvm demo` end to end: its own broker, initramfs and launch
   timeout 300 "$cvm" demo --kernel "$KERNEL" --kernel-modules "$KMODULES" --ovmf "$OVMF" \

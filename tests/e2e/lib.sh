@@ -40,8 +40,16 @@ TOML
   "$cvm" measure --launch "$work/$name.toml" >"$work/$name.measurement" || { echo "FAILED: measure $name"; exit 1; }
 }
 
-start_broker() {  # start_broker CONFIG: `cvm broker` in the background until the script exits
-  "$cvm" broker --config "$1" 2>"$work/broker.log" &
+# start_broker LAUNCH... <RESOURCES: `cvm broker` in the background until the script exits, with
+# the simulated root, allowing the MEASUREMENTs of the named launches; stdin holds its [[secret]]
+# and [[volume]] tables, where @MEASUREMENTS@ stands for that list.
+start_broker() {
+  local allowed="" name
+  for name in "$@"; do allowed+="${allowed:+, }\"$(cat "$work/$name.measurement")\""; done
+  { printf 'listen = "127.0.0.1:%s"\nsigning_key = "broker.key"\nsimulated_root = "sim/ark.pem"\n' "$port"
+    printf '[policy]\nmeasurements = [%s]\nallow_simulated = true\n' "$allowed"
+    sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/broker.toml"
+  "$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &
   broker_pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$work/broker.log" && break; sleep 0.1; done
 }

@@ -72,24 +72,16 @@ cp "$rel/tools/demo-workload/cvminit-demo-workload" "$work/tree/usr/bin/demo-wor
   --module crc32c_generic --module ext4 --root "$work/tree" -o "$work/initrd-plain" >/dev/null ||
   { echo "FAILED: cvm initramfs (plain)"; exit 1; }
 launch plain "$work/initrd-plain" "http://10.0.2.2:$port" "$pub" --simulate --resources db --data /dev/vda
-allowed="\"$(cat "$work/storage.measurement")\", \"$(cat "$work/plain.measurement")\""
-cat >"$work/broker.toml" <<TOML
-listen = "127.0.0.1:$port"
-signing_key = "broker.key"
-simulated_root = "sim/ark.pem"
-[policy]
-measurements = [$allowed]
-allow_simulated = true
+start_broker storage plain <<'TOML'
 [[secret]]
 name = "db"
 value = "s3cret"
-measurements = [$allowed]
+measurements = @MEASUREMENTS@
 [[volume]]
 name = "data"
 key_file = "data.key"
-measurements = [$allowed]
+measurements = @MEASUREMENTS@
 TOML
-start_broker "$work/broker.toml"
 LAUNCH=storage   # every boot below is this launch, with other disks
 
 disks() {  # disks ROOT HASH DATA: the cvm launch flags, in /dev/vda, vdb, vdc order
