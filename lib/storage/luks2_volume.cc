@@ -119,10 +119,10 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
     }
     // The crash rule (luks2_volume.h): only an interrupted finish_formatting() may leave the
     // copies apart, and only by the token and one seqid step.
+    Volume older = TRY_PREFIX(parse_metadata(secondary.json, device_size), "secondary copy");
     if (secondary.seqid != UINT64_MAX && primary.seqid == secondary.seqid + 1 && !newest.formatting) {
-        auto older = parse_metadata(secondary.json, device_size);
-        if (older.ok() && older->formatting) {
-            Volume expected = older.release_value();
+        if (older.formatting) {
+            Volume expected = std::move(older);
             expected.seqid = newest.seqid;
             expected.uuid = newest.uuid;
             expected.label = newest.label;
