@@ -3,6 +3,8 @@
 // the value found shown, and the device left byte-for-byte as it was.
 #include <doctest.h>
 
+#include <span>
+
 #include "luks2_fixture.h"
 #include "storage/luks2_volume.h"
 
@@ -50,6 +52,26 @@ void edit_json(const Formatted& f, const std::string& from, const std::string& t
     edit_headers(f.image, [&](int, Bytes& copy) { replace_json(copy, from, to); });
 }
 
+// One edit of the JSON text (the first occurrence of `from` becomes `to`, in both copies) and the
+// rejection it must bring.
+struct JsonEdit {
+    const char* from;
+    const char* to;
+    Errc code;
+    std::initializer_list<std::string_view> needles;
+};
+
+// Each edit on a freshly formatted image of its own, rejected as expect_rejected() checks.
+void expect_edits_rejected(std::span<const JsonEdit> edits)
+{
+    for (const JsonEdit& e : edits) {
+        CAPTURE(e.to);
+        Formatted f;
+        edit_json(f, e.from, e.to);
+        expect_rejected(f, e.code, e.needles);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("luks2 header: the unedited header is valid (the baseline of every case below)")
@@ -66,13 +88,7 @@ TEST_CASE("luks2 header: the unedited header is valid (the baseline of every cas
 
 TEST_CASE("luks2 header: algorithms and sizes outside the profile are refused by name")
 {
-    struct Case {
-        const char* from;
-        const char* to;
-        Errc code;
-        std::initializer_list<std::string_view> needles;
-    };
-    const Case cases[] = {
+    const JsonEdit edits[] = {
         {"\"encryption\":\"aes-xts-plain64\",\"sector_size\"",
          "\"encryption\":\"cipher_null\",\"sector_size\"",
          Errc::Unsupported,
@@ -128,23 +144,12 @@ TEST_CASE("luks2 header: algorithms and sizes outside the profile are refused by
          {"tokens.3.type is \"\\x01evil\\x22\""}},
         {"\"keyslots\":[]}", "\"keyslots\":[\"0\"]}", Errc::Format, {"tokens.0.keyslots"}},
     };
-    for (const Case& c : cases) {
-        CAPTURE(c.to);
-        Formatted f;
-        edit_json(f, c.from, c.to);
-        expect_rejected(f, c.code, c.needles);
-    }
+    expect_edits_rejected(edits);
 }
 
 TEST_CASE("luks2 header: only one keyslot, segment and digest, linked to each other")
 {
-    struct Case {
-        const char* from;
-        const char* to;
-        Errc code;
-        std::initializer_list<std::string_view> needles;
-    };
-    const Case cases[] = {
+    const JsonEdit edits[] = {
         {"{\"keyslots\":{\"0\":",
          "{\"keyslots\":{\"1\":{\"type\":\"luks2\"},\"0\":",
          Errc::Unsupported,
@@ -171,49 +176,47 @@ TEST_CASE("luks2 header: only one keyslot, segment and digest, linked to each ot
          Errc::Format,
          {"keyslots.0.kdf.salt is", "expected the padded base64 of 32 bytes"}},
     };
-    for (const Case& c : cases) {
-        CAPTURE(c.to);
-        Formatted f;
-        edit_json(f, c.from, c.to);
-        expect_rejected(f, c.code, c.needles);
-    }
+    expect_edits_rejected(edits);
 }
 
 TEST_CASE("luks2 header: the layout must stay inside the keyslots area and the device")
 {
-    struct Case {
-        const char* from;
-        const char* to;
-        std::initializer_list<std::string_view> needles;
-    };
-    const Case cases[] = {
+    const JsonEdit edits[] = {
         {"\"offset\":\"16777216\"",
          "\"offset\":\"1099511627776\"",
+         Errc::Format,
          {"segments.0.offset is 1099511627776, expected an offset inside the device of 17825792"}},
         {"\"size\":\"dynamic\"",
          "\"size\":\"2097152\"",
+         Errc::Format,
          {"segments.0.size is 2097152, expected a size inside the device, at most 1048576"}},
-        {"\"size\":\"dynamic\"", "\"size\":\"18446744073709551615\"", {"segments.0.size is 18446744073709551615"}},
+        {"\"size\":\"dynamic\"",
+         "\"size\":\"18446744073709551615\"",
+         Errc::Format,
+         {"segments.0.size is 18446744073709551615"}},
         {"\"size\":\"dynamic\"",
          "\"size\":\"18446744073709551616\"",
+         Errc::Format,
          {"segments.0.size is \"18446744073709551616\", expected a decimal number"}},
-        {"\"size\":\"dynamic\"", "\"size\":\"0100\"", {"segments.0.size is \"0100\""}},
-        {"\"size\":\"dynamic\"", "\"size\":4096", {"segments.0.size is 4096, expected a decimal number"}},
+        {"\"size\":\"dynamic\"", "\"size\":\"0100\"", Errc::Format, {"segments.0.size is \"0100\""}},
+        {"\"size\":\"dynamic\"", "\"size\":4096", Errc::Format, {"segments.0.size is 4096, expected a decimal number"}},
         {"\"offset\":\"16777216\"",
          "\"offset\":\"16773120\"",
+         Errc::Format,
          {"segments.0.offset is 16773120, expected a multiple of 4096 of at least 16777216"}},
-        {"\"offset\":\"32768\"", "\"offset\":\"16773120\"", {"keyslots.0.area.size is 258048"}},
-        {"\"offset\":\"32768\"", "\"offset\":\"16384\"", {"keyslots.0.area.offset is 16384"}},
-        {"\"size\":\"258048\"", "\"size\":\"253952\"", {"keyslots.0.area.size is 253952"}},
-        {"\"keyslots_size\":\"16744448\"", "\"keyslots_size\":\"16748544\"", {"segments.0.offset is 16777216"}},
-        {"\"keyslots_size\":\"16744448\"", "\"keyslots_size\":\"16744449\"", {"config.keyslots_size is 16744449"}},
+        {"\"offset\":\"32768\"", "\"offset\":\"16773120\"", Errc::Format, {"keyslots.0.area.size is 258048"}},
+        {"\"offset\":\"32768\"", "\"offset\":\"16384\"", Errc::Format, {"keyslots.0.area.offset is 16384"}},
+        {"\"size\":\"258048\"", "\"size\":\"253952\"", Errc::Format, {"keyslots.0.area.size is 253952"}},
+        {"\"keyslots_size\":\"16744448\"",
+         "\"keyslots_size\":\"16748544\"",
+         Errc::Format,
+         {"segments.0.offset is 16777216"}},
+        {"\"keyslots_size\":\"16744448\"",
+         "\"keyslots_size\":\"16744449\"",
+         Errc::Format,
+         {"config.keyslots_size is 16744449"}},
     };
-    for (const Case& c : cases) {
-        CAPTURE(c.to);
-        Formatted f;
-        edit_json(f, c.from, c.to);
-        expect_rejected(f, Errc::Format, c.needles);
-    }
+    expect_edits_rejected(edits);
 }
 
 TEST_CASE("luks2 header: the JSON area holds one JSON text, a NUL and only NULs")
