@@ -1,5 +1,5 @@
 // What a simulated part of each product line looks like, from real AMD-signed evidence
-// (../shared/vectors/snp-reports: Milan v2/v3, Azure Genoa v3, Turin v5). Internal to lib/sim.
+// (tests/vectors/snp-reports: Milan v2/v3, Azure Genoa v3, Turin v5). Internal to lib/sim.
 #pragma once
 
 #include <cstdint>

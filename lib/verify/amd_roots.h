@@ -7,7 +7,7 @@
 //   ASVK "SEV-VLEK-<Product>"  signed by the ARK, issues VLEKs ("SEV-VLEK")
 //
 // The nine certificates are compiled in (amd_roots_pem.cc) and each is pinned by the SHA-256 of
-// its DER (../shared/vectors/snp-reports/amd_roots/FINGERPRINTS.txt); load_amd_root() refuses a
+// its DER (tests/vectors/snp-reports/amd_roots/FINGERPRINTS.txt); load_amd_root() refuses a
 // certificate whose fingerprint differs from its pin.
 #pragma once
 

@@ -1,6 +1,6 @@
 // AMD's public SEV-SNP roots, embedded so that verification needs no network and no files.
 //
-// Generated once from ../shared/vectors/snp-reports/amd_roots/{ark,ask,asvk}_<product>.pem, the
+// Generated once from tests/vectors/snp-reports/amd_roots/{ark,ask,asvk}_<product>.pem, the
 // certificates AMD's KDS serves at https://kdsintf.amd.com/{vcek,vlek}/v1/<Product>/cert_chain
 // (line endings normalised to LF). Every constant is pinned by the SHA-256 of its DER in
 // amd_roots.cc and checked when loaded, so an edit here cannot go unnoticed. Do not edit by hand.

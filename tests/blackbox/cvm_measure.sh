@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Black-box tests of `cvm measure` and `cvm id-block`: runs the built binary on the firmware
-# fixtures and checks digests (rows of ../shared/vectors/README.md), output formats, launch.toml
+# fixtures and checks digests (rows of tests/vectors/README.md), output formats, launch.toml
 # and errors. Usage: cvm_measure.sh CVM VECTORS_DIR KEYS_DIR
 set -uo pipefail
 cvm=$(realpath "$1")

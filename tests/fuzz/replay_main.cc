@@ -1,5 +1,5 @@
 // Replays a fuzz harness over seed files and directories given on the command line, so every
-// committed seed (and every shared vector passed in) runs as an ordinary test in every build.
+// committed seed (and every real vector passed in) runs as an ordinary test in every build.
 // Built in place of libFuzzer's main when the build is not a fuzzing build.
 #include <cstdint>
 #include <cstdio>

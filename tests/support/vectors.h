@@ -1,5 +1,5 @@
-// Access to ../shared/vectors for tests: the real AMD-signed reports, chains and firmware
-// fixtures are read in place, never copied into the repository.
+// Access to tests/vectors for tests: the real AMD-signed reports, chains and firmware fixtures
+// (their origin and SHA-256 in tests/vectors/PROVENANCE.md), read in place from the source tree.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Every row of the launch-digest table in ../shared/vectors/README.md (sev-snp-measure's own test
+// Every row of the launch-digest table in tests/vectors/README.md (sev-snp-measure's own test
 // suite), computed from the firmware fixtures read in place. "empty" kernel and initrd are
 // /dev/null, as in the reference tests.
 #include <doctest.h>

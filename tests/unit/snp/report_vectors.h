@@ -1,4 +1,4 @@
-// The real AMD-signed reports in ../shared/vectors/snp-reports, for tests of every layer.
+// The real AMD-signed reports in tests/vectors/snp-reports, for tests of every layer.
 #pragma once
 
 #include <array>

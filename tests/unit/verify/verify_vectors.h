@@ -1,4 +1,4 @@
-// Evidence from the real vectors in ../shared/vectors/snp-reports, for the verify tests.
+// Evidence from the real vectors in tests/vectors/snp-reports, for the verify tests.
 #pragma once
 
 #include <memory>
