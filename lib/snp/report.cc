@@ -64,8 +64,9 @@ Result<AttestationReport> parse_report(ByteView raw)
     Reader r(raw, "ATTESTATION_REPORT");
     AttestationReport out;
     out.version = TRY(r.u32le("VERSION"));
-    if (out.version != 2 && out.version != 3 && out.version != 5)
-        return Error::make(Errc::Unsupported, "ATTESTATION_REPORT: VERSION is %u, expected 2, 3 or 5", out.version);
+    // Version 4 has the version-3 layout (report.h); the `>= 3` / `>= 5` branches below give it.
+    if (out.version < 2 || out.version > 5)
+        return Error::make(Errc::Unsupported, "ATTESTATION_REPORT: VERSION is %u, expected 2, 3, 4 or 5", out.version);
     out.guest_svn = TRY(r.u32le("GUEST_SVN"));
     out.policy.raw = TRY(r.u64le("POLICY"));
     TRY(check_policy(out.policy.raw));

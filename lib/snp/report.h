@@ -2,11 +2,13 @@
 //
 // Layout: AMD SEV-SNP Firmware ABI Specification 56860, rev. 1.58, Table 23 "ATTESTATION_REPORT
 // Structure", cross-checked against real AMD-signed reports (../shared/reference/report.md §1).
-// Versions 2, 3 and 5 are understood:
+// Versions 2 to 5 are understood:
 //   v2  bytes 0x188..0x1A0 reserved; LAUNCH/CURRENT_MIT_VECTOR (0x1F8..0x208) reserved
 //   v3  adds CPUID_FAM_ID, CPUID_MOD_ID, CPUID_STEP at 0x188..0x18A
+//   v4  the version-3 layout: Milan firmware 1.55.31 writes VERSION 4 (go-sev-guest b8d75ce
+//       "Account for version 4 report from FW 1.55.31"; virtee/sev #307 parses 3 and 4 alike)
 //   v5  adds LAUNCH_MIT_VECTOR at 0x1F8 and CURRENT_MIT_VECTOR at 0x200
-// Version 4 was never published with a layout and is rejected like any other unknown version.
+// Any other VERSION (0, 1, 6 and above) is rejected.
 //
 // parse_report() checks structure only (sizes, versions, reserved-must-be-zero ranges, including
 // the unsigned tail 0x330..0x4A0); it does no cryptography.

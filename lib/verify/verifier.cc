@@ -97,12 +97,12 @@ void Run::report_claims()
     auto report = snp::parse_report(m_evidence.report);
     if (!report.ok()) {
         add(make_claim("report.format", false, std::to_string(m_evidence.report.size()) + " bytes, not a valid report",
-                       "ATTESTATION_REPORT version 2, 3 or 5", std::string(report.error().message())));
+                       "ATTESTATION_REPORT version 2, 3, 4 or 5", std::string(report.error().message())));
         add(not_checked("report.signing_key", "SIGNING_KEY VCEK or VLEK", "the report did not parse"));
         return;
     }
     add(make_claim("report.format", true, "version " + std::to_string(report->version),
-                   "ATTESTATION_REPORT version 2, 3 or 5", "well-formed, reserved fields zero"));
+                   "ATTESTATION_REPORT version 2, 3, 4 or 5", "well-formed, reserved fields zero"));
     add(check_signing_key(report.value()));
     m_out.report = report.release_value();
 }

@@ -1,6 +1,8 @@
 #include <doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "report_vectors.h"
 #include "snp/report.h"
@@ -99,12 +101,27 @@ std::vector<Reserved> reserved_ranges(uint32_t version)
     return r;
 }
 
+// A VERSION 4 report as Milan firmware 1.55.31 writes it: the layout of version 3, so a real v3
+// report with only its VERSION changed (the signature no longer verifies; structure only here).
+Bytes as_version_4(const std::string& v3_dir)
+{
+    Bytes raw = test::read_vector(test::report_path(v3_dir));
+    REQUIRE(raw[0] == 3);
+    raw[0] = 4;
+    return raw;
+}
+
 }  // namespace
 
 TEST_CASE("a non-zero byte in any reserved range is rejected naming the field")
 {
-    for (const auto& dir : test::REPORT_VECTORS) {
-        Bytes raw = test::read_vector(test::report_path(dir));
+    std::vector<std::pair<std::string, Bytes>> reports;
+    for (const auto& dir : test::REPORT_VECTORS)
+        reports.emplace_back(dir, test::read_vector(test::report_path(dir)));
+    reports.emplace_back("trustee_azure_genoa_v3 as VERSION 4", as_version_4("trustee_azure_genoa_v3"));
+    for (const auto& entry : reports) {
+        const std::string& dir = entry.first;
+        const Bytes& raw = entry.second;
         uint32_t version = raw[0];
         for (const Reserved& range : reserved_ranges(version)) {
             for (size_t off = range.begin; off < range.end; ++off) {
@@ -130,12 +147,16 @@ TEST_CASE("header fields outside their defined values are rejected")
         b[off] = value;
         return parse_report(b);
     };
-    for (uint8_t v : {uint8_t(0), uint8_t(1), uint8_t(4), uint8_t(6), uint8_t(0xff)}) {
+    for (uint8_t v : {uint8_t(0), uint8_t(1), uint8_t(6), uint8_t(7), uint8_t(0xff)}) {
         auto r = with(0x000, v);
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().code() == Errc::Unsupported);
-        CHECK(std::string(r.error().message()).find("VERSION is") != std::string::npos);
+        CHECK(std::string(r.error().message()) ==
+              "ATTESTATION_REPORT: VERSION is " + std::to_string(v) + ", expected 2, 3, 4 or 5");
     }
+    Bytes high = raw;  // the whole little-endian word counts, not just its low byte
+    high[0x001] = 0x01;
+    CHECK(std::string(parse_report(high).error().message()).find("VERSION is 258") != std::string::npos);
     CHECK(std::string(with(0x034, 2).error().message()).find("SIGNATURE_ALGO is 2") != std::string::npos);
     CHECK(std::string(with(0x00A, 0x01).error().message()).find("POLICY bit 17") != std::string::npos);
     CHECK(std::string(with(0x00B, 0x04).error().message()).find("POLICY bits 63:26") != std::string::npos);
@@ -154,4 +175,40 @@ TEST_CASE("version 2 keeps the CPUID bytes reserved; version 3 reads them")
     CHECK(r.cpuid_fam_id == 0x19);
     CHECK(r.cpuid_mod_id == 0x11);
     CHECK(r.cpuid_step == 0x01);
+}
+
+TEST_CASE("version 4 (Milan firmware 1.55.31) parses with the version-3 layout")
+{
+    for (const char* dir : {"trustee_azure_genoa_v3", "trustee_milan_vlek_v3"}) {
+        CAPTURE(dir);
+        auto v3 = parse_report(test::read_vector(test::report_path(dir))).value();
+        Bytes raw = as_version_4(dir);
+        auto parsed = parse_report(raw);
+        REQUIRE_MESSAGE(parsed.ok(), std::string(parsed.error().message()));
+        const AttestationReport& v4 = parsed.value();
+        CHECK(v4.version == 4);
+        CHECK(v4.cpuid_fam_id == v3.cpuid_fam_id);  // read at 0x188..0x18A as in version 3
+        CHECK(v4.cpuid_mod_id == v3.cpuid_mod_id);
+        CHECK(v4.cpuid_step == v3.cpuid_step);
+        CHECK(v4.cpuid_product() == v3.cpuid_product());
+        CHECK(v4.launch_mit_vector == 0);  // 0x1F8..0x208 stays reserved before version 5
+        CHECK(v4.current_mit_vector == 0);
+        CHECK(v4.report_data == v3.report_data);
+        CHECK(v4.measurement == v3.measurement);
+        CHECK(v4.chip_id == v3.chip_id);
+        CHECK(v4.reported_tcb == v3.reported_tcb);
+        CHECK(v4.signature_r == v3.signature_r);
+        auto back = serialize_report(v4);
+        CHECK(Bytes(back.begin(), back.end()) == raw);
+    }
+    auto genoa = parse_report(as_version_4("trustee_azure_genoa_v3")).value();
+    CHECK(genoa.cpuid_fam_id == 0x19);
+    CHECK(genoa.cpuid_mod_id == 0x11);
+    CHECK(genoa.cpuid_product() == Product::Genoa);
+
+    Bytes mit = as_version_4("trustee_azure_genoa_v3");  // version 5's field is not version 4's
+    mit[0x1F8] = 1;
+    auto r = parse_report(mit);
+    REQUIRE_FALSE(r.ok());
+    CHECK(std::string(r.error().message()).find("reserved 0x1F8") != std::string::npos);
 }
