@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,15 +55,52 @@ struct ProviderPaths {
     std::string fw_cfg_root = "/sys/firmware/qemu_fw_cfg/by_name";
 };
 
+class ConfigfsFiles;
+class ConfigfsTsmProvider;
+class SevGuestDevice;
+
+// The kernel interfaces choose_provider opens; empty members mean the real ones. Tests put fakes
+// here (tests/fakes/fake_configfs_tsm.h, fake_sev_guest.h). Whatever they refer to must outlive
+// the provider.
+struct ProviderSeams {
+    ConfigfsFiles* configfs_files = nullptr;
+    std::function<Result<std::unique_ptr<SevGuestDevice>>(const std::string& path)> open_sev_guest;
+};
+
+// configfs-tsm, with /dev/sev-guest only when reading outblob failed with EIO
+// (ConfigfsTsmProvider::outblob_failed_with_eio): the host's certificates did not fit the kernel's
+// 16 KiB, the VMPCK is intact, and the ioctl can still get the report (without certificates).
+// The same EIO after a host or firmware error comes with a wiped VMPCK; the device then answers
+// its first ioctl with ENOTTY before sending anything, and the error says so. Every other
+// configfs failure is returned as it is, with nothing sent to the device. name() is the provider
+// that gave (or last tried to give) the report.
+class ConfigfsTsmWithFallback : public ReportProvider {
+public:
+    using OpenFallback = std::function<Result<std::unique_ptr<ReportProvider>>()>;
+    ConfigfsTsmWithFallback(std::unique_ptr<ConfigfsTsmProvider> configfs, OpenFallback open_fallback);
+    ~ConfigfsTsmWithFallback() override;
+
+    const char* name() const override { return m_name; }
+    Result<Evidence> get_report(const ReportData& report_data) override;
+
+private:
+    std::unique_ptr<ConfigfsTsmProvider> m_configfs;
+    OpenFallback m_open_fallback;
+    const char* m_name;
+};
+
 // The provider for this boot:
 //   simulate == true   the simulated provider, whatever hardware is present: simulation is only
 //                      ever chosen because the measured cmdline says cvminit.simulate=1, and then
 //                      always, so a verifier sees "simulated" and never a silent mix;
-//   otherwise          configfs-tsm when its root directory exists, else /dev/sev-guest when the
-//                      device node exists, else Errc::Unavailable naming both paths and saying
-//                      that the simulator needs cvminit.simulate=1. Never the simulator.
+//   otherwise          configfs-tsm when a probe entry can be made under its root (with the
+//                      /dev/sev-guest fallback above), else /dev/sev-guest when the device node
+//                      exists, else Errc::Unavailable naming both paths and what was found (no
+//                      configfs-tsm, or configfs-tsm without a provider: mkdir's errno) and
+//                      saying that the simulator needs cvminit.simulate=1. Never the simulator.
 // Errors from opening the chosen provider (a device that cannot be opened, fw_cfg blobs missing)
 // are returned as they are: the next provider is not tried.
-Result<std::unique_ptr<ReportProvider>> choose_provider(const ProviderPaths& paths, bool simulate);
+Result<std::unique_ptr<ReportProvider>> choose_provider(const ProviderPaths& paths, bool simulate,
+                                                        const ProviderSeams& seams = {});
 
 }  // namespace cvm::agent

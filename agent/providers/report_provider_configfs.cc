@@ -50,6 +50,21 @@ Result<unsigned long> read_generation(ConfigfsFiles& files, const std::string& e
     return value;
 }
 
+// "...or it can prevent conflicts by creating a report instance per requesting context": a name
+// no other process uses, and a fresh one if a stale entry has it. mkdir's errno is kept.
+Result<std::string> make_entry(ConfigfsFiles& files, const std::string& root, const char* kind)
+{
+    static std::atomic<unsigned> counter{0};
+    for (int attempt = 0;; ++attempt) {
+        std::string entry = root + "/cvminit-" + kind + std::to_string(getpid()) + "-" + std::to_string(counter++);
+        auto made = files.make_dir(entry);
+        if (made)
+            return entry;
+        if (made.error().errno_value() != EEXIST || attempt + 1 == MAX_NAME_ATTEMPTS)
+            return made.release_error();
+    }
+}
+
 }  // namespace
 
 ConfigfsTsmProvider::ConfigfsTsmProvider(std::string root, ConfigfsFiles& files)
@@ -57,26 +72,28 @@ ConfigfsTsmProvider::ConfigfsTsmProvider(std::string root, ConfigfsFiles& files)
 {
 }
 
-bool ConfigfsTsmProvider::available(const std::string& root)
+ConfigfsTsmProvider::Probe ConfigfsTsmProvider::probe(const std::string& root, ConfigfsFiles& files)
 {
     struct stat st {};
-    return stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return {State::Missing, 0};
+    auto entry = make_entry(files, root, "probe-");
+    if (!entry)
+        return {State::NoProvider, entry.error().errno_value()};
+    // A probe entry that cannot be removed is left behind; the provider still answers.
+    (void)files.remove_dir(entry.value());
+    return {State::Ready, 0};
+}
+
+bool ConfigfsTsmProvider::available(const std::string& root, ConfigfsFiles& files)
+{
+    return probe(root, files).state == State::Ready;
 }
 
 Result<Evidence> ConfigfsTsmProvider::get_report(const ReportData& report_data)
 {
-    // "...or it can prevent conflicts by creating a report instance per requesting context": a
-    // name no other process uses, and a fresh one if a stale entry has it.
-    static std::atomic<unsigned> counter{0};
-    std::string entry;
-    for (int attempt = 0;; ++attempt) {
-        entry = m_root + "/cvminit-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-        auto made = m_files.make_dir(entry);
-        if (made)
-            break;
-        if (made.error().errno_value() != EEXIST || attempt + 1 == MAX_NAME_ATTEMPTS)
-            return made.release_error().prefix("configfs-tsm: cannot create a report entry");
-    }
+    m_outblob_eio = false;
+    std::string entry = TRY_PREFIX(make_entry(m_files, m_root, ""), "configfs-tsm: cannot create a report entry");
     Result<Evidence> result = request(entry, report_data);
     auto removed = m_files.remove_dir(entry);
     if (!result.ok())
@@ -102,7 +119,12 @@ Result<Evidence> ConfigfsTsmProvider::request(const std::string& entry, const Re
     }
     TRY(m_files.write(entry + "/inblob", report_data));
     ++writes;
-    Bytes outblob = TRY(m_files.read(entry + "/outblob", snp::REPORT_SIZE));
+    auto read_outblob = m_files.read(entry + "/outblob", snp::REPORT_SIZE);
+    if (!read_outblob.ok()) {
+        m_outblob_eio = read_outblob.error().errno_value() == EIO;
+        return read_outblob.release_error();
+    }
+    Bytes outblob = read_outblob.release_value();
     Bytes auxblob;
     if (m_files.exists(entry + "/auxblob"))
         auxblob = TRY(m_files.read(entry + "/auxblob", snp::CERT_TABLE_MAX_SIZE));

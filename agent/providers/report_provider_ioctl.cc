@@ -45,6 +45,20 @@ const char* status_name(uint32_t status)
     }
 }
 
+// What a failed ioctl left of the VMPCK, from the kernel's error paths (report_provider_ioctl.h).
+enum class KeyState : uint8_t { Intact, AlreadyWiped, Wiped };
+
+KeyState key_state_after(int err)
+{
+    switch (err) {
+    case EINVAL:  // msg_version 0, a null buffer, certs_len not whole pages or above 16 KiB
+    case EFAULT:  // copying in or out of user memory
+    case ENOMEM: return KeyState::Intact;
+    case ENOTTY: return KeyState::AlreadyWiped;  // is_vmpck_empty(), checked before anything is sent
+    default: return KeyState::Wiped;             // snp_send_guest_request(): snp_disable_vmpck()
+    }
+}
+
 GuestRequestIoctl request_for(const void* req, Bytes& response)
 {
     GuestRequestIoctl io{};
@@ -73,8 +87,8 @@ Result<std::unique_ptr<SevGuestProvider>> SevGuestProvider::open(const std::stri
 
 Result<Evidence> SevGuestProvider::get_report(const ReportData& report_data)
 {
-    if (m_disabled)
-        return Error::make(Errc::Io, "sev-guest: refusing another request after a failure that may have wiped the "
+    if (m_vmpck_gone)
+        return Error::make(Errc::Io, "sev-guest: not asking again: an earlier request failed and the kernel wiped the "
                                      "VMPCK; reboot to attest again");
     Bytes response(sizeof(ReportResp));
     Bytes certs;
@@ -83,6 +97,7 @@ Result<Evidence> SevGuestProvider::get_report(const ReportData& report_data)
         Bytes table = TRY(normalize_cert_table(certs, "SNP_GET_EXT_REPORT certificate buffer"));
         return Evidence{std::move(report), std::move(table), PROVIDER_SEV_GUEST};
     }
+    // Only INVALID_LEN leads here, and the kernel kept the VMPCK for it.
     TRY(plain(report_data, response));
     return Evidence{TRY(report_from(response, report_data, "SNP_GET_REPORT")), Bytes{}, PROVIDER_SEV_GUEST};
 }
@@ -101,18 +116,14 @@ Result<SevGuestProvider::Outcome> SevGuestProvider::extended(const ReportData& r
         int err = m_device->ioctl(SNP_GET_EXT_REPORT, &io);
         if (err == 0)
             return Outcome::Report;
-        if (err == EIO && io.exitinfo2 == uint64_t{VMM_ERR_INVALID_LEN} << 32) {
-            // The one host error the kernel survives: it re-sent the request without certificate
-            // pages to keep the message sequence in step, and says how many pages it needs.
-            size_t needed = req.certs_len;
-            if (grown || needed <= size || needed > CERTS_MAX || needed % CERTS_PAGE != 0)
-                return Outcome::CertsUnavailable;
-            size = needed;
-            continue;
-        }
-        if (err == EIO && io.vmm_error() == 0 && io.fw_error() == SEV_RET_INVALID_CERTIFICATE)
-            return Outcome::CertsUnavailable;  // a host with no certificate blob (go-sev-guest #102)
-        return device_error("SNP_GET_EXT_REPORT", err, io.exitinfo2);
+        if (err != EIO || io.exitinfo2 != EXITINFO2_INVALID_LEN)
+            return device_error("SNP_GET_EXT_REPORT", err, io.exitinfo2);
+        // The one host error the kernel survives: it re-sent the request without certificate
+        // pages to keep the message sequence in step, and wrote the host's page count * 4096.
+        size_t needed = req.certs_len;
+        if (grown || needed <= size || needed > CERTS_MAX || needed % CERTS_PAGE != 0)
+            return Outcome::CertsUnavailable;
+        size = needed;
     }
 }
 
@@ -131,13 +142,14 @@ Result<Bytes> SevGuestProvider::report_from(const Bytes& response, const ReportD
                                             const char* ioctl_name)
 {
     Reader r(response, "MSG_REPORT_RSP");
-    // The ioctl succeeds whenever the PSP answered; its refusal is in STATUS.
+    // The ioctl succeeds whenever the PSP answered; its refusal is in STATUS. The exchange itself
+    // succeeded, so the kernel advanced the sequence number and kept the VMPCK.
     uint32_t status = TRY_PREFIX(r.u32le("STATUS"), "%s", ioctl_name);
-    if (status != 0) {
-        m_disabled = true;
-        return Error::make(Errc::Io, "%s: firmware STATUS 0x%x (%s) in MSG_REPORT_RSP; not retrying", ioctl_name,
-                           status, status_name(status));
-    }
+    if (status != 0)
+        return Error::make(Errc::Io,
+                           "%s: MSG_REPORT_RSP STATUS 0x%x (%s): the firmware refused the request (the VMPCK is "
+                           "intact; the same request would be refused again)",
+                           ioctl_name, status, status_name(status));
     uint32_t size = TRY_PREFIX(r.u32le("REPORT_SIZE"), "%s", ioctl_name);
     if (size != snp::REPORT_SIZE)
         return Error::make(Errc::Unsupported, "%s: MSG_REPORT_RSP REPORT_SIZE is %u, expected %zu", ioctl_name, size,
@@ -152,12 +164,23 @@ Result<Bytes> SevGuestProvider::report_from(const Bytes& response, const ReportD
 
 Error SevGuestProvider::device_error(const char* ioctl_name, int err, uint64_t exitinfo2)
 {
-    m_disabled = true;
-    return Error::from_errno(Errc::Io, err,
-                             "%s failed: %s, exitinfo2 0x%llx (firmware 0x%x, VMM 0x%x); the kernel wipes the VMPCK "
-                             "after such errors, not retrying (reboot to attest again)",
+    KeyState key = key_state_after(err);
+    const char* consequence = "";
+    switch (key) {
+    case KeyState::Intact: consequence = "refused before the firmware, the VMPCK is intact"; break;
+    case KeyState::AlreadyWiped: consequence = "the VMPCK was already wiped by an earlier failure; reboot"; break;
+    case KeyState::Wiped:
+        consequence = static_cast<uint32_t>(exitinfo2 >> VMM_ERR_SHIFT) == VMM_ERR_BUSY
+                          ? "the host stayed BUSY; the kernel wiped the VMPCK until reboot"
+                          : "the kernel wiped the VMPCK: no report until reboot";
+        break;
+    }
+    if (key != KeyState::Intact)
+        m_vmpck_gone = true;
+    return Error::from_errno(Errc::Io, err, "%s failed: %s, exitinfo2 0x%llx (fw_error 0x%x, vmm_error 0x%x); %s",
                              ioctl_name, strerror(err), static_cast<unsigned long long>(exitinfo2),
-                             static_cast<uint32_t>(exitinfo2), static_cast<uint32_t>(exitinfo2 >> 32));
+                             static_cast<uint32_t>(exitinfo2), static_cast<uint32_t>(exitinfo2 >> VMM_ERR_SHIFT),
+                             consequence);
 }
 
 }  // namespace cvm::agent

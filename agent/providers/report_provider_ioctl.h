@@ -1,22 +1,27 @@
 // /dev/sev-guest (Linux >= 5.19, drivers/virt/coco/sev-guest): reports through ioctls whose
 // structures are in sev_guest_abi.h.
 //
-// One get_report():
+// The kernel's VMPCK is one-shot after errors (drivers/virt/coco/sev-guest/sev-guest.c 6.12, and
+// arch/x86/coco/sev/core.c from 6.14: snp_send_guest_request()): after any host or firmware error
+// other than INVALID_LEN, or a response that does not decrypt, it wipes the key
+// ("Disabling VMPCK communication key to prevent IV reuse") and every later request fails with
+// ENOTTY until reboot. BUSY is retried inside the kernel for 60 s, then ETIMEDOUT and the wipe.
+// So one get_report():
 //   1. SNP_GET_EXT_REPORT with a two-page certificate buffer.
-//   2. If it fails with -EIO and exitinfo2 == VMM error INVALID_LEN, the host needs a bigger
-//      buffer and the kernel wrote the size into certs_len (it also re-issued the request without
-//      certificates, so the VMPCK is intact): grow once, to that size if it is a whole number of
-//      pages within SEV_FW_BLOB_MAX_SIZE, and ask again.
-//   3. Certificates unavailable — the host still says INVALID_LEN after the one growth, needs more
-//      than the kernel allows, or answers firmware status INVALID_CERTIFICATE in exitinfo2 (hosts
-//      without a certificate blob, go-sev-guest #102) — one SNP_GET_REPORT instead; the broker then
-//      gets the VCEK from AMD's KDS or its cache. (Kernels that wipe the VMPCK on that #102 answer
-//      make the fallback fail with ENOTTY, which is then reported like any other failure.)
-//   4. Any other failure stops here. The kernel wipes the VMPCK after every other host or firmware
-//      error ("Disabling VMPCK communication key to prevent IV reuse"), so a retry cannot succeed
-//      and only hides the cause; the provider refuses every later call without touching the device.
-// A successful ioctl is not enough: STATUS inside MSG_REPORT_RSP must be 0 too, REPORT_SIZE 0x4A0,
-// the reserved bytes zero, and the report must pass check_report (evidence_check.h).
+//   2. EIO with exitinfo2 exactly 1 << 32 (VMM error INVALID_LEN): the host needs a bigger buffer.
+//      The kernel re-sent the request without certificate pages, so the key survives, and wrote
+//      the size the host asked for (pages * 4096) into certs_len: grow once, to that size if it
+//      is within SEV_FW_BLOB_MAX_SIZE (16 KiB, the kernel's EINVAL bound), and ask again.
+//   3. INVALID_LEN again, or a size the kernel would refuse: certificates are unavailable and the
+//      key is intact, so one SNP_GET_REPORT; the broker then gets the VCEK from AMD's KDS.
+//   4. Any other failure is reported as it is, naming errno and exitinfo2 (fw_error, vmm_error),
+//      and whether the key is gone: EINVAL, EFAULT and ENOMEM come before the firmware (key
+//      intact); ENOTTY means it was already wiped; anything else wiped it. Never a fallback
+//      request after such a failure, and after a wipe the provider refuses every later call
+//      without touching the device.
+// A successful ioctl is not enough: STATUS inside MSG_REPORT_RSP must be 0 too (a non-zero STATUS
+// is the firmware refusing the request; the key is intact), REPORT_SIZE 0x4A0, the reserved bytes
+// zero, and the report must pass check_report (evidence_check.h).
 #pragma once
 
 #include <memory>
@@ -31,9 +36,10 @@ namespace cvm::agent {
 class SevGuestDevice {
 public:
     virtual ~SevGuestDevice() = default;
-    // One ioctl(2): 0, or the errno it failed with. Like the kernel, an implementation writes
-    // exitinfo2 (and, for INVALID_LEN, certs_len) back in either case. Never retried on EINTR: a
-    // request that reached the firmware must not be sent twice.
+    // One ioctl(2): 0, or the errno it failed with. What the kernel writes back: the response
+    // (and the certificate buffer) only on success; the whole snp_guest_request_ioctl whenever
+    // its exitinfo2 is non-zero, on success or failure; certs_len on INVALID_LEN. Never retried
+    // on EINTR: a request that reached the firmware must not be sent twice.
     virtual int ioctl(unsigned long request, void* arg) = 0;
 };
 
@@ -50,7 +56,7 @@ public:
     const char* name() const override { return PROVIDER_SEV_GUEST; }
 
     // See the steps above. Errors name the ioctl, errno, exitinfo2 (fw_error/vmm_error) or the
-    // STATUS inside the response, and end in "not retrying" where the VMPCK may be gone.
+    // STATUS inside the response, and say whether the VMPCK survived.
     Result<Evidence> get_report(const ReportData& report_data) override;
 
 private:
@@ -61,7 +67,7 @@ private:
     Error device_error(const char* ioctl_name, int err, uint64_t exitinfo2);
 
     std::unique_ptr<SevGuestDevice> m_device;
-    bool m_disabled{false};  // after a failure that may have cost the VMPCK: never ask again
+    bool m_vmpck_gone{false};  // the kernel wiped the key: nothing can succeed until reboot
 };
 
 }  // namespace cvm::agent

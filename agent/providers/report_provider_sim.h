@@ -19,7 +19,10 @@ namespace cvm::agent {
 class SimulatedProvider : public ReportProvider {
 public:
     // sim::load_from_fw_cfg(fw_cfg_root), "/sys/firmware/qemu_fw_cfg/by_name" in a guest. Its
-    // errors name the blob that is missing or broken.
+    // errors name the blob that is missing or broken. First, Errc::Config naming the cause when
+    // the blobs cannot be there: no /sys/firmware/qemu_fw_cfg (the qemu_fw_cfg module is not in
+    // the initramfs: `cvm initramfs --platform sim` or `--module qemu_fw_cfg`), or no
+    // opt/cvminit/sim under it (the host did not pass the platform: `cvm launch --simulate`).
     static Result<std::unique_ptr<SimulatedProvider>> load(const std::string& fw_cfg_root);
 
     explicit SimulatedProvider(sim::SimulatedPsp psp) : m_psp(std::move(psp)) {}

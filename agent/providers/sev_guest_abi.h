@@ -61,6 +61,13 @@ static_assert(SNP_GET_EXT_REPORT == _IOWR('S', 0x2, GuestRequestIoctl));
 // exitinfo2 VMM errors (SNP_GUEST_VMM_ERR_SHIFT 32).
 inline constexpr uint32_t VMM_ERR_INVALID_LEN = 1;  // certificate buffer too small; certs_len says how big
 inline constexpr uint32_t VMM_ERR_BUSY = 2;         // throttled (the kernel retries for up to 60 s itself)
+inline constexpr unsigned VMM_ERR_SHIFT = 32;
+// The one failure after which the kernel keeps the VMPCK: EIO with exactly this exitinfo2.
+inline constexpr uint64_t EXITINFO2_INVALID_LEN = uint64_t{VMM_ERR_INVALID_LEN} << VMM_ERR_SHIFT;
+// snp_guest_ioctl() sets exitinfo2 to 0xff before anything else, and snp_issue_guest_request()
+// to SEV_RET_NO_FW_CALL (-1) before it exits to the host. Neither is copied back when it is 0.
+inline constexpr uint64_t EXITINFO2_IOCTL_INITIAL = 0xff;
+inline constexpr uint64_t EXITINFO2_NO_FW_CALL = ~uint64_t{0};
 
 // Firmware status codes (include/uapi/linux/psp-sev.h SEV_RET_*, 56860 "Status Codes").
 inline constexpr uint32_t SEV_RET_INVALID_CERTIFICATE = 0x06;

@@ -1,19 +1,38 @@
-// A fake of the /dev/sev-guest driver (drivers/virt/coco/sev-guest/sev-guest.c) at the
-// provider's SevGuestDevice seam: it reads the request structures the provider passes, answers
-// with the simulated PSP's reports in a MSG_REPORT_RSP, and behaves like the driver where the
-// provider's logic depends on it:
-//   - msg_version 0 or a null req_data/resp_data: EINVAL; an unknown request: ENOTTY;
-//   - SNP_GET_EXT_REPORT with certs_len not a page multiple or above 16 KiB: EINVAL; a buffer
-//     smaller than the host's table: EIO, exitinfo2 = 1 << 32, certs_len = the pages needed;
-//   - a host with no certificates leaves the buffer zero-filled.
-// The knobs make the host or firmware misbehave; every call is recorded.
+// A fake of the sev-guest driver of the pinned Linux 6.12 (drivers/virt/coco/sev-guest/
+// sev-guest.c, with snp_issue_guest_request() of arch/x86/coco/sev/core.c), the host behind it
+// and the simulated PSP, at the provider's SevGuestDevice seam. Each function of the .cc is named
+// after the kernel function it models and keeps its order of checks:
+//
+//   ioctl()               snp_guest_ioctl: EFAULT for an unreadable argument; exitinfo2 = 0xff;
+//                         msg_version 0 -> EINVAL and a wiped VMPCK -> ENOTTY, both returned
+//                         before the copy-back; an unknown request -> ENOTTY; the whole struct
+//                         copied back only when exitinfo2 != 0 (a success leaves the caller's)
+//   get_report()          snp_report_req in, the 4000-byte response out only on success
+//   get_ext_report()      certs_len not whole pages or above SEV_FW_BLOB_MAX_SIZE -> EINVAL
+//                         before the firmware; certs_len rewritten as pages * 4096 whenever the
+//                         VMM error is INVALID_LEN; certificates and response only on success
+//   send_guest_request()  the one-shot key: any failure but EIO with exitinfo2 == 1 << 32, and a
+//                         response that does not decrypt (EBADMSG), wipes the VMPCK
+//   handle_guest_request() INVALID_LEN re-sent as a plain request (the key survives; EIO and
+//                         exitinfo2 = 1 << 32 to the caller); BUSY retried every 2 s, ETIMEDOUT
+//                         after 60 s (a simulated clock: the test does not wait)
+//   issue_guest_request() the host: exitinfo2 = SEV_RET_NO_FW_CALL, then its sw_exit_info_2
+//   report_new()          sev_report_new, the configfs-tsm path: 64-byte inblob, a 16 KiB
+//                         certificate buffer, STATUS INVALID_PARAM/INVALID_KEY -> EINVAL, other
+//                         STATUS -> ENXIO, auxblob cut at the end of the last table entry
+//
+// Mainline differs only where the provider must not depend on it: the VMPCK check moved into
+// snp_send_guest_request (6.13, so ENOTTY then copies back exitinfo2 0xff), and later the
+// driver copies req.exitinfo2 (0 when nothing was sent) instead of writing the caller's struct.
 #pragma once
 
-#include <functional>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "base/bytes.h"
 #include "providers/report_provider_ioctl.h"
+#include "providers/sev_guest_abi.h"
 #include "sim/psp.h"
 
 namespace cvm::test {
@@ -22,26 +41,55 @@ class FakeSevGuest final : public agent::SevGuestDevice {
 public:
     explicit FakeSevGuest(const sim::SimulatedPsp& psp) : m_psp(psp) { certs = psp.cert_table(); }
 
-    Bytes certs;                                    // the host's certificate table; empty: none configured
-    std::vector<uint32_t> needed_claims;            // certs_len the host claims to need, one per EXT call
-    uint32_t ext_fw_error = 0;                      // exitinfo2 firmware error failing EXT with EIO (6: #102)
-    uint32_t status = 0;                            // MSG_REPORT_RSP STATUS
-    int fail_errno = 0;                             // every ioctl fails so (ENOTTY: VMPCK disabled)
-    std::function<void(uint8_t* response)> tamper;  // edits the 4000-byte response
+    // The host and the firmware.
+    Bytes certs;                          // the host's certificate table; empty: none configured
+    std::vector<uint32_t> claimed_pages;  // pages the host says it needs, one per EXT exit, else the real count
+    int busy_exits = 0;                   // the next exits the host answers BUSY
+    uint64_t fail_next_exit = 0;          // sw_exit_info_2 of the next forwarded exit (6: fw INVALID_CERTIFICATE)
+    bool corrupt_next_response = false;   // the next response does not decrypt (a host tampering)
+    uint32_t status = 0;                  // MSG_REPORT_RSP STATUS the firmware writes
 
+    // What happened.
     struct Call {
         unsigned long request;
-        uint32_t certs_len;  // EXT only
+        uint32_t certs_len;  // SNP_GET_EXT_REPORT only, as passed in
+        int result;          // the errno returned, 0 on success
     };
     std::vector<Call> calls;
+    struct Exit {            // one VMGEXIT to the host
+        bool extended;       // SVM_VMGEXIT_EXT_GUEST_REQUEST, else a plain guest request
+        uint32_t npages;     // certificate pages offered (extended only)
+        uint64_t exitinfo2;  // what the host answered
+    };
+    std::vector<Exit> exits;
+    bool vmpck_wiped() const { return m_vmpck_wiped; }
+    unsigned seconds_waited() const { return m_clock_s; }  // BUSY retries, simulated
 
     int ioctl(unsigned long request, void* arg) override;
 
+    // sev_report_new: the report and certificates configfs-tsm's outblob and auxblob read.
+    // 0 or the errno tsm_report_read() returns.
+    int report_new(ByteView inblob, unsigned privlevel, Bytes& outblob, Bytes& auxblob);
+
 private:
-    int respond(const uint8_t* user_data, uint32_t vmpl, uint64_t resp_data);
+    int get_report(agent::sev_guest::GuestRequestIoctl& input);
+    int get_ext_report(agent::sev_guest::GuestRequestIoctl& input);
+    int send_guest_request(bool extended, const agent::sev_guest::ReportReq& req, uint8_t* response,
+                           uint64_t& exitinfo2);
+    int handle_guest_request(bool extended, uint64_t& exitinfo2);
+    int issue_guest_request(bool extended, uint64_t& exitinfo2);
+    void psp_respond(const agent::sev_guest::ReportReq& req);
 
     const sim::SimulatedPsp& m_psp;
-    size_t m_ext_calls{0};
+    bool m_vmpck_wiped{false};
+    unsigned m_clock_s{0};
+    uint32_t m_data_npages{0};                                         // snp_req_data.data_npages
+    std::vector<uint8_t> m_certs_data = std::vector<uint8_t>(0x4000);  // the shared certificate pages
+    std::vector<uint8_t> m_response = std::vector<uint8_t>(4000);      // the decrypted PSP answer
+    size_t m_ext_exits{0};
 };
+
+// `table` (a GUID certificate table) with one more blob, so that it needs exactly `pages` pages.
+Bytes cert_table_of_pages(const Bytes& table, size_t pages);
 
 }  // namespace cvm::test

@@ -1,9 +1,11 @@
-// The /dev/sev-guest provider against a fake driver (fake_sev_guest.h): the EXT -> grow once ->
-// plain report sequence, and no second request after any failure that may cost the VMPCK.
+// The /dev/sev-guest provider against a fake of the 6.12 driver (fake_sev_guest.h): EXT -> grow
+// once -> plain report only after INVALID_LEN, no request after a failure that wiped the VMPCK,
+// and the driver's own rules (one-shot key, copy-back, page-multiple certs_len, BUSY).
 #include <doctest.h>
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "fake_sev_guest.h"
 #include "kernel_sev_guest.h"
@@ -51,16 +53,41 @@ void contains(const std::string& text, const std::string& part)
     CHECK_MESSAGE(text.find(part) != std::string::npos, "'" << part << "' not in: " << text);
 }
 
-// The PSP's table with an extra blob, so that it needs `pages` pages.
-Bytes table_of_pages(const sim::SimulatedPsp& psp, size_t pages)
+constexpr uint64_t INVALID_LEN = abi::EXITINFO2_INVALID_LEN;
+
+// Every exit the host answered either successfully or with INVALID_LEN: nothing cost the key.
+bool no_failed_exit(const test::FakeSevGuest& fake)
 {
-    auto entries = snp::parse_cert_table(psp.cert_table()).value();
-    size_t size = psp.cert_table().size() + snp::CERT_TABLE_ENTRY_SIZE;
-    snp::Guid other{};
-    other.fill(0x77);
-    entries.push_back({other, snp::CertKind::Other, Bytes(pages * 4096 - size - 100, 0x30)});
-    return snp::build_cert_table(entries);
+    for (const auto& e : fake.exits)
+        if (e.exitinfo2 != 0 && e.exitinfo2 != INVALID_LEN)
+            return false;
+    return !fake.vmpck_wiped();
 }
+
+// A request the driver takes, for the fake's own rules.
+struct RawRequest {
+    abi::ExtReportReq ext{};
+    abi::ReportReq plain{};
+    Bytes response = Bytes(sizeof(abi::ReportResp), 0xAA);
+    Bytes certs;
+    abi::GuestRequestIoctl io{};
+    explicit RawRequest(uint32_t certs_len) : certs(certs_len, 0xCC)
+    {
+        ext.data.user_data[0] = 0x42;
+        ext.certs_address = reinterpret_cast<uintptr_t>(certs.data());
+        ext.certs_len = certs_len;
+        io.msg_version = 1;
+        io.req_data = reinterpret_cast<uintptr_t>(&ext);
+        io.resp_data = reinterpret_cast<uintptr_t>(response.data());
+    }
+    int ext_report(test::FakeSevGuest& fake) { return fake.ioctl(abi::SNP_GET_EXT_REPORT, &io); }
+    int report(test::FakeSevGuest& fake)
+    {
+        io.req_data = reinterpret_cast<uintptr_t>(&plain);
+        return fake.ioctl(abi::SNP_GET_REPORT, &io);
+    }
+    bool response_untouched() const { return response == Bytes(sizeof(abi::ReportResp), 0xAA); }
+};
 
 }  // namespace
 
@@ -108,63 +135,128 @@ TEST_CASE("sev-guest: one SNP_GET_EXT_REPORT with the host's certificates")
     REQUIRE_MESSAGE(got.ok(), got.error().message());
     CHECK(got->cert_table.empty());
     CHECK(d.requests() == std::vector<unsigned long>{EXT, EXT});
+    CHECK(no_failed_exit(*d.fake));
 }
 
 TEST_CASE("sev-guest: the certificate buffer grows once, to the size the host asks for")
 {
     Device d;
-    d.fake->certs = table_of_pages(d.psp, 3);
+    d.fake->certs = test::cert_table_of_pages(d.psp.cert_table(), 3);
     auto got = d.provider.get_report(test::report_data(0x42));
     REQUIRE_MESSAGE(got.ok(), got.error().message());
     CHECK(d.requests() == std::vector<unsigned long>{EXT, EXT});
     CHECK(d.fake->calls[0].certs_len == 8192);
+    CHECK(d.fake->calls[0].result == EIO);
     CHECK(d.fake->calls[1].certs_len == 12288);
     CHECK(got->cert_table == d.fake->certs);
+    // The kernel re-sent the first request without certificate pages: three exits, key intact.
+    REQUIRE(d.fake->exits.size() == 3);
+    CHECK((d.fake->exits[0].extended && d.fake->exits[0].npages == 2 && d.fake->exits[0].exitinfo2 == INVALID_LEN));
+    CHECK((!d.fake->exits[1].extended && d.fake->exits[1].exitinfo2 == 0));
+    CHECK((d.fake->exits[2].extended && d.fake->exits[2].npages == 3 && d.fake->exits[2].exitinfo2 == 0));
+    CHECK(no_failed_exit(*d.fake));
 }
 
-TEST_CASE("sev-guest: no second growth, no oversized buffer: the plain report instead")
+TEST_CASE("sev-guest: after INVALID_LEN the key is intact: no second growth, no buffer above 16 KiB")
 {
     Device twice;  // the host keeps asking for more
-    twice.fake->needed_claims = {12288, 16384};
+    twice.fake->claimed_pages = {3, 4};
     auto got = twice.provider.get_report(test::report_data(0x42));
     REQUIRE_MESSAGE(got.ok(), got.error().message());
     CHECK(twice.requests() == std::vector<unsigned long>{EXT, EXT, PLAIN});
     CHECK(got->cert_table.empty());
+    CHECK(no_failed_exit(*twice.fake));
 
-    Device huge;  // more than SEV_FW_BLOB_MAX_SIZE: the kernel would refuse the buffer
-    huge.fake->needed_claims = {20480};
+    Device huge;  // more than SEV_FW_BLOB_MAX_SIZE: the kernel would refuse the buffer (EINVAL)
+    huge.fake->certs = test::cert_table_of_pages(huge.psp.cert_table(), 5);
     got = huge.provider.get_report(test::report_data(0x42));
     REQUIRE_MESSAGE(got.ok(), got.error().message());
     CHECK(huge.requests() == std::vector<unsigned long>{EXT, PLAIN});
+    CHECK(got->cert_table.empty());
+    CHECK(no_failed_exit(*huge.fake));
 
-    Device odd;  // not a whole number of pages
-    odd.fake->needed_claims = {9000};
-    got = odd.provider.get_report(test::report_data(0x42));
+    Device wrapped;  // 2^20 pages: certs_len = pages << 12 wraps to 0 in the kernel's u32
+    wrapped.fake->claimed_pages = {1u << 20};
+    got = wrapped.provider.get_report(test::report_data(0x42));
     REQUIRE_MESSAGE(got.ok(), got.error().message());
-    CHECK(odd.requests() == std::vector<unsigned long>{EXT, PLAIN});
+    CHECK(wrapped.requests() == std::vector<unsigned long>{EXT, PLAIN});
 }
 
-TEST_CASE("sev-guest: a host without a certificate blob (INVALID_CERTIFICATE, go-sev-guest #102)")
+TEST_CASE("sev-guest: a host or firmware error: no fallback request, the original error, the key gone")
+{
+    Device d;  // go-sev-guest #102: a host without a certificate blob answers INVALID_CERTIFICATE
+    d.fake->fail_next_exit = abi::SEV_RET_INVALID_CERTIFICATE;
+    auto got = d.provider.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EIO);
+    std::string e(got.error().message());
+    contains(e, "SNP_GET_EXT_REPORT failed");
+    contains(e, "exitinfo2 0x6 (fw_error 0x6, vmm_error 0x0)");
+    contains(e, "the kernel wiped the VMPCK: no report until reboot");
+    CHECK(d.requests() == std::vector<unsigned long>{EXT});  // no SNP_GET_REPORT after it
+    CHECK(d.fake->vmpck_wiped());
+    contains(d.error(), "not asking again");
+    CHECK(d.fake->calls.size() == 1);
+
+    // What a fallback would have met: the one-shot key makes every later ioctl ENOTTY.
+    RawRequest later(0);
+    CHECK(later.report(*d.fake) == ENOTTY);
+    CHECK(later.ext_report(*d.fake) == ENOTTY);
+    CHECK(d.fake->exits.size() == 1);  // nothing reached the host
+
+    Device host;  // a VMM error other than INVALID_LEN and BUSY
+    host.fake->fail_next_exit = uint64_t{3} << 32;
+    contains(host.error(), "(fw_error 0x0, vmm_error 0x3); the kernel wiped the VMPCK");
+    CHECK(host.fake->vmpck_wiped());
+}
+
+TEST_CASE("sev-guest: BUSY is retried by the kernel for 60 s, then ETIMEDOUT and the key is gone")
+{
+    Device brief;
+    brief.fake->busy_exits = 5;
+    auto got = brief.provider.get_report(test::report_data(0x42));
+    REQUIRE_MESSAGE(got.ok(), got.error().message());
+    CHECK(brief.requests() == std::vector<unsigned long>{EXT});  // one ioctl, six exits
+    CHECK(brief.fake->exits.size() == 6);
+    CHECK(brief.fake->seconds_waited() == 10);
+    CHECK_FALSE(brief.fake->vmpck_wiped());
+
+    Device stuck;
+    stuck.fake->busy_exits = 1000;
+    got = stuck.provider.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == ETIMEDOUT);
+    contains(std::string(got.error().message()), "vmm_error 0x2); the host stayed BUSY; the kernel wiped the VMPCK");
+    CHECK(stuck.fake->seconds_waited() == 62);  // retried every 2 s until more than 60 s had passed
+    CHECK(stuck.fake->vmpck_wiped());
+    CHECK(stuck.requests() == std::vector<unsigned long>{EXT});
+}
+
+TEST_CASE("sev-guest: a response that does not decrypt (EBADMSG) wipes the key")
 {
     Device d;
-    d.fake->ext_fw_error = abi::SEV_RET_INVALID_CERTIFICATE;
+    d.fake->corrupt_next_response = true;
     auto got = d.provider.get_report(test::report_data(0x42));
-    REQUIRE_MESSAGE(got.ok(), got.error().message());
-    CHECK(d.requests() == std::vector<unsigned long>{EXT, PLAIN});
-    CHECK(got->cert_table.empty());
-    auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, d.psp.cert_table()));
-    CHECK_MESSAGE(v.pass(), test::dump(v));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EBADMSG);
+    contains(std::string(got.error().message()), "the kernel wiped the VMPCK");
+    CHECK(d.fake->vmpck_wiped());
+    CHECK(d.requests() == std::vector<unsigned long>{EXT});
 }
 
-TEST_CASE("sev-guest: a firmware STATUS inside the response is never retried")
+TEST_CASE("sev-guest: a non-zero STATUS inside a successful ioctl keeps the key")
 {
     Device d;
     d.fake->status = abi::SEV_RET_INVALID_PARAM;
     std::string e = d.error();
-    contains(e, "SNP_GET_EXT_REPORT: firmware STATUS 0x16 (INVALID_PARAM) in MSG_REPORT_RSP; not retrying");
+    contains(e, "SNP_GET_EXT_REPORT: MSG_REPORT_RSP STATUS 0x16 (INVALID_PARAM): the firmware refused the request "
+                "(the VMPCK is intact");
+    CHECK(e.find("wiped") == std::string::npos);
     CHECK(d.fake->calls.size() == 1);
-    contains(d.error(), "refusing another request");
-    CHECK(d.fake->calls.size() == 1);
+    CHECK_FALSE(d.fake->vmpck_wiped());
+    d.fake->status = 0;  // the key still works: the provider may be asked again
+    auto got = d.provider.get_report(test::report_data(0x42));
+    REQUIRE_MESSAGE(got.ok(), got.error().message());
 
     Device key;
     key.fake->status = abi::SEV_RET_INVALID_KEY;
@@ -172,52 +264,170 @@ TEST_CASE("sev-guest: a firmware STATUS inside the response is never retried")
     CHECK(key.fake->calls.size() == 1);
 }
 
-TEST_CASE("sev-guest: an ioctl error is reported with errno and exitinfo2, and never retried")
+namespace {
+
+// A device that breaks each request before the fake kernel sees it.
+struct Breaking final : agent::SevGuestDevice {
+    test::FakeSevGuest& kernel;
+    std::function<void(abi::GuestRequestIoctl&)> edit;
+    Breaking(test::FakeSevGuest& k, std::function<void(abi::GuestRequestIoctl&)> e) : kernel(k), edit(std::move(e)) {}
+    int ioctl(unsigned long request, void* arg) override
+    {
+        edit(*static_cast<abi::GuestRequestIoctl*>(arg));
+        return kernel.ioctl(request, arg);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("sev-guest: EINVAL and EFAULT before the firmware keep the key, and say so")
+{
+    sim::SimulatedPsp psp = test::psp_for(test::genoa());
+    test::FakeSevGuest kernel(psp);
+    agent::SevGuestProvider zero_version(
+        std::make_unique<Breaking>(kernel, [](abi::GuestRequestIoctl& io) { io.msg_version = 0; }));
+    auto got = zero_version.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EINVAL);
+    contains(std::string(got.error().message()), "refused before the firmware, the VMPCK is intact");
+    agent::SevGuestProvider odd_buffer(std::make_unique<Breaking>(kernel, [](abi::GuestRequestIoctl& io) {
+        reinterpret_cast<abi::ExtReportReq*>(static_cast<uintptr_t>(io.req_data))->certs_len = 5000;
+    }));
+    got = odd_buffer.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EINVAL);
+    CHECK(kernel.exits.empty());
+    CHECK_FALSE(kernel.vmpck_wiped());
+
+    agent::SevGuestProvider direct(std::make_unique<Breaking>(kernel, [](abi::GuestRequestIoctl&) {}));
+    got = direct.get_report(test::report_data(0x42));  // the same kernel still answers
+    REQUIRE_MESSAGE(got.ok(), got.error().message());
+}
+
+TEST_CASE("sev-guest: ENOTTY means an earlier failure already wiped the key")
 {
     Device d;
-    d.fake->fail_errno = ENOTTY;  // what the driver says once the VMPCK is wiped
+    d.fake->fail_next_exit = abi::SEV_RET_INVALID_PARAM;
+    RawRequest earlier(0);  // someone else's request failed first
+    CHECK(earlier.report(*d.fake) == EIO);
     auto got = d.provider.get_report(test::report_data(0x42));
     REQUIRE_FALSE(got.ok());
     CHECK(got.error().errno_value() == ENOTTY);
-    std::string e(got.error().message());
-    contains(e, "SNP_GET_EXT_REPORT failed");
-    contains(e, "exitinfo2 0xff");
-    contains(e, "not retrying");
-    CHECK(d.fake->calls.size() == 1);
-    contains(d.error(), "refusing another request");
-    CHECK(d.fake->calls.size() == 1);
+    contains(std::string(got.error().message()), "the VMPCK was already wiped by an earlier failure; reboot");
+    CHECK(d.fake->exits.size() == 1);
+}
 
-    Device fw;  // any other firmware error in exitinfo2: no fallback either
-    fw.fake->ext_fw_error = abi::SEV_RET_INVALID_PARAM;
-    contains(fw.error(), "exitinfo2 0x16 (firmware 0x16, VMM 0x0)");
-    CHECK(fw.fake->calls.size() == 1);
+TEST_CASE("fake sev-guest driver: page-multiple certs_len up to SEV_FW_BLOB_MAX_SIZE, else EINVAL")
+{
+    sim::SimulatedPsp psp = test::psp_for(test::genoa());
+    test::FakeSevGuest kernel(psp);
+    for (uint32_t len : {1u, 4095u, 4097u, 9000u, 16385u, 20480u, 0x10000u}) {
+        CAPTURE(len);
+        RawRequest r(len);
+        CHECK(r.ext_report(kernel) == EINVAL);
+        CHECK(r.io.exitinfo2 == abi::EXITINFO2_IOCTL_INITIAL);  // copied back: 0xff
+        CHECK(r.response_untouched());
+    }
+    CHECK(kernel.exits.empty());
+    RawRequest one_page(4096);  // a whole page is taken, then the host wants two
+    CHECK(one_page.ext_report(kernel) == EIO);
+    CHECK(one_page.io.exitinfo2 == INVALID_LEN);
+    RawRequest most(16384);
+    CHECK(most.ext_report(kernel) == 0);
+    RawRequest none(4096);  // certs_address 0: "caller does not want certificate data"
+    none.ext.certs_address = 0;
+    CHECK(none.ext_report(kernel) == 0);
+    CHECK(kernel.exits.back().npages == 0);
+    CHECK_FALSE(kernel.vmpck_wiped());
+}
 
-    Device plain;  // the fallback's own failure is final too
-    plain.fake->ext_fw_error = abi::SEV_RET_INVALID_CERTIFICATE;
-    plain.fake->status = abi::SEV_RET_INVALID_KEY;
-    contains(plain.error(), "SNP_GET_REPORT: firmware STATUS 0x27");
-    CHECK(plain.requests() == std::vector<unsigned long>{EXT, PLAIN});
+TEST_CASE("fake sev-guest driver: what is copied back on success and on each error")
+{
+    sim::SimulatedPsp psp = test::psp_for(test::genoa());
+    test::FakeSevGuest kernel(psp);
+
+    RawRequest ok(8192);  // success: response and certificates; exitinfo2 0 is not copied back
+    ok.io.exitinfo2 = 0x1234;
+    CHECK(ok.ext_report(kernel) == 0);
+    CHECK(ok.io.exitinfo2 == 0x1234);
+    CHECK_FALSE(ok.response_untouched());
+    CHECK(Bytes(ok.certs.begin(), ok.certs.begin() + psp.cert_table().size()) == psp.cert_table());
+    CHECK(ok.ext.certs_len == 8192);
+
+    kernel.certs = test::cert_table_of_pages(psp.cert_table(), 3);  // INVALID_LEN
+    RawRequest small(8192);
+    CHECK(small.ext_report(kernel) == EIO);
+    CHECK(small.io.exitinfo2 == INVALID_LEN);
+    CHECK(small.ext.certs_len == 12288);  // pages * 4096
+    CHECK(small.response_untouched());
+    CHECK(small.certs == Bytes(8192, 0xCC));
+
+    kernel.fail_next_exit = abi::SEV_RET_INVALID_PARAM;  // a firmware error
+    RawRequest failed(12288);
+    CHECK(failed.ext_report(kernel) == EIO);
+    CHECK(failed.io.exitinfo2 == abi::SEV_RET_INVALID_PARAM);
+    CHECK(failed.ext.certs_len == 12288);  // only INVALID_LEN rewrites it
+    CHECK(failed.response_untouched());
+    CHECK(kernel.vmpck_wiped());
+
+    RawRequest after(12288);  // 6.12: ENOTTY returns before the copy-back
+    after.io.exitinfo2 = 0x1234;
+    CHECK(after.ext_report(kernel) == ENOTTY);
+    CHECK(after.io.exitinfo2 == 0x1234);
+
+    RawRequest zero(0);  // msg_version 0: EINVAL, also before the copy-back
+    zero.io.msg_version = 0;
+    zero.io.exitinfo2 = 0x1234;
+    CHECK(zero.ext_report(kernel) == EINVAL);
+    CHECK(zero.io.exitinfo2 == 0x1234);
+    CHECK(kernel.ioctl(abi::SNP_GET_REPORT, nullptr) == EFAULT);
+
+    test::FakeSevGuest fresh(psp);
+    RawRequest unknown(0);  // an unknown request: ENOTTY with exitinfo2 0xff copied back
+    CHECK(fresh.ioctl(0xC0205399, &unknown.io) == ENOTTY);
+    CHECK(unknown.io.exitinfo2 == abi::EXITINFO2_IOCTL_INITIAL);
+    CHECK_FALSE(fresh.vmpck_wiped());
+    RawRequest null_resp(0);  // a null buffer: EINVAL, key intact
+    null_resp.io.resp_data = 0;
+    CHECK(null_resp.report(fresh) == EINVAL);
+    CHECK(fresh.exits.empty());
+    CHECK_FALSE(fresh.vmpck_wiped());
 }
 
 TEST_CASE("sev-guest: a malformed MSG_REPORT_RSP or a report for other bytes is refused")
 {
-    Device size;
-    size.fake->tamper = [](uint8_t* r) { put_le32(r + 4, 0x4A1); };
-    contains(size.error(), "REPORT_SIZE is 1185, expected 1184");
-
-    Device reserved;
-    reserved.fake->tamper = [](uint8_t* r) { r[0x1F] = 1; };
-    std::string e = reserved.error();
+    // A device that edits the response the kernel copied out: what no STATUS knob expresses.
+    struct Editing final : agent::SevGuestDevice {
+        test::FakeSevGuest& kernel;
+        std::function<void(uint8_t*)> edit;
+        Editing(test::FakeSevGuest& k, std::function<void(uint8_t*)> e) : kernel(k), edit(std::move(e)) {}
+        int ioctl(unsigned long request, void* arg) override
+        {
+            int rc = kernel.ioctl(request, arg);
+            if (rc == 0)
+                edit(reinterpret_cast<uint8_t*>(
+                    static_cast<uintptr_t>(static_cast<abi::GuestRequestIoctl*>(arg)->resp_data)));
+            return rc;
+        }
+    };
+    sim::SimulatedPsp psp = test::psp_for(test::genoa());
+    test::FakeSevGuest kernel(psp);
+    auto error_with = [&](std::function<void(uint8_t*)> edit) {
+        agent::SevGuestProvider p(std::make_unique<Editing>(kernel, std::move(edit)));
+        auto got = p.get_report(test::report_data(0x42));
+        REQUIRE_FALSE(got.ok());
+        return std::string(got.error().message());
+    };
+    contains(error_with([](uint8_t* r) { put_le32(r + 4, 0x4A1); }), "REPORT_SIZE is 1185, expected 1184");
+    std::string e = error_with([](uint8_t* r) { r[0x1F] = 1; });
     contains(e, "SNP_GET_EXT_REPORT");
     contains(e, "reserved field 0x08..0x1F");
-
-    Device replay;  // a valid report, signed for other REPORT_DATA
-    const sim::SimulatedPsp& psp = replay.psp;
-    replay.fake->tamper = [&psp](uint8_t* r) {
-        Bytes other = psp.get_report(test::report_data(0x99), 0).value();
-        memcpy(r + 0x20, other.data(), other.size());
-    };
-    contains(replay.error(0x42), "SNP_GET_EXT_REPORT response: REPORT_DATA is 9999999999999999");
+    contains(error_with([&psp](uint8_t* r) {  // a valid report, signed for other REPORT_DATA
+                 Bytes other = psp.get_report(test::report_data(0x99), 0).value();
+                 memcpy(r + 0x20, other.data(), other.size());
+             }),
+             "SNP_GET_EXT_REPORT response: REPORT_DATA is 9999999999999999");
+    CHECK_FALSE(kernel.vmpck_wiped());
 }
 
 TEST_CASE("sev-guest: the real device seam opens the path read-write")

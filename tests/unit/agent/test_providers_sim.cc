@@ -116,10 +116,42 @@ TEST_CASE("choose_provider: cvminit.simulate=1 means the simulator, even on hard
 
     Paths no_blobs;  // asked for, but the host did not pass the platform: an error, no fallback
     no_blobs.with_configfs();
+    std::filesystem::create_directories(no_blobs.paths.fw_cfg_root);
     auto missing = agent::choose_provider(no_blobs.paths, true);
     REQUIRE_FALSE(missing.ok());
-    CHECK_MESSAGE(std::string(missing.error().message()).find("fw_cfg opt/cvminit/sim/") != std::string::npos,
+    CHECK_MESSAGE(std::string(missing.error().message()).find("cvm launch --simulate") != std::string::npos,
                   missing.error().message());
+}
+
+TEST_CASE("simulated provider: missing blobs are explained by their real cause")
+{
+    Paths no_module;  // no /sys/firmware/qemu_fw_cfg: the module is not loaded
+    auto got = agent::SimulatedProvider::load(no_module.paths.fw_cfg_root);
+    REQUIRE_FALSE(got.ok());
+    std::string e(got.error().message());
+    CHECK_MESSAGE(e.find(no_module.dir / "fw_cfg" + " does not exist: the qemu_fw_cfg module is not loaded") !=
+                      std::string::npos,
+                  e);
+    CHECK_MESSAGE(e.find("`cvm initramfs --platform sim` or `--module qemu_fw_cfg`") != std::string::npos, e);
+
+    Paths no_platform;  // the driver is there, but QEMU was not given the simulated platform
+    std::filesystem::create_directories(no_platform.paths.fw_cfg_root + "/etc");
+    got = agent::SimulatedProvider::load(no_platform.paths.fw_cfg_root);
+    REQUIRE_FALSE(got.ok());
+    e = got.error().message();
+    CHECK_MESSAGE(e.find("no " + no_platform.paths.fw_cfg_root + "/opt/cvminit/sim") != std::string::npos, e);
+    CHECK_MESSAGE(e.find("the host did not pass the simulated platform (launch with `cvm launch --simulate`)") !=
+                      std::string::npos,
+                  e);
+    CHECK(e.find("qemu_fw_cfg module") == std::string::npos);
+
+    Paths one_blob;  // the platform is there but a blob is not: that blob is named
+    one_blob.with_fw_cfg();
+    std::filesystem::remove(one_blob.paths.fw_cfg_root + "/opt/cvminit/sim/launch/raw");
+    got = agent::SimulatedProvider::load(one_blob.paths.fw_cfg_root);
+    REQUIRE_FALSE(got.ok());
+    CHECK_MESSAGE(std::string(got.error().message()).find("fw_cfg opt/cvminit/sim/launch") != std::string::npos,
+                  got.error().message());
 }
 
 TEST_CASE("choose_provider: a device node that cannot be opened is an error, not a fallback")
