@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <net/if.h>
@@ -181,7 +182,8 @@ char wait_for(int fd)
 
 // The host side: its own namespace (as slirp is outside the guest: were both ends of the veth in
 // one namespace, the guest's broadcasts would leave with the peer's address as source and come
-// back as martians), the veth peer with 10.0.2.2/24, and the server. Exits 0 after OFFER + ACK.
+// back as martians), the veth peer with 10.0.2.2/24, and the server. Exits 0 after OFFER + ACK;
+// its namespace outlives it only while the guest holds a reference (see dhcp_over_veth).
 [[noreturn]] void host_side(const std::string& ifname, int to_guest, int from_guest)
 {
     if (unshare(CLONE_NEWNET) != 0)
@@ -214,6 +216,14 @@ int dhcp_over_veth()
     };
     if (wait_for(to_guest[0]) != 'N')
         return finish_server() == SKIP ? SKIP : 1;
+    // The host's namespace must outlive the server. When its last reference goes (the server's
+    // exit), net/core/net_namespace.c: __put_net() queues cleanup_net(), whose
+    // default_device_exit_batch() calls drivers/net/veth.c: veth_dellink(), which unregisters the
+    // peer AND this end, with its address and routes, some milliseconds later at a moment this
+    // test does not control. An open ns/net file is a reference (namespaces(7)): held until this
+    // function returns, the pair lives as long as the test, as slirp lives as long as the VM.
+    UniqueFd host_netns(open(("/proc/" + std::to_string(server) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    CHILD_CHECK(host_netns.valid());
     std::string add = "ip link add " + guest + " type veth peer name " + host + " netns " + std::to_string(server);
     if (system((add + " >/dev/null 2>&1").c_str()) != 0) {
         kill(server, SIGKILL);
