@@ -51,7 +51,14 @@ start_broker() {
     sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/broker.toml"
   "$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &
   broker_pid=$!
-  for _ in $(seq 100); do grep -q 'listening on' "$work/broker.log" && break; sleep 0.1; done
+  # Until it says it listens (it binds before it says so), or dies (e.g. $port taken meanwhile):
+  # a boot against a broker that is not there would fail later with a misleading verdict.
+  for _ in $(seq 600); do
+    grep -q 'listening on' "$work/broker.log" && return 0
+    kill -0 "$broker_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAILED: cvm broker is not listening on 127.0.0.1:$port:"; cat "$work/broker.log"; exit 1
 }
 
 # boot NAME [cvm launch flags...]: runs the VM of launch ${LAUNCH:-NAME} to its power-off (or 5
