@@ -21,6 +21,7 @@ KernelSevGuestAbi kernel_sev_guest_abi()
     abi.certs_len_offset = offsetof(snp_ext_report_req, certs_len);
     abi.exitinfo2_offset = offsetof(snp_guest_request_ioctl, exitinfo2);
     abi.vmm_err_invalid_len = SNP_GUEST_VMM_ERR_INVALID_LEN;
+    abi.vmm_err_busy = SNP_GUEST_VMM_ERR_BUSY;
     snp_guest_request_ioctl io{};
     io.exitinfo2 = uint64_t{1} << 32;
     abi.vmm_error_of_invalid_len_exitinfo2 = io.vmm_error;

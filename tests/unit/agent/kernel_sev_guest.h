@@ -12,7 +12,7 @@ struct KernelSevGuestAbi {
     unsigned long get_report{0}, get_ext_report{0};
     size_t report_req_size{0}, report_resp_size{0}, ext_report_req_size{0}, request_ioctl_size{0};
     size_t certs_len_offset{0}, exitinfo2_offset{0};
-    uint32_t vmm_err_invalid_len{0};
+    uint32_t vmm_err_invalid_len{0}, vmm_err_busy{0};
     uint32_t vmm_error_of_invalid_len_exitinfo2{0};  // the union's vmm_error for exitinfo2 = 1 << 32
 };
 

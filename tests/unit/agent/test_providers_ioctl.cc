@@ -109,6 +109,7 @@ TEST_CASE("sev-guest ABI: our structures and numbers are the kernel's")
     CHECK(offsetof(abi::ExtReportReq, certs_len) == kernel.certs_len_offset);
     CHECK(offsetof(abi::GuestRequestIoctl, exitinfo2) == kernel.exitinfo2_offset);
     CHECK(abi::VMM_ERR_INVALID_LEN == kernel.vmm_err_invalid_len);
+    CHECK(abi::VMM_ERR_BUSY == kernel.vmm_err_busy);
     CHECK(kernel.vmm_error_of_invalid_len_exitinfo2 == abi::VMM_ERR_INVALID_LEN);
     abi::GuestRequestIoctl ours{};
     ours.exitinfo2 = uint64_t{1} << 32;
