@@ -1,9 +1,13 @@
 #include <doctest.h>
 
+#include <arpa/inet.h>
 #include <chrono>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "raw_server.h"
@@ -29,13 +33,20 @@ std::string message_of(const Error& e)
     return std::string(e.message());
 }
 
-// A port on 127.0.0.1 where nothing listens: bind one, then close it.
-uint16_t closed_port()
+// A port on 127.0.0.1 where nothing listens, held by a TCP socket bound to it but not listening:
+// a SYN to it is answered with RST (ECONNREFUSED), and no other process can take the port while
+// `holder` is open, as one could between closing a listener and connecting to its freed port.
+uint16_t closed_port(UniqueFd& holder)
 {
-    auto server = HttpServer::start({}, [](const HttpRequest&) { return HttpResponse{}; }).release_value();
-    uint16_t port = server->port();
-    server.reset();
-    return port;
+    holder.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(holder.valid());
+    REQUIRE(bind(holder.get(), reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    REQUIRE(getsockname(holder.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    return ntohs(addr.sin_port);
 }
 
 }  // namespace
@@ -146,7 +157,8 @@ TEST_CASE("a peer that never answers times out with Errc::Unavailable")
 
 TEST_CASE("connection refused is Errc::Unavailable naming host and port")
 {
-    uint16_t port = closed_port();
+    UniqueFd holder;
+    uint16_t port = closed_port(holder);
     auto r = http_get("http://127.0.0.1:" + std::to_string(port) + "/", short_timeouts());
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == Errc::Unavailable);
