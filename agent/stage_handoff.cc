@@ -33,11 +33,16 @@ Result<void> move_mount(const std::string& from, const std::string& to)
 // The initramfs is rootfs, which cannot be pivot_root'ed away: like switch_root(8), make the new
 // root a mount point (stage storage may have made it one already), move the API filesystems into
 // it, move it over "/" and chroot. The initramfs stays in memory, unreachable from the workload.
+// A fresh tmpfs on /tmp: a verity root is read-only, and the workload still needs a scratch place.
 Result<void> switch_root(const std::string& new_root)
 {
     TRY(make_mount_point(new_root));
     for (const char* api : {"/dev", "/proc", "/sys", "/run"})
         TRY(move_mount(api, new_root + api));
+    std::string tmp = new_root + "/tmp";
+    if ((mkdir(tmp.c_str(), 01777) != 0 && errno != EEXIST) ||
+        mount("tmpfs", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+        return Error::from_errno(Errc::Io, errno, "failed to mount a tmpfs on %s: %s", tmp.c_str(), strerror(errno));
     if (chdir(new_root.c_str()) != 0 || mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || chroot(".") != 0 ||
         chdir("/") != 0)
         return Error::from_errno(Errc::Io, errno, "failed to switch the root to %s: %s", new_root.c_str(),

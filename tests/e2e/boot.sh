@@ -59,17 +59,56 @@ value = "tok-123"
 measurements = @MEASUREMENTS@
 TOML
 
-demo() {  # `cvm demo` end to end: its own broker, initramfs and launch
-  timeout 300 "$cvm" demo --kernel "$KERNEL" --kernel-modules "$KMODULES" --ovmf "$OVMF" \
+demo_run() {  # demo_run LOG: `cvm demo` in $work with the relative work directory "demo", timed
+  local started=$SECONDS
+  (cd "$work" && timeout 300 "$cvm" demo --kernel "$KERNEL" --kernel-modules "$KMODULES" --ovmf "$OVMF" \
     --agent "$rel/agent/cvminit" --workload "$rel/tools/demo-workload/cvminit-demo-workload" \
-    --work-dir "$work/demo" </dev/null 2>&1 | tr -d '\r' >"$work/demo.log"
-  echo "cvm demo exit status ${PIPESTATUS[0]}" >>"$work/demo.log"
-  local log=$work/demo.log
+    --work-dir demo </dev/null 2>&1) | tr -d '\r' >"$1"
+  echo "cvm demo exit status ${PIPESTATUS[0]}" >>"$1"
+  printf 'bench: cvm demo (two TCG boots, %s) %d s\n' "$2" $((SECONDS - started))
+  sed -n '/^demo: boot 1 of 2/,/^demo: boot 1: QEMU exited/p' "$1" >"$1.boot1"
+  sed -n '/^demo: boot 2 of 2/,/^demo: boot 2: QEMU exited/p' "$1" >"$1.boot2"
+}
+
+demo() {  # `cvm demo` end to end: its own broker, verity root, data volume and launch; then again
+  local log=$work/demo.log again=$work/demo-again.log line verity
+  demo_run "$log" "first run"
   check "demo: exit 0" "$log" '^cvm demo exit status 0$'
-  check "demo: secrets shown" "$log" '^demo-workload: secret db mode 0400: demo-db-password$'
-  check "demo: released" "$log" 'the broker released the secrets to the attested VM'
+  check "demo: a relative --work-dir" "$log" "^demo: SIMULATED platform, broker and VM in $work/demo\$"
+  check "demo: secrets shown" "$log.boot1" '^demo-workload: secret db mode 0400: demo-db-password$'
+  check "demo: boot 1 released" "$log" '^demo: boot 1: QEMU exited with status 0 .*the broker released'
+  check "demo: boot 2 released" "$log" '^demo: boot 2: QEMU exited with status 0 .*the broker released'
+  for b in 1 2; do
+    check "demo: boot $b verity root" "$log.boot$b" '^cvminit: storage: root /dev/vda verified by /dev/vdb .*read-only at /sysroot'
+    check "demo: boot $b root read-only" "$log.boot$b" '^demo-workload: root is read-only$'
+    check "demo: boot $b /tmp writable" "$log.boot$b" '^demo-workload: /tmp is writable$'
+    check "demo: boot $b workload as root" "$log.boot$b" '^demo-workload: pid [0-9]+, uid 0, gid 0, '
+    check "demo: boot $b volume closed" "$log.boot$b" '^cvminit: storage: unmounted /data, closed cvminit-data'
+  done
+  check "demo: boot 1 formats" "$log.boot1" '/dev/vdc: formatted LUKS2, made ext4'
+  check "demo: boot 1 finds the volume empty" "$log.boot1" '^demo-workload: /data/boots.log is empty'
+  line=$(sed -n 's/^demo-workload: appended to \/data\/boots.log: //p' "$log.boot1")
+  check "demo: boot 2 opens" "$log.boot2" '/dev/vdc: opened LUKS2'
+  check "demo: boot 2 shows boot 1's line" "$log.boot2" "^demo-workload: an earlier boot wrote: ${line:-missing}\$"
   "$cvm" measure --launch "$work/demo/launch.toml" >"$work/demo.measurement"
   check "demo: the printed MEASUREMENT is cvm measure's" "$log" "launch MEASUREMENT $(cat "$work/demo.measurement")"
+  # broker.toml is a template: it runs as documented from any directory.
+  (cd / && exec "$cvm" broker --config "$work/demo/broker.toml") 2>"$work/demo-broker.log" &
+  local pid=$!
+  for _ in $(seq 50); do grep -q 'listening on' "$work/demo-broker.log" && break; sleep 0.1; done
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  check "demo: broker.toml runs as cvm broker --config" "$work/demo-broker.log" 'listening on'
+
+  demo_run "$again" "rerun"  # same directory: keys and data disk kept, the rest made again
+  check "rerun: exit 0" "$again" '^cvm demo exit status 0$'
+  check "rerun: the same MEASUREMENT" "$again" "launch MEASUREMENT $(cat "$work/demo.measurement")"
+  verity=$(grep -o 'dm-verity root hash [0-9a-f]*' "$log")
+  check "rerun: the same verity root" "$again" "${verity:-missing}"
+  check "rerun: data disk kept" "$again" '^demo: data disk .* kept from an earlier run'
+  check "rerun: boot 1 opens" "$again.boot1" '/dev/vdc: opened LUKS2'
+  check "rerun: boot 1 shows the first run's line" "$again.boot1" "^demo-workload: an earlier boot wrote: ${line:-missing}\$"
+  check "rerun: boot 2 shows three earlier boots" "$again.boot2" '^demo-workload: an earlier boot wrote: boot 3 of this volume'
 }
 
 for s in "${scenarios[@]}"; do

@@ -1,5 +1,6 @@
 #include "demo_files.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -8,22 +9,22 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "sim/platform_dir.h"
 
 namespace cvm::cli {
 namespace {
+
+constexpr size_t VOLUME_KEY_BYTES = 64;  // docs/broker.md: 32 to 512 random bytes
 
 Result<void> write_text(const std::string& path, const std::string& text, unsigned mode = 0644)
 {
     return write_file_atomic(path, {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, mode);
 }
 
-Result<void> make_dirs(const std::string& path)
+bool exists(const std::string& path)
 {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec)
-        return Error::make(Errc::Io, "cannot create %s: %s", path.c_str(), ec.message().c_str());
-    return {};
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0;
 }
 
 // TOML basic strings: the paths here come from the command line and may hold quotes.
@@ -37,11 +38,32 @@ std::string toml_string(const std::string& s)
 
 }  // namespace
 
+Result<void> make_dirs(const std::string& path)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+        return Error::make(Errc::Io, "cannot create %s: %s", path.c_str(), ec.message().c_str());
+    return {};
+}
+
 Result<std::string> make_work_dir(const std::optional<std::string>& dir)
 {
     if (dir) {
-        TRY(make_dirs(*dir));
-        return *dir;
+        if (dir->empty())
+            return Error::make(Errc::Config, "--work-dir is empty, expected a directory");
+        std::error_code ec;
+        std::string absolute = std::filesystem::absolute(*dir, ec).lexically_normal().string();
+        if (ec)
+            return Error::make(Errc::Io, "--work-dir %s: %s", dir->c_str(), ec.message().c_str());
+        if (absolute.size() > 1 && absolute.back() == '/')
+            absolute.pop_back();
+        if (!exists(absolute)) {
+            TRY(make_dirs(std::filesystem::path(absolute).parent_path().string()));
+            if (mkdir(absolute.c_str(), 0700) != 0 && errno != EEXIST)
+                return Error::from_errno(Errc::Io, errno, "cannot create %s: %s", absolute.c_str(), strerror(errno));
+        }
+        return absolute;
     }
     const char* tmp = getenv("TMPDIR");
     std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/cvm-demo-XXXXXX";
@@ -56,45 +78,104 @@ void remove_tree(const std::string& dir)
     std::filesystem::remove_all(dir, ec);
 }
 
-Result<void> write_demo_tree(const std::string& work, const std::string& workload)
+Result<sim::Platform> demo_platform(const std::string& work)
 {
-    TRY(make_dirs(work + "/tree/usr/bin"));
-    Bytes program = TRY(read_file(workload, 64 << 20));
-    TRY(write_file_atomic(work + "/tree/usr/bin/demo-workload", program, 0755));
-    return write_text(work + "/cvminit.toml", "[workload]\n"
-                                              "command = [\"/usr/bin/demo-workload\", \"7\"]\n"
-                                              "env = { GREETING = \"hello from cvminit.toml\" }\n"
-                                              "[secrets]\n"
-                                              "resources = [\"db\", \"token\"]\n");
+    std::string dir = work + "/sim";
+    if (exists(dir + "/" + sim::PLATFORM_TOML))
+        return TRY_PREFIX(sim::read_platform(dir), "the platform an earlier cvm demo left in %s", dir.c_str());
+    remove_tree(dir);  // an interrupted earlier write: write_platform wants it empty
+    sim::Platform platform = TRY(sim::create_platform({}));
+    TRY(sim::write_platform(platform, dir));
+    return platform;
+}
+
+Result<proto::Ed25519KeyPair> demo_broker_key(const std::string& work)
+{
+    std::string path = work + "/broker.key";
+    if (exists(path)) {
+        SecretBytes pem = TRY(read_secret_file(path, 4096));
+        ByteView text = pem.expose();
+        return TRY_PREFIX(proto::parse_ed25519_private_pem({reinterpret_cast<const char*>(text.data()), text.size()}),
+                          "%s", path.c_str());
+    }
+    proto::Ed25519KeyPair key = proto::Ed25519KeyPair::generate();
+    TRY(write_file_atomic(path, proto::ed25519_private_pem(key).expose(), 0600));
+    return key;
+}
+
+Result<void> demo_volume_key(const std::string& work)
+{
+    std::string path = work + "/data.key";
+    if (exists(path))
+        return {};  // the broker's configuration checks it when it loads
+    SecretBytes key(VOLUME_KEY_BYTES);
+    randombytes_buf(key.expose().data(), key.expose().size());
+    return write_file_atomic(path, key.expose(), 0600);
+}
+
+std::optional<uint16_t> earlier_port(const std::string& work)
+{
+    auto text = read_text_file(work + "/broker.toml", 1 << 16);
+    const std::string key = "\nlisten = \"127.0.0.1:";
+    size_t at = text ? text.value().find(key) : std::string::npos;
+    if (at == std::string::npos)
+        return std::nullopt;
+    unsigned long port = strtoul(text.value().c_str() + at + key.size(), nullptr, 10);
+    return port > 0 && port <= 65535 ? std::optional<uint16_t>(static_cast<uint16_t>(port)) : std::nullopt;
+}
+
+Result<void> write_demo_tree(const std::string& work, const std::string& workload, DemoStorage storage)
+{
+    bool disks = storage == DemoStorage::VerityAndData;
+    remove_tree(work + "/tree");
+    if (!disks) {
+        TRY(make_dirs(work + "/tree/usr/bin"));
+        Bytes program = TRY(read_file(workload, 64 << 20));
+        TRY(write_file_atomic(work + "/tree/usr/bin/demo-workload", program, 0755));
+    }
+    return write_text(work + "/cvminit.toml", std::string("[workload]\n"
+                                                          "command = [\"/usr/bin/demo-workload\", \"0\"") +
+                                                  (disks ? ", \"/data\"" : "") +
+                                                  "]\n"
+                                                  "env = { GREETING = \"hello from cvminit.toml\" }\n"
+                                                  "[secrets]\n"
+                                                  "resources = [\"db\", \"token\"]\n");
 }
 
 Result<void> write_demo_launch(const std::string& work, const std::string& kernel_path, const std::string& ovmf_path,
                                const std::string& cmdline)
 {
-    // launch.toml resolves relative paths against its own directory: hand it absolute ones.
-    std::string kernel = std::filesystem::absolute(kernel_path).string();
-    std::string ovmf = std::filesystem::absolute(ovmf_path).string();
-    return write_text(work + "/launch.toml", "vcpus = 1\nvcpu_type = \"EPYC-v4\"\nmemory_mib = 512\n"
+    // The inputs outside the work directory by absolute path, the initrd beside launch.toml.
+    std::string kernel = std::filesystem::absolute(kernel_path).lexically_normal().string();
+    std::string ovmf = std::filesystem::absolute(ovmf_path).lexically_normal().string();
+    return write_text(work + "/launch.toml", "# cvm demo's launch: `cvm measure --launch` gives its MEASUREMENT\n"
+                                             "vcpus = 1\nvcpu_type = \"EPYC-v4\"\nmemory_mib = 512\n"
                                              "[firmware]\novmf = " +
-                                                 toml_string(ovmf) +
-                                                 "\n"
-                                                 "[kernel]\npath = " +
-                                                 toml_string(kernel) + "\ninitrd = " + toml_string(work + "/initrd") +
-                                                 "\ncmdline = [" + toml_string(cmdline) + "]\n");
+                                                 toml_string(ovmf) + "\n[kernel]\npath = " + toml_string(kernel) +
+                                                 "\ninitrd = \"initrd\"\ncmdline = [" + toml_string(cmdline) + "]\n");
 }
 
-std::string demo_broker_config(uint16_t port, const std::string& measurement)
+Result<void> write_demo_broker_config(const std::string& work, uint16_t port, const std::string& measurement,
+                                      DemoStorage storage)
 {
     std::string allowed = "[\"" + measurement + "\"]";
-    return "listen = \"127.0.0.1:" + std::to_string(port) +
-           "\"\n"
-           "signing_key = \"broker.key\"\n"
-           "simulated_root = \"sim/ark.pem\"\n"
-           "[policy]\nmeasurements = " +
-           allowed +
-           "\nallow_simulated = true\n"
-           "[[secret]]\nname = \"db\"\nvalue = \"demo-db-password\"\nenv = \"DB_PASSWORD\"\nmeasurements = " +
-           allowed + "\n[[secret]]\nname = \"token\"\nvalue = \"demo-token\"\nmeasurements = " + allowed + "\n";
+    std::string text =
+        "# cvm demo's broker: cvm broker --config " + work +
+        "/broker.toml (paths relative to this file).\n"
+        "# cvm demo rewrites it on each run; it releases to launch.toml's MEASUREMENT only.\n"
+        "listen = \"127.0.0.1:" +
+        std::to_string(port) +
+        "\"\n"
+        "signing_key = \"broker.key\"\n"
+        "simulated_root = \"sim/ark.pem\"\n"
+        "[policy]\nmeasurements = " +
+        allowed +
+        "\nallow_simulated = true\n"
+        "[[secret]]\nname = \"db\"\nvalue = \"demo-db-password\"\nenv = \"DB_PASSWORD\"\nmeasurements = " +
+        allowed + "\n[[secret]]\nname = \"token\"\nvalue = \"demo-token\"\nmeasurements = " + allowed + "\n";
+    if (storage == DemoStorage::VerityAndData)
+        text += "[[volume]]\nname = \"data\"\nkey_file = \"data.key\"\nmeasurements = " + allowed + "\n";
+    return write_text(work + "/broker.toml", text);
 }
 
 }  // namespace cvm::cli
