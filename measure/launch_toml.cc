@@ -2,6 +2,7 @@
 
 #include <toml++/toml.hpp>
 
+#include "base/bytes.h"
 #include "base/file.h"
 
 namespace cvm::launch {
@@ -35,9 +36,47 @@ Result<uint32_t> u32(const toml::node& v, const std::string& key)
     return static_cast<uint32_t>(TRY(integer(v, key, UINT32_MAX)));
 }
 
+template <size_t N>
+Result<std::array<uint8_t, N>> hex(const toml::node& v, const std::string& key)
+{
+    auto s = v.value_exact<std::string>();
+    auto bytes = s && s->size() == 2 * N ? from_hex(*s) : std::nullopt;
+    if (!bytes)
+        return Error::make(Errc::Config, "launch.toml key '%s': expected %zu hex digits (%zu bytes)", key.c_str(),
+                           2 * N, N);
+    std::array<uint8_t, N> out;
+    std::copy(bytes->begin(), bytes->end(), out.begin());
+    return out;
+}
+
+Result<bool> boolean(const toml::node& v, const std::string& key)
+{
+    auto b = v.value_exact<bool>();
+    if (!b)
+        return bad(key, "expected true or false");
+    return *b;
+}
+
+// GUEST_POLICY as SNP_LAUNCH_START accepts it (AMD 56860, Table 9 "Guest Policy Structure"):
+// bit 17 is reserved and must be one, bits 63:26 are reserved and must be zero.
+Result<uint64_t> guest_policy(const toml::node& v, const std::string& key)
+{
+    auto i = v.value_exact<int64_t>();
+    if (!i || *i < 0)
+        return bad(key, "expected a non-negative integer (e.g. 0x30000)");
+    uint64_t p = static_cast<uint64_t>(*i);
+    if (!(p & POLICY_RESERVED_ONE) || (p & POLICY_RESERVED_ZERO))
+        return Error::make(Errc::Config,
+                           "launch.toml key '%s': 0x%llx has bit 17 clear or bits 63:26 set; the firmware refuses it "
+                           "(expected bit 17 set, bits 63:26 clear, e.g. 0x30000)",
+                           key.c_str(), static_cast<unsigned long long>(p));
+    return p;
+}
+
 struct Parser {
     LaunchConfig& c;
     const std::string& base_dir;
+    std::optional<bool> author_key_enabled;
 
     Result<std::string> path(const toml::node& v, const std::string& key)
     {
@@ -69,6 +108,14 @@ struct Parser {
             c.guest_features = TRY(integer(v, key, INT64_MAX));
         else if (key == "memory_mib")
             c.memory_mib = TRY(integer(v, key, INT64_MAX));
+        else if (key == "policy")
+            c.policy = TRY(guest_policy(v, key));
+        else if (key == "host_data")
+            c.host_data = TRY(hex<32>(v, key));
+        else if (key == "author_key_enabled")
+            author_key_enabled = TRY(boolean(v, key));
+        else if (key == "id_block")
+            return id_block_table(v, key);
         else if (key == "firmware")
             return table(v, key, &Parser::firmware);
         else if (key == "kernel")
@@ -103,6 +150,33 @@ struct Parser {
             c.initrd = TRY(path(v, key));
         else if (key == "kernel.cmdline")
             return cmdline(v, key);
+        else
+            return bad(key, "unknown key");
+        return {};
+    }
+
+    Result<void> id_block_table(const toml::node& v, const std::string& key)
+    {
+        c.id_block.emplace();
+        TRY(table(v, key, &Parser::id_block));
+        if (c.id_block->id_key.empty())
+            return bad("id_block.id_key", "missing: [id_block] needs the ID key that signs it");
+        return {};
+    }
+
+    Result<void> id_block(const std::string& key, const toml::node& v)
+    {
+        IdBlockConfig& b = *c.id_block;
+        if (key == "id_block.id_key")
+            b.id_key = TRY(path(v, key));
+        else if (key == "id_block.author_key")
+            b.author_key = TRY(path(v, key));
+        else if (key == "id_block.family_id")
+            b.family_id = TRY(hex<16>(v, key));
+        else if (key == "id_block.image_id")
+            b.image_id = TRY(hex<16>(v, key));
+        else if (key == "id_block.guest_svn")
+            b.guest_svn = TRY(u32(v, key));
         else
             return bad(key, "unknown key");
         return {};
@@ -151,13 +225,24 @@ Result<LaunchConfig> parse_launch_toml(std::string_view source, const std::strin
                            static_cast<unsigned>(parsed.error().source().begin.line),
                            static_cast<int>(parsed.error().description().size()), parsed.error().description().data());
     LaunchConfig c;
-    Parser p{c, base_dir};
+    Parser p{c, base_dir, std::nullopt};
     for (auto&& [k, v] : parsed.table())
         TRY(p.top(std::string(k.str()), v));
     if (c.ovmf.empty())
         return bad("firmware.ovmf", "missing: a launch needs its firmware");
     if (!c.kernel && (c.initrd || !c.cmdline.empty()))
         return bad("kernel.path", "missing: [kernel] names an initrd or cmdline but no kernel");
+    // AUTHOR_KEY_EN (56860, SNP_LAUNCH_FINISH): with it clear the firmware ignores the author
+    // key and the report's AUTHOR_KEY_DIGEST is zero; with it set and no author key the
+    // firmware refuses the launch. So it can only say what [id_block] says.
+    bool has_author = c.id_block && c.id_block->author_key;
+    if (p.author_key_enabled && *p.author_key_enabled != has_author)
+        return bad("author_key_enabled",
+                   has_author ? "false although [id_block] has an author_key: the firmware would ignore that key "
+                                "(expected true, or no author_key)"
+                              : "true without an [id_block] author_key: the firmware would refuse the launch "
+                                "(expected false, or an author_key)");
+    c.author_key_enabled = has_author;
     return c;
 }
 

@@ -25,13 +25,15 @@ print("-----BEGIN PUBLIC KEY-----\n" + "\n".join(textwrap.wrap(base64.b64encode(
       "\n-----END PUBLIC KEY-----")
 PY
 
-canonical="cvminit.broker=https://kb.example:8443 cvminit.broker_key=$rkey cvminit.simulate=0 cvminit.net=dhcp cvminit.deadline=120"
+canonical="panic=-1 cvminit.broker=https://kb.example:8443 cvminit.broker_key=$rkey cvminit.simulate=0 cvminit.net=dhcp cvminit.deadline=120"
 expect "compose minimal" 0 "^$canonical\$" -- cmdline compose --broker https://kb.example:8443/ --broker-key "$key"
 expect "compose private PEM" 0 "^$canonical\$" -- cmdline compose --broker https://kb.example:8443 --broker-key-file "$tmp/broker.key"
 expect "compose public PEM" 0 "^$canonical\$" -- cmdline compose --broker https://kb.example:8443 --broker-key-file "$tmp/broker.pub"
+expect "compose: panic=N in --extra replaces panic=-1" 0 "^console=ttyS0 panic=5 cvminit\.broker=" \
+  -- cmdline compose --extra "console=ttyS0 panic=5" --broker http://a --broker-key "$key"
 out=$("$cvm" cmdline compose --broker http://kb --broker-key-file "$tmp/broker.key" 2>&1)
 ! grep -q 'PRIVATE' <<<"$out"; check "no private key printed" $?
-expect "compose extra first" 0 "^console=ttyS0 quiet cvminit\.broker=http://10\.0\.2\.2 .* cvminit\.simulate=1 cvminit\.net=static cvminit\.ip=10\.0\.2\.15/24 cvminit\.gateway=10\.0\.2\.2 cvminit\.dns=10\.0\.2\.3 cvminit\.deadline=60 cvminit\.resources=db,data cvminit\.workload=/usr/bin/app\$" \
+expect "compose extra first" 0 "^console=ttyS0 quiet panic=-1 cvminit\.broker=http://10\.0\.2\.2 .* cvminit\.simulate=1 cvminit\.net=static cvminit\.ip=10\.0\.2\.15/24 cvminit\.gateway=10\.0\.2\.2 cvminit\.dns=10\.0\.2\.3 cvminit\.deadline=60 cvminit\.resources=db,data cvminit\.workload=/usr/bin/app\$" \
   -- cmdline compose --extra " console=ttyS0" --extra "quiet " --broker HTTP://10.0.2.2:80 --broker-key "$key" --simulate \
      --net static --ip 10.0.2.15/24 --gateway 10.0.2.2 --dns 10.0.2.3 --deadline 60 --resources db,data --workload /usr/bin/app
 
@@ -60,7 +62,7 @@ line=$("$cvm" cmdline compose --broker http://10.0.2.2:8080 --broker-key "$key" 
        --gateway 10.0.2.2 --resources db --workload /bin/app --extra console=ttyS0)
 expect "parse round trip" 0 '^cvminit\.ip = 10\.0\.2\.15/24$' -- cmdline parse "$line"
 again=$("$cvm" cmdline parse "$line" | sed 's/ = /=/' | tr '\n' ' ')
-[[ "console=ttyS0 ${again% }" == "$line" ]]; check "parse prints what compose wrote" $?
+[[ "console=ttyS0 panic=-1 ${again% }" == "$line" ]]; check "parse prints what compose wrote" $?
 printf '%s\n' "$line" >"$tmp/proc_cmdline"
 expect "parse --file" 0 '^cvminit\.workload = /bin/app$' -- cmdline parse --file "$tmp/proc_cmdline"
 expect "parse defaults" 0 '^cvminit\.deadline = 120$' -- cmdline parse "cvminit.broker=http://a cvminit.broker_key=$key"

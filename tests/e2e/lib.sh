@@ -24,7 +24,7 @@ check_that() {  # check_that NAME COMMAND...: the command must succeed
 launch() {
   local name=$1 initrd=$2 url=$3 key=$4 cmdline
   shift 4
-  cmdline=$("$cvm" cmdline compose --broker "$url" --broker-key "$key" --extra "console=ttyS0 panic=-1" "$@") ||
+  cmdline=$("$cvm" cmdline compose --broker "$url" --broker-key "$key" --extra "console=ttyS0" "$@") ||
     { echo "FAILED: cvm cmdline compose for $name"; exit 1; }
   cat >"$work/$name.toml" <<TOML
 vcpus = 1
@@ -62,11 +62,15 @@ start_broker() {
 }
 
 # boot NAME [cvm launch flags...]: runs the VM of launch ${LAUNCH:-NAME} to its power-off (or 5
-# minutes) into NAME.log
+# minutes) into NAME.log, which ends with "qemu exit status N" (0: the VM powered off) and
+# "cvm launch exit status N" (the agent's outcome: the workload's status, 125 FATAL, 126 no
+# final line; 124 from timeout)
 boot() {
   local name=$1
   shift
   timeout 300 "$cvm" launch --launch "$work/${LAUNCH:-$name}.toml" --simulate "$work/sim" --fw-cfg-dir "$work/fw-$name" "$@" \
     </dev/null 2>&1 | tr -d '\r' >"$work/$name.log"   # the serial console ends lines with CR LF
-  echo "qemu exit status ${PIPESTATUS[0]}" >>"$work/$name.log"
+  local status=${PIPESTATUS[0]} qemu
+  qemu=$(sed -n 's/^cvm launch: .*(QEMU exit status \([0-9]*\))$/\1/p' "$work/$name.log")
+  printf 'qemu exit status %s\ncvm launch exit status %s\n' "${qemu:-unknown}" "$status" >>"$work/$name.log"
 }

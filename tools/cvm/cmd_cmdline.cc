@@ -22,7 +22,8 @@ constexpr const char* USAGE =
 The cvminit.* kernel parameters are the agent's measured configuration, with the same grammar
 the agent parses (kernel-cmdline/README.md).
 
-compose prints the whole kernel command line: the --extra words, then the cvminit.* words in
+compose prints the whole kernel command line: the --extra words, panic=-1 (unless --extra sets
+panic: a broken /init then ends the VM instead of hanging it), then the cvminit.* words in
 their canonical order with every default written out, so the same flags always give the same
 measured line.
   --broker URL            the broker, http:// or https:// with no path        cvminit.broker
@@ -76,6 +77,8 @@ Result<std::string> broker_key_b64(const Args& args)
 
 // The --extra words, checked with the kernel's own split: no cvminit.* word (each has its flag,
 // and a second copy would be refused at boot) and no "--" (it would hand ours to init as argv).
+// Then panic=-1 unless they set panic themselves: a kernel panic (a broken /init, PID 1 exiting)
+// reboots at once instead of hanging, and QEMU's -no-reboot turns that into QEMU's exit.
 Result<std::string> extra_words(const Args& args)
 {
     std::string extra;
@@ -97,6 +100,11 @@ Result<std::string> extra_words(const Args& args)
             return Error::make(Errc::Config, "--extra: '%s' has its own flag (see cvm cmdline --help)",
                                cmdline::shown(w.name).c_str());
     }
+    bool panic = false;
+    for (const cmdline::KernelWord& w : words)
+        panic = panic || w.name == "panic";
+    if (!panic)
+        extra += extra.empty() ? "panic=-1" : " panic=-1";
     return extra;
 }
 

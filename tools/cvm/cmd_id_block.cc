@@ -7,9 +7,8 @@
 
 #include "args.h"
 #include "base/base64.h"
-#include "base/file.h"
-#include "base/secret.h"
 #include "commands.h"
+#include "launch_plan.h"
 #include "measure/id_block.h"
 #include "measure_request.h"
 
@@ -37,7 +36,10 @@ whose digest or policy differ, and the attestation report carries the keys' dige
 
 text output: snp-create-id-block's three lines, then the two lines to paste into a cvm verify
 policy:
-  id-block=<base64>,id-auth=<base64>
+  id-block=<base64>,id-auth=<base64>[,author-key-enabled=on][,policy=0x...]
+                     the whole of QEMU's sev-snp-guest properties for it: author-key-enabled=on
+                     with an author key (else the firmware ignores it), policy= when it is not
+                     QEMU's default 0x30000 (the launch's policy must be the ID block's)
   id_key_hash: <base64 SHA-384 of the ID public key>
   author_key: <base64 SHA-384 of the author public key>
   id_key_digests = ["<hex>"]
@@ -55,9 +57,6 @@ const std::vector<FlagSpec> FLAGS = {
     {"output-format", Takes::Value},
 };
 
-// A private key file is small; anything bigger is not one.
-constexpr size_t MAX_KEY_FILE = 64 << 10;
-
 int fail(const Error& e)
 {
     return usage_failure("id-block", e);
@@ -68,17 +67,6 @@ Result<std::optional<std::string>> one_of(const Args& args, const char* name, co
     if (args.has(name) && args.has(alias))
         return Error::make(Errc::Config, "--%s and --%s are the same option", name, alias);
     return args.has(name) ? args.get(name) : args.get(alias);
-}
-
-Result<measure::SigningKey> load_key(const std::string& path)
-{
-    Bytes raw = TRY(read_file(path, MAX_KEY_FILE));
-    SecretBytes pem = SecretBytes::copy_of(raw);
-    secure_wipe(raw);
-    auto key = measure::SigningKey::from_pem(pem);
-    if (!key.ok())
-        return key.release_error().prefix("%s", path.c_str());
-    return key;
 }
 
 template <size_t N>
@@ -114,6 +102,14 @@ Result<measure::IdBlockParams> params(const Args& args)
     return p;
 }
 
+std::string qemu_properties(const measure::IdBlockParams& p, const measure::SignedIdBlock& s)
+{
+    std::string out = id_block_properties(s);
+    if (p.policy != measure::DEFAULT_GUEST_POLICY)
+        out += ",policy=" + policy_text(p.policy);
+    return out;
+}
+
 void print_json(const measure::IdBlockParams& p, const measure::SignedIdBlock& s)
 {
     yyjson_mut_doc* doc = yyjson_mut_doc_new(nullptr);
@@ -131,6 +127,7 @@ void print_json(const measure::IdBlockParams& p, const measure::SignedIdBlock& s
     yyjson_mut_obj_add_uint(doc, root, "guest_svn", p.guest_svn);
     add("id_block", base64_encode(s.block));
     add("id_auth", base64_encode(s.auth));
+    add("qemu_properties", qemu_properties(p, s));
     add("id_key_digest", to_hex(s.id_key_digest));
     if (s.author_key_digest)
         add("author_key_digest", to_hex(*s.author_key_digest));
@@ -144,9 +141,9 @@ void print_json(const measure::IdBlockParams& p, const measure::SignedIdBlock& s
     yyjson_mut_doc_free(doc);
 }
 
-void print_text(const measure::SignedIdBlock& s)
+void print_text(const measure::IdBlockParams& p, const measure::SignedIdBlock& s)
 {
-    printf("id-block=%s,id-auth=%s\n", base64_encode(s.block).c_str(), base64_encode(s.auth).c_str());
+    printf("%s\n", qemu_properties(p, s).c_str());
     printf("id_key_hash: %s\n", base64_encode(s.id_key_digest).c_str());
     if (s.author_key_digest)
         printf("author_key: %s\n", base64_encode(*s.author_key_digest).c_str());
@@ -165,15 +162,15 @@ Result<void> run(const Args& args)
     auto author_path = TRY(one_of(args, "author-key", "authorkey"));
     if (!id_path)
         return Error::make(Errc::Config, "needs --id-key PEM");
-    measure::SigningKey id_key = TRY(load_key(*id_path));
+    measure::SigningKey id_key = TRY(load_signing_key(*id_path));
     std::optional<measure::SigningKey> author_key;
     if (author_path)
-        author_key.emplace(TRY(load_key(*author_path)));
+        author_key.emplace(TRY(load_signing_key(*author_path)));
     measure::SignedIdBlock signed_block = TRY(measure::sign_id_block(p, id_key, author_key ? &*author_key : nullptr));
     if (format == "json")
         print_json(p, signed_block);
     else
-        print_text(signed_block);
+        print_text(p, signed_block);
     return {};
 }
 

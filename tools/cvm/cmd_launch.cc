@@ -1,16 +1,21 @@
-// cvm launch: run (or print) the QEMU command line of a measured launch.
+// cvm launch: run (or print) the QEMU command line of a measured launch, relay the guest's
+// console, and exit with the agent's outcome.
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
 #include "args.h"
 #include "commands.h"
+#include "launch_outcome.h"
+#include "launch_plan.h"
 #include "qemu_command.h"
 #include "sim/fw_cfg.h"
 #include "sim/platform_dir.h"
-#include "sim_launch.h"
 
 namespace cvm::cli {
 namespace {
@@ -18,24 +23,39 @@ namespace {
 constexpr const char* USAGE = R"(usage: cvm launch --launch launch.toml [--simulate SIMDIR --fw-cfg-dir DIR] [options]
 
 Starts QEMU with exactly the launch that `cvm measure --launch` measures: the same firmware,
-kernel, initrd, command line, vCPUs and memory from launch.toml.
+kernel, initrd, command line and vCPUs from launch.toml, and the report fields launch.toml sets
+(policy, host_data, the [id_block] signed for this MEASUREMENT, author_key_enabled) as QEMU's
+sev-snp-guest properties. Prints the MEASUREMENT on stderr before QEMU starts. Refuses, naming
+the key, whatever QEMU would launch differently from what is measured: a mode other than snp, a
+vmm_type other than QEMU, guest_features other than 0x1, a precomputed firmware.snp_ovmf_hash,
+or a vCPU that is not one of QEMU's measured -cpu models (vcpu_type) or whose signature
+(vcpu_sig, vcpu_family/model/stepping) no such model has.
 
   --launch FILE       the launch description (its [kernel] section is required)
   --simulate SIMDIR   run under TCG without SEV, with the SIMULATED platform of `cvm sim init`
-                      handing the guest its PSP through fw_cfg; the reported MEASUREMENT is the
-                      one the hardware launch would have (for development and CI only)
+                      handing the guest its PSP through fw_cfg: its reports carry the same
+                      MEASUREMENT, policy, host_data and ID block fields as the hardware launch
+                      of this launch.toml (for development and CI only)
   --fw-cfg-dir DIR    where the simulated platform's fw_cfg blobs are written (with --simulate)
-  --policy N          GUEST_POLICY of the simulated launch (and --host-data, --family-id,
-                      --image-id, --guest-svn, --platform-info as in cvm sim)
   --disk FILE         attach a raw image as a virtio-blk disk (repeatable, in order)
+  --hostfwd RULE      forward a host port to the guest, QEMU's syntax (repeatable):
+                      [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:8080-:80
   --no-network        no NIC (by default user-mode networking; the host is 10.0.2.2)
   --qemu PATH         the QEMU binary (default qemu-system-x86_64)
   --print             print the command line instead of running it
 
 Without --simulate the command is for AMD SEV-SNP hardware: sev-snp-guest with
-kernel-hashes=on, OVMF as -bios, KVM.
+kernel-hashes=on, OVMF as -bios, KVM. Policy, host data and the ID block come from launch.toml
+only (cvm sim's --policy, --host-data, ... flags are not taken here). Disks, ports and memory
+are not measured.
 
-exit status: QEMU's own when it runs; 0 with --print; 2 usage or input error
+QEMU keeps stdin; its console (stdout) is relayed unchanged to stdout while the agent's final
+line is read. SIGINT and SIGTERM are passed on to QEMU.
+
+exit status: the workload's own when it ran (0..255, 128+N when killed by signal N);
+  125 the boot ended in the agent's FATAL line (the workload never ran);
+  126 QEMU ended without the agent's final line (QEMU failed or was stopped, or the guest hung up);
+  0 with --print; 2 usage or input error (QEMU not started)
 )";
 
 int fail(const Error& e)
@@ -43,48 +63,147 @@ int fail(const Error& e)
     return usage_failure("launch", e);
 }
 
-std::vector<FlagSpec> flags()
-{
-    std::vector<FlagSpec> f = {{"simulate", Takes::Value},     {"fw-cfg-dir", Takes::Value}, {"disk", Takes::Values},
-                               {"no-network", Takes::Nothing}, {"qemu", Takes::Value},       {"print", Takes::Nothing}};
-    // --launch, --policy, ... as `cvm sim` spells them; --measurement makes no sense here.
-    for (const FlagSpec& s : sim_launch_flags()) {
-        if (s.name != "measurement")
-            f.push_back(s);
-    }
-    return f;
-}
+const std::vector<FlagSpec> FLAGS = {
+    {"launch", Takes::Value},   {"simulate", Takes::Value},     {"fw-cfg-dir", Takes::Value}, {"disk", Takes::Values},
+    {"hostfwd", Takes::Values}, {"no-network", Takes::Nothing}, {"qemu", Takes::Value},       {"print", Takes::Nothing},
+};
 
 Result<std::vector<std::string>> command(const Args& args)
 {
     auto path = args.get("launch");
     if (!path)
         return Error::make(Errc::Config, "needs --launch launch.toml");
-    launch::LaunchConfig config = TRY(launch::load_launch_toml(*path));
+    LaunchPlan plan = TRY_PREFIX(plan_launch(TRY(launch::load_launch_toml(*path))), "%s", path->c_str());
+    fprintf(stderr, "cvm launch: MEASUREMENT %s (cvm measure --launch %s)\n", to_hex(plan.measurement).c_str(),
+            path->c_str());
     QemuOptions options;
     options.qemu = args.get("qemu").value_or(options.qemu);
     options.disks = args.all("disk");
+    options.hostfwd = args.all("hostfwd");
     options.network = !args.has("no-network");
     if (auto sim_dir = args.get("simulate")) {
         auto out = args.get("fw-cfg-dir");
         if (!out)
             return Error::make(Errc::Config, "--simulate needs --fw-cfg-dir DIR for the simulated PSP's blobs");
         sim::Platform platform = TRY(sim::read_platform(*sim_dir));
-        sim::LaunchState state = TRY(launch_state_from_flags(args));
-        TRY(sim::write_fw_cfg_files(platform, state, *out));
+        TRY(sim::write_fw_cfg_files(platform, sim_launch_state(plan.config, plan.measurement, plan.id_block), *out));
         options.mode = LaunchMode::Simulated;
         options.fw_cfg_args = sim::qemu_fw_cfg_args(*out);
     } else if (args.has("fw-cfg-dir")) {
         return Error::make(Errc::Config, "--fw-cfg-dir is for --simulate");
     }
-    return qemu_command(config, options);
+    return qemu_command(plan, options);
+}
+
+volatile sig_atomic_t g_qemu = 0;
+
+void forward_signal(int signal)
+{
+    if (g_qemu > 0)
+        kill(static_cast<pid_t>(g_qemu), signal);
+}
+
+bool write_all(int fd, const char* data, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// Runs QEMU with its stdout on a pipe, relays every byte to ours and reads the outcome from it.
+// Returns QEMU's wait status.
+Result<int> run_qemu(const std::vector<std::string>& argv, LaunchOutcome& outcome)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return Error::from_errno(Errc::Io, errno, "cannot make the console pipe: %s", strerror(errno));
+    struct sigaction forward {};
+    forward.sa_handler = forward_signal;
+    sigemptyset(&forward.sa_mask);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction old_int {
+    }, old_term{}, old_pipe{};
+    sigaction(SIGINT, &forward, &old_int);
+    sigaction(SIGTERM, &forward, &old_term);
+    sigaction(SIGPIPE, &ignore, &old_pipe);  // a closed stdout must not stop the relay QEMU waits on
+    fflush(stdout);
+    fflush(stderr);
+    // A signal between fork and knowing QEMU's pid waits until it is known.
+    sigset_t forwarded, old_mask;
+    sigemptyset(&forwarded);
+    sigaddset(&forwarded, SIGINT);
+    sigaddset(&forwarded, SIGTERM);
+    sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+        dup2(fds[1], STDOUT_FILENO);
+        std::vector<char*> a;
+        for (const std::string& s : argv)
+            a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        execvp(a[0], a.data());
+        dprintf(STDERR_FILENO, "cvm launch: cannot run %s: %s\n", a[0], strerror(errno));
+        _exit(127);
+    }
+    int saved = errno;
+    if (pid > 0)
+        g_qemu = pid;
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    close(fds[1]);
+    if (pid > 0) {
+        char buf[4096];
+        bool relaying = true;
+        for (;;) {
+            ssize_t n = read(fds[0], buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            if (relaying)
+                relaying = write_all(STDOUT_FILENO, buf, static_cast<size_t>(n));
+            outcome.feed(buf, static_cast<size_t>(n));
+        }
+        outcome.finish();
+    }
+    close(fds[0]);
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_qemu = 0;
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGPIPE, &old_pipe, nullptr);
+    if (pid < 0)
+        return Error::from_errno(Errc::Io, saved, "cannot fork QEMU: %s", strerror(saved));
+    return status;
+}
+
+std::string describe_wait(int status)
+{
+    if (WIFEXITED(status))
+        return "exit status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "signal " + std::to_string(WTERMSIG(status));
+    return "wait status " + std::to_string(status);
 }
 
 }  // namespace
 
 int cmd_launch(const std::vector<std::string>& argv)
 {
-    auto parsed = parse_command("launch", argv, flags(), USAGE, Positional::None);
+    auto parsed = parse_command("launch", argv, FLAGS, USAGE, Positional::None);
     if (const int* status = std::get_if<int>(&parsed))
         return *status;
     const Args& args = std::get<Args>(parsed);
@@ -95,12 +214,25 @@ int cmd_launch(const std::vector<std::string>& argv)
         printf("%s\n", shell_quote(cmd.value()).c_str());
         return EXIT_OK;
     }
-    std::vector<char*> exec_argv;
-    for (std::string& a : cmd.value())
-        exec_argv.push_back(a.data());
-    exec_argv.push_back(nullptr);
-    execvp(exec_argv[0], exec_argv.data());
-    return fail(Error::from_errno(Errc::Io, errno, "cannot run %s: %s", exec_argv[0], strerror(errno)));
+    LaunchOutcome outcome;
+    auto qemu = run_qemu(cmd.value(), outcome);
+    if (!qemu.ok())
+        return fail(qemu.error());
+    std::string how = describe_wait(qemu.value());
+    switch (outcome.kind()) {
+    case LaunchOutcome::Kind::Workload:
+        fprintf(stderr, "cvm launch: the workload's status %d (QEMU %s)\n", outcome.workload_status(), how.c_str());
+        break;
+    case LaunchOutcome::Kind::Fatal:
+        fprintf(stderr, "cvm launch: the boot ended in FATAL, exit status %d (QEMU %s)\n", LAUNCH_EXIT_FATAL,
+                how.c_str());
+        break;
+    case LaunchOutcome::Kind::None:
+        fprintf(stderr, "cvm launch: no final line from the agent, exit status %d (QEMU %s)\n", LAUNCH_EXIT_NO_OUTCOME,
+                how.c_str());
+        break;
+    }
+    return outcome.exit_status();
 }
 
 }  // namespace cvm::cli

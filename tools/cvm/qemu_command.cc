@@ -1,7 +1,42 @@
 #include "qemu_command.h"
 
+#include <arpa/inet.h>
+
+#include "base/base64.h"
+#include "base/bytes.h"
+
 namespace cvm::cli {
 namespace {
+
+// sev-snp-guest (target/i386/sev.c): cbitpos 51 and one reduced physical address bit on Milan,
+// Genoa and Turin; kernel-hashes=on puts the SEV hashes table in the measured page; the rest
+// from launch.toml.
+std::string snp_guest_object(const LaunchPlan& plan)
+{
+    const launch::LaunchConfig& c = plan.config;
+    std::string o =
+        "sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1,kernel-hashes=on,policy=" + policy_text(c.guest_policy());
+    if (c.host_data)
+        o += ",host-data=" + base64_encode(*c.host_data);
+    if (plan.id_block)
+        o += "," + id_block_properties(*plan.id_block);
+    return o;
+}
+
+bool decimal_port(const std::string& text, unsigned min)
+{
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+        (text.size() > 1 && text[0] == '0'))
+        return false;
+    unsigned long port = std::stoul(text);
+    return port >= min && port <= 65535;
+}
+
+bool ipv4_or_empty(const std::string& text)
+{
+    in_addr addr{};
+    return text.empty() || inet_pton(AF_INET, text.c_str(), &addr) == 1;
+}
 
 // QEMU's option values use ',' as a separator; a literal comma in a path is written ",,".
 std::string escape_commas(const std::string& s)
@@ -14,24 +49,52 @@ std::string escape_commas(const std::string& s)
 
 }  // namespace
 
+Result<void> check_hostfwd(const std::string& rule)
+{
+    auto bad = [&rule]() {
+        return Error::make(Errc::Config,
+                           "--hostfwd '%s': expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT with IPv4 "
+                           "addresses and decimal ports, e.g. tcp:127.0.0.1:8080-:80",
+                           rule.c_str());
+    };
+    size_t c1 = rule.find(':');
+    size_t c2 = c1 == std::string::npos ? c1 : rule.find(':', c1 + 1);
+    size_t dash = c2 == std::string::npos ? c2 : rule.find('-', c2 + 1);
+    size_t c3 = dash == std::string::npos ? dash : rule.find(':', dash + 1);
+    if (c3 == std::string::npos || rule.find(':', c3 + 1) != std::string::npos)
+        return bad();
+    std::string proto = rule.substr(0, c1);
+    if (proto != "" && proto != "tcp" && proto != "udp")
+        return bad();
+    if (!ipv4_or_empty(rule.substr(c1 + 1, c2 - c1 - 1)) || !decimal_port(rule.substr(c2 + 1, dash - c2 - 1), 0) ||
+        !ipv4_or_empty(rule.substr(dash + 1, c3 - dash - 1)) || !decimal_port(rule.substr(c3 + 1), 1))
+        return bad();
+    return {};
+}
+
 Result<std::vector<std::string>> qemu_command(const launch::LaunchConfig& l, const QemuOptions& o)
 {
-    if (l.mode != "snp")
-        return Error::make(Errc::Config, "launch.toml key 'mode': cvm launch runs \"snp\" launches, not \"%s\"",
-                           l.mode.c_str());
-    if (!l.kernel)
-        return Error::make(Errc::Config, "launch.toml key 'kernel.path': cvm launch needs measured direct boot");
-    if (!l.vcpus)
-        return Error::make(Errc::Config, "launch.toml key 'vcpus': missing");
+    return qemu_command(TRY(plan_launch(l)), o);
+}
+
+Result<std::vector<std::string>> qemu_command(const LaunchPlan& plan, const QemuOptions& o)
+{
+    const launch::LaunchConfig& l = plan.config;
+    if (!o.network && !o.hostfwd.empty())
+        return Error::make(Errc::Config, "--hostfwd needs the network (not --no-network)");
+    std::string netdev = "user,id=net0";
+    for (const std::string& rule : o.hostfwd) {
+        TRY(check_hostfwd(rule));
+        netdev += ",hostfwd=" + rule;
+    }
     std::string memory = std::to_string(l.memory_mib.value_or(2048));
     std::vector<std::string> a = {o.qemu,    "-nodefaults", "-nographic", "-no-reboot",
                                   "-serial", "stdio",       "-smp",       std::to_string(*l.vcpus),
                                   "-m",      memory + "M"};
     if (o.mode == LaunchMode::Hardware) {
         a.insert(a.end(), {"-machine", "q35,confidential-guest-support=sev0,memory-backend=ram1", "-enable-kvm", "-cpu",
-                           l.vcpu_type.value_or("EPYC-v4"), "-object",
-                           "memory-backend-memfd,id=ram1,size=" + memory + "M,share=true", "-object",
-                           "sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1,kernel-hashes=on", "-bios", l.ovmf});
+                           plan.cpu_model, "-object", "memory-backend-memfd,id=ram1,size=" + memory + "M,share=true",
+                           "-object", snp_guest_object(plan), "-bios", l.ovmf});
     } else {
         a.insert(a.end(), {"-machine", "q35", "-accel", "tcg", "-cpu", "max"});
         a.insert(a.end(), o.fw_cfg_args.begin(), o.fw_cfg_args.end());
@@ -41,7 +104,7 @@ Result<std::vector<std::string>> qemu_command(const launch::LaunchConfig& l, con
         a.insert(a.end(), {"-initrd", *l.initrd});
     a.insert(a.end(), {"-append", l.cmdline_string()});
     if (o.network)
-        a.insert(a.end(), {"-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"});
+        a.insert(a.end(), {"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"});
     for (size_t i = 0; i < o.disks.size(); ++i) {
         std::string id = "disk" + std::to_string(i);
         a.insert(a.end(), {"-drive", "file=" + escape_commas(o.disks[i]) + ",if=none,format=raw,id=" + id, "-device",

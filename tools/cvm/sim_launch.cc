@@ -1,5 +1,6 @@
 #include "sim_launch.h"
 
+#include "launch_plan.h"
 #include "measure/launch_toml.h"
 #include "measure_request.h"
 
@@ -21,11 +22,18 @@ Result<std::array<uint8_t, N>> hex_flag(const Args& args, const char* name, std:
     return out;
 }
 
-}  // namespace
-
-Result<std::array<uint8_t, 48>> measure_launch(const std::string& path)
+// A flag for a report field that launch.toml sets too: one source of truth, so refused.
+Result<void> refuse_if_set(const Args& args, const char* flag, bool set_in_launch, const char* key)
 {
-    MeasureRequest request = TRY_PREFIX(request_from_config(TRY(launch::load_launch_toml(path))), "%s", path.c_str());
+    if (args.has(flag) && set_in_launch)
+        return Error::make(Errc::Config, "--%s: the launch.toml of --launch sets '%s'; give it in one place", flag,
+                           key);
+    return {};
+}
+
+Result<std::array<uint8_t, 48>> measure_config(const launch::LaunchConfig& config, const std::string& path)
+{
+    MeasureRequest request = TRY_PREFIX(request_from_config(config), "%s", path.c_str());
     measure::Measurement m = TRY_PREFIX(measure::measure(request.inputs), "%s", path.c_str());
     if (m.mode != measure::Mode::Snp && m.mode != measure::Mode::SnpSvsm)
         return Error::make(Errc::Config, "--launch %s: mode %s has no SEV-SNP MEASUREMENT (snp or snp:svsm)",
@@ -33,6 +41,13 @@ Result<std::array<uint8_t, 48>> measure_launch(const std::string& path)
     std::array<uint8_t, 48> out;
     std::copy(m.digest.begin(), m.digest.end(), out.begin());
     return out;
+}
+
+}  // namespace
+
+Result<std::array<uint8_t, 48>> measure_launch(const std::string& path)
+{
+    return measure_config(TRY(launch::load_launch_toml(path)), path);
 }
 
 const std::vector<FlagSpec>& sim_launch_flags()
@@ -50,15 +65,25 @@ Result<sim::LaunchState> launch_state_from_flags(const Args& args)
     sim::LaunchState l;
     if (args.has("measurement") == args.has("launch"))
         return Error::make(Errc::Config, "needs exactly one of --measurement HEX and --launch launch.toml");
-    if (auto path = args.get("launch"))
-        l.measurement = TRY(measure_launch(*path));
-    else
+    if (auto path = args.get("launch")) {
+        // launch.toml's report fields, as `cvm launch` passes them to QEMU; a flag may only add
+        // what the file leaves unset.
+        launch::LaunchConfig config = TRY(launch::load_launch_toml(*path));
+        auto measurement = TRY(measure_config(config, *path));
+        auto id_block = TRY_PREFIX(sign_launch_id_block(config, measurement), "%s", path->c_str());
+        l = sim_launch_state(config, measurement, id_block);
+        TRY(refuse_if_set(args, "policy", config.policy.has_value(), "policy"));
+        TRY(refuse_if_set(args, "host-data", config.host_data.has_value(), "host_data"));
+        for (const char* flag : {"family-id", "image-id", "guest-svn"})
+            TRY(refuse_if_set(args, flag, config.id_block.has_value(), "[id_block]"));
+    } else {
         l.measurement = TRY(hex_flag<48>(args, "measurement", {}));
+    }
     if (auto policy = args.get("policy"))
         l.policy = TRY(parse_number(*policy, UINT64_MAX, "--policy"));
-    l.host_data = TRY(hex_flag<32>(args, "host-data", {}));
-    l.family_id = TRY(hex_flag<16>(args, "family-id", {}));
-    l.image_id = TRY(hex_flag<16>(args, "image-id", {}));
+    l.host_data = TRY(hex_flag<32>(args, "host-data", l.host_data));
+    l.family_id = TRY(hex_flag<16>(args, "family-id", l.family_id));
+    l.image_id = TRY(hex_flag<16>(args, "image-id", l.image_id));
     if (auto svn = args.get("guest-svn"))
         l.guest_svn = static_cast<uint32_t>(TRY(parse_number(*svn, UINT32_MAX, "--guest-svn")));
     if (auto info = args.get("platform-info"))

@@ -100,3 +100,75 @@ TEST_CASE("errors name the key")
     CHECK(contains(error_of(fw + "[kernel]\npath = \"k\"\ncmdline = [\"a\\u0000b\"]\n"), "key 'kernel.cmdline'"));
     CHECK(contains(error_of("vcpus = 4\nvcpus = 5\n" + fw), "TOML syntax error at line 2"));
 }
+
+TEST_CASE("the report fields: policy, host_data, [id_block], author_key_enabled")
+{
+    const std::string fw = "[firmware]\novmf = \"fw\"\n";
+    LaunchConfig plain = parse_launch_toml(fw, "/d").value();
+    CHECK_FALSE(plain.policy);
+    CHECK(plain.guest_policy() == 0x30000);
+    CHECK_FALSE(plain.host_data);
+    CHECK_FALSE(plain.id_block);
+    CHECK_FALSE(plain.author_key_enabled);
+
+    const std::string hd = std::string(62, '0') + "aB";
+    LaunchConfig c =
+        parse_launch_toml("policy = 0x1b0000\nhost_data = \"" + hd + "\"\nauthor_key_enabled = true\n" + fw +
+                              "[id_block]\nid_key = \"id.pem\"\nauthor_key = \"/k/author.pem\"\n"
+                              "family_id = \"00112233445566778899aabbccddeeff\"\n"
+                              "image_id = \"ffeeddccbbaa99887766554433221100\"\nguest_svn = 7\n",
+                          "/d")
+            .value();
+    CHECK(c.guest_policy() == 0x1b0000);
+    REQUIRE(c.host_data);
+    CHECK((*c.host_data)[31] == 0xab);
+    CHECK((*c.host_data)[0] == 0);
+    REQUIRE(c.id_block);
+    CHECK(c.id_block->id_key == "/d/id.pem");
+    CHECK(c.id_block->author_key == "/k/author.pem");
+    CHECK(c.id_block->family_id[0] == 0x00);
+    CHECK(c.id_block->family_id[15] == 0xff);
+    CHECK(c.id_block->image_id[0] == 0xff);
+    CHECK(c.id_block->guest_svn == 7u);
+    CHECK(c.author_key_enabled);
+
+    // author_key_enabled follows the author key when not given.
+    CHECK(parse_launch_toml(fw + "[id_block]\nid_key = \"i\"\nauthor_key = \"a\"\n", "").value().author_key_enabled);
+    CHECK_FALSE(parse_launch_toml(fw + "[id_block]\nid_key = \"i\"\n", "").value().author_key_enabled);
+    CHECK_FALSE(parse_launch_toml("author_key_enabled = false\n" + fw, "").value().author_key_enabled);
+}
+
+TEST_CASE("the report fields' errors name the key")
+{
+    const std::string fw = "[firmware]\novmf = \"fw\"\n";
+    // policy: bit 17 must be set, bits 63:26 clear (the firmware refuses the launch otherwise)
+    CHECK(contains(error_of("policy = 0x10000\n" + fw), "key 'policy': 0x10000 has bit 17 clear"));
+    CHECK(contains(error_of("policy = 0\n" + fw), "key 'policy': 0x0 has bit 17 clear"));
+    CHECK(contains(error_of("policy = 0x4030000\n" + fw), "key 'policy': 0x4030000 has bit 17 clear or bits 63:26"));
+    CHECK(error_of("policy = 0x3ff0000\n" + fw) == "parsed");  // bit 25 is the highest defined
+    CHECK(contains(error_of("policy = -1\n" + fw), "key 'policy': expected a non-negative integer"));
+    CHECK(contains(error_of("policy = \"0x30000\"\n" + fw), "key 'policy': expected a non-negative integer"));
+    // host_data: exactly 64 hex digits
+    CHECK(contains(error_of("host_data = \"00\"\n" + fw), "key 'host_data': expected 64 hex digits (32 bytes)"));
+    CHECK(contains(error_of("host_data = \"" + std::string(66, '0') + "\"\n" + fw), "key 'host_data': expected 64"));
+    CHECK(contains(error_of("host_data = \"" + std::string(63, '0') + "g\"\n" + fw), "key 'host_data'"));
+    CHECK(contains(error_of("host_data = 5\n" + fw), "key 'host_data'"));
+    // [id_block]
+    CHECK(contains(error_of(fw + "[id_block]\nauthor_key = \"a\"\n"), "key 'id_block.id_key': missing"));
+    CHECK(contains(error_of(fw + "[id_block]\n"), "key 'id_block.id_key': missing"));
+    CHECK(contains(error_of("id_block = 1\n" + fw), "key 'id_block': expected a table"));
+    CHECK(contains(error_of(fw + "[id_block]\nid_key = \"i\"\npolicy = 0x30000\n"), "key 'id_block.policy': unknown"));
+    CHECK(contains(error_of(fw + "[id_block]\nid_key = \"i\"\nfamily_id = \"00\"\n"),
+                   "key 'id_block.family_id': expected 32 hex digits (16 bytes)"));
+    CHECK(contains(error_of(fw + "[id_block]\nid_key = \"i\"\nimage_id = \"" + std::string(34, '0') + "\"\n"),
+                   "key 'id_block.image_id': expected 32 hex digits"));
+    CHECK(contains(error_of(fw + "[id_block]\nid_key = \"i\"\nguest_svn = 4294967296\n"), "key 'id_block.guest_svn'"));
+    CHECK(contains(error_of(fw + "[id_block]\nid_key = \"\"\n"), "key 'id_block.id_key': expected a non-empty"));
+    // author_key_enabled can only say what [id_block] says
+    CHECK(contains(error_of("author_key_enabled = true\n" + fw), "key 'author_key_enabled': true without"));
+    CHECK(contains(error_of("author_key_enabled = true\n" + fw + "[id_block]\nid_key = \"i\"\n"),
+                   "key 'author_key_enabled': true without an [id_block] author_key"));
+    CHECK(contains(error_of("author_key_enabled = false\n" + fw + "[id_block]\nid_key = \"i\"\nauthor_key = \"a\"\n"),
+                   "key 'author_key_enabled': false although [id_block] has an author_key"));
+    CHECK(contains(error_of("author_key_enabled = 1\n" + fw), "key 'author_key_enabled': expected true or false"));
+}
