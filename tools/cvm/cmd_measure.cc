@@ -56,6 +56,9 @@ launch.toml (relative paths are relative to the file):
   [firmware]  ovmf = "OVMF.amdsev.fd"   (snp_ovmf_hash, svsm, vars_size, vars_file)
   [kernel]    path = "vmlinuz"   initrd = "initrd.img"   cmdline = ["console=ttyS0", "..."]
   vcpu_sig or vcpu_family/vcpu_model/vcpu_stepping may replace vcpu_type.
+  Not measured, for cvm launch and the report: policy = 0x30000   host_data = "<64 hex>"
+  author_key_enabled = true   [id_block] id_key, author_key, family_id, image_id, guest_svn
+  (measure/launch_toml.h has the whole format)
 
 exit status: 0 success, 2 usage or input error (the message names the file and the problem)
 )";
