@@ -46,7 +46,13 @@ expect "unknown key named" 2 "broker config key 'signing_keyy': unknown key" -- 
 
 "$cvm" broker --config "$tmp/broker.toml" 2>"$tmp/broker.log" &
 broker_pid=$!
-for _ in $(seq 100); do grep -q 'metrics on' "$tmp/broker.log" && break; sleep 0.1; done
+# Both servers listen once it prints 'metrics on': wait for that (or its death), not a fixed time.
+for _ in $(seq 600); do
+  grep -q 'metrics on' "$tmp/broker.log" && break
+  kill -0 "$broker_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'metrics on' "$tmp/broker.log" || { echo "FAILED: cvm broker did not start:"; cat "$tmp/broker.log"; exit 1; }
 port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\),.*|\1|p' "$tmp/broker.log")
 metrics_port=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$tmp/broker.log")
 grep -q "public key $pub; SIMULATED evidence is accepted" "$tmp/broker.log"; check "startup line" $?

@@ -70,7 +70,9 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
 print(server.server_address[1], flush=True)
 server.serve_forever()' "$tmp/kds" >"$tmp/port" &
 kds_pid=$!
-for _ in $(seq 50); do [[ -s $tmp/port ]] && break; sleep 0.1; done
+# It prints its port once it listens: wait for that (or its death), not for a fixed time.
+for _ in $(seq 600); do [[ -s $tmp/port ]] && break; kill -0 "$kds_pid" 2>/dev/null || break; sleep 0.1; done
+[[ -s $tmp/port ]] || { echo "FAILED: the KDS stand-in (python3 http.server) did not start"; kill "$kds_pid"; exit 1; }
 kds_url=(--kds-url "http://127.0.0.1:$(cat "$tmp/port")")
 kds=(verify --report "$report" --kds --product Milan "${kds_url[@]}" --cache-dir "$tmp/cache")
 expect "kds: fetched from the network" 0 'VCEK from network' -- "${kds[@]}"
