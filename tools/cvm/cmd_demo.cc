@@ -81,6 +81,10 @@ Result<uint16_t> free_port(uint16_t wanted)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(wanted);
     socklen_t len = sizeof addr;
+    // As the broker's own listener: an earlier run's connections in TIME_WAIT do not take the port.
+    int one = 1;
+    if (fd.valid())
+        setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd.valid() && wanted != 0 && bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
         return wanted;
     addr.sin_port = 0;
