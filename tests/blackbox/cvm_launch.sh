@@ -99,6 +99,15 @@ expect "simulate needs fw-cfg dir" 2 '--simulate needs --fw-cfg-dir' -- launch -
 expect "simulated: TCG with the fw_cfg blobs" 0 "-accel tcg -cpu max -fw_cfg name=opt/cvminit/sim/" \
   -- launch --launch "$tmp/launch.toml" --simulate "$tmp/sim" --fw-cfg-dir "$tmp/fw" --print
 expect "missing launch" 2 'needs --launch' -- launch --print
+# cvm sim takes the same report fields from launch.toml, and no flag for one launch.toml sets
+write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0x1b0000' "host_data = \"$hd\""
+rd=$(printf '%0128d' 0)
+expect "sim report: a flag for what launch.toml sets" 2 "--policy: the launch.toml of --launch sets 'policy'" \
+  -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" --policy 0x30000 -o "$tmp/r.bin"
+expect "sim report: from launch.toml" 0 "measurement $measurement" \
+  -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" -o "$tmp/r.bin"
+python3 -c "import sys; r = open(sys.argv[1], 'rb').read(); sys.exit(not (int.from_bytes(r[8:16], 'little') == 0x1b0000 and r[0xC0:0xE0].hex() == sys.argv[2]))" \
+  "$tmp/r.bin" "$hd"; check "sim report: GUEST_POLICY and HOST_DATA of launch.toml" $?
 
 # the outcome: a stand-in QEMU prints a console and exits; cvm launch relays it unchanged
 fake_qemu() {  # fake_qemu NAME CONSOLE_FILE [QEMU_STATUS]
