@@ -10,6 +10,18 @@
 
 #include "console.h"
 
+// The ELF note that tells `cvm initramfs --agent` this binary is a cvminit (initramfs/
+// exec_format.h: CVMINIT_NOTE_NAME, CVMINIT_NOTE_TYPE): name "cvminit", type 1, a 4-byte
+// descriptor (1, the layout of /etc/cvminit/*). A SHT_NOTE section, which linkers keep under
+// --gc-sections and place in a PT_NOTE segment; here because every agent links this file.
+__asm__(".pushsection .note.cvminit, \"a\", @note\n"
+        ".balign 4\n"
+        ".long 8, 4, 1\n"
+        ".asciz \"cvminit\"\n"
+        ".balign 4\n"
+        ".long 1\n"
+        ".popsection\n");
+
 namespace cvm::agent {
 namespace {
 
@@ -50,6 +62,11 @@ const char* errno_name(int value)
     case ETIMEDOUT: return "ETIMEDOUT";
     case ECONNREFUSED: return "ECONNREFUSED";
     case EHOSTUNREACH: return "EHOSTUNREACH";
+    case EBADMSG: return "EBADMSG";
+    case ENOKEY: return "ENOKEY";
+    case EKEYREJECTED: return "EKEYREJECTED";
+    case ENOTTY: return "ENOTTY";
+    case ELOOP: return "ELOOP";
     default: {
         static thread_local char buf[24];
         snprintf(buf, sizeof buf, "errno %d", value);

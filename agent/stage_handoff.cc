@@ -1,7 +1,8 @@
 // Stage 9, handoff: switch_root into the workload's tree, start the workload with its
 // environment, wipe every secret the agent holds, and stay PID 1 until the workload ends; then
 // close the storage, sync and power off with its status on the console. The agent never exits and never execs a
-// shell (DESIGN.md §2).
+// shell (DESIGN.md §2). Before the fork, the command and its interpreters are checked
+// (workload_check.h), so a FATAL line names a missing "#!" interpreter instead of a bare ENOENT.
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "mounts.h"
 #include "stages.h"
 #include "supervise.h"
+#include "workload_check.h"
 
 namespace cvm::agent {
 namespace {
@@ -73,6 +75,10 @@ void stage_handoff(Context& ctx)
     std::string rss = peak_rss();  // before the workload: the agent's own
     if (auto moved = switch_root(ctx.root + ctx.workload_root); !moved)
         fatal("handoff", moved.error(), "the initramfs must hold the workload tree (cvm initramfs --root)");
+    if (!ctx.workload_argv.empty()) {
+        if (auto problem = check_executable("", ctx.workload_argv[0]))
+            fatal("handoff", problem->error, problem->hint.c_str());
+    }
     Workload workload{ctx.workload_argv, ctx.workload_env, console_fd()};
     static const proto::Release nothing;
     auto child = start_workload(workload, ctx.release ? *ctx.release : nothing);

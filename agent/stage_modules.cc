@@ -1,7 +1,10 @@
 // Stage 3, modules: load the kernel modules `cvm initramfs` recorded, in the dependency order it
 // resolved from modules.dep (/etc/cvminit/modules, one path per line relative to
 // /lib/modules/<release>/). finit_module(2) only: no modprobe, no scanning of any disk, so the
-// only code that enters the kernel is code the initramfs measurement covers.
+// only code that enters the kernel is code the initramfs measurement covers. A failure is judged
+// by judge_module_failure() (module_failure.h): sev-guest finding no SEV-SNP device goes on in
+// simulation; every other failure is FATAL here, with the hint naming its cause.
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -10,8 +13,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "base/file.h"
+#include "fatal.h"
+#include "module_failure.h"
 #include "stages.h"
 
 namespace cvm::agent {
@@ -31,13 +37,37 @@ bool compressed(const std::string& path)
     return false;
 }
 
-Result<void> load(const std::string& path)
+struct LoadError {
+    LoadStep step;
+    Error error;
+};
+
+std::optional<LoadError> load(const std::string& path)
 {
-    UniqueFd fd = TRY(open_for_reading(path));
+    auto fd = open_for_reading(path);
+    if (!fd)
+        return LoadError{LoadStep::Open, fd.error()};
     unsigned flags = compressed(path) ? MODULE_INIT_COMPRESSED_FILE : 0;
-    if (syscall(SYS_finit_module, fd.get(), "", flags) != 0 && errno != EEXIST)
-        return Error::from_errno(Errc::Io, errno, "failed to load module %s: %s", path.c_str(), strerror(errno));
-    return {};
+    if (syscall(SYS_finit_module, fd->get(), "", flags) != 0 && errno != EEXIST)
+        return LoadError{LoadStep::Load, Error::from_errno(Errc::Io, errno, "failed to load module %s: %s",
+                                                           path.c_str(), strerror(errno))};
+    return std::nullopt;
+}
+
+ModuleFacts gather_facts(const Context& ctx, const std::string& release)
+{
+    ModuleFacts facts;
+    facts.simulate = ctx.simulate;
+    facts.sev_guest_device = access((ctx.root + SEV_GUEST_DEVICE).c_str(), F_OK) == 0;
+    facts.release = release;
+    if (DIR* dir = opendir((ctx.root + "/lib/modules").c_str())) {
+        while (dirent* e = readdir(dir)) {
+            if (e->d_name[0] != '.')
+                facts.releases.emplace_back(e->d_name);
+        }
+        closedir(dir);
+    }
+    return facts;
 }
 
 // configfs, where configfs-tsm reports live, is a module in Debian's kernel: once it is loaded
@@ -72,6 +102,7 @@ Result<std::string> stage_modules(Context& ctx)
     uname(&un);
     std::string base = ctx.root + "/lib/modules/" + un.release + "/";
     size_t count = 0;
+    std::string notes;
     for (size_t at = 0; at < text.size();) {
         size_t end = text.find('\n', at);
         std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
@@ -81,11 +112,18 @@ Result<std::string> stage_modules(Context& ctx)
         if (line.find("..") != std::string::npos || line[0] == '/')
             return Error::make(Errc::Format, "%s: module path '%s' leaves /lib/modules", list_path.c_str(),
                                line.c_str());
-        TRY(load(base + line));
+        if (auto failed = load(base + line)) {
+            ModuleVerdict verdict =
+                judge_module_failure(line, failed->step, failed->error.errno_value(), gather_facts(ctx, un.release));
+            if (verdict.fatal)
+                fatal("modules", failed->error, verdict.text.c_str());
+            notes += ", " + verdict.text;
+            continue;
+        }
         ++count;
     }
     bool configfs = TRY(mount_configfs(ctx.root));
-    return std::to_string(count) + " loaded for " + un.release + (configfs ? ", configfs mounted" : "");
+    return std::to_string(count) + " loaded for " + un.release + notes + (configfs ? ", configfs mounted" : "");
 }
 
 }  // namespace cvm::agent

@@ -1,6 +1,9 @@
 // The newc writer; see cpio.h for the layout rules that make its output reproducible.
 #include "initramfs/cpio.h"
 
+#include "initramfs/exec_format.h"
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -234,6 +237,27 @@ Result<void> Archive::add_host_file(std::string_view path, HostFile host, uint64
     e.size = size;
     e.host = std::move(host);
     return insert(path, std::move(e));
+}
+
+std::optional<Archive::Found> Archive::find(std::string_view path) const
+{
+    auto it = m_entries.find(std::string(path));
+    if (it == m_entries.end())
+        return std::nullopt;
+    const Entry& e = it->second;
+    return Found{e.type, e.mode, e.type == EntryType::Symlink ? std::string(e.data.begin(), e.data.end()) : ""};
+}
+
+Result<Bytes> Archive::read_head(std::string_view path, size_t max) const
+{
+    auto it = m_entries.find(std::string(path));
+    if (it == m_entries.end() || it->second.type != EntryType::File)
+        return Error::make(Errc::Config, "/%.*s is not a file in the archive", static_cast<int>(path.size()),
+                           path.data());
+    const Entry& e = it->second;
+    if (!e.host)
+        return Bytes(e.data.begin(), e.data.begin() + static_cast<ptrdiff_t>(std::min(max, e.data.size())));
+    return initramfs::read_head(e.host->path, max);
 }
 
 Result<void> Archive::write(Sink& out, uint32_t mtime) const

@@ -93,6 +93,18 @@ public:
 
     // Entries so far, implied parents included (the trailer is not counted).
     size_t size() const { return m_entries.size(); }
+
+    // What is at a normalised `path` (normalize_path), if anything: for the builder's checks.
+    struct Found {
+        EntryType type{EntryType::Directory};
+        uint32_t mode{0};
+        std::string target;  // a symlink's target
+    };
+    std::optional<Found> find(std::string_view path) const;
+    // The first `max` bytes of the file at a normalised `path` (fewer when it is shorter), from
+    // memory or its host file. Errc::Config when there is no file there, Errc::Io when the host
+    // file cannot be read.
+    Result<Bytes> read_head(std::string_view path, size_t max) const;
     // Bytes of the uncompressed archive write() will produce, trailer included.
     uint64_t archive_bytes() const;
 

@@ -37,19 +37,21 @@ Result<std::string> read_optional(const std::string& path, size_t max_size)
 Result<void> add_modules(const LayoutInputs& inputs, Layout& layout)
 {
     if (!inputs.kernel_modules) {
-        if (!inputs.modules.empty())
-            return Error::make(Errc::Config,
-                               "--module needs --kernel-modules DIR (the kernel's lib/modules/<version>)");
+        if (!inputs.modules.empty() || !inputs.platforms.empty())
+            return Error::make(Errc::Config, "--module and --platform need --kernel-modules DIR (the kernel's "
+                                             "lib/modules/<version>)");
         return {};
     }
-    if (inputs.modules.empty())
-        return Error::make(Errc::Config, "--kernel-modules given without any --module NAME to include");
+    if (inputs.modules.empty() && inputs.platforms.empty())
+        return Error::make(Errc::Config, "--kernel-modules given without any --module NAME or --platform to include");
     const std::string& dir = *inputs.kernel_modules;
     layout.kernel_version = TRY(kernel_version(dir));
     std::string dep = TRY(read_text_file(dir + "/modules.dep", MAX_MODULES_DEP_BYTES));
     std::string builtin = TRY(read_optional(dir + "/modules.builtin", MAX_MODULES_BUILTIN_BYTES));
     ModuleIndex index = TRY_PREFIX(ModuleIndex::parse(dep, builtin), "%s", dir.c_str());
-    layout.modules = TRY(index.resolve(inputs.modules));
+    std::vector<std::string> names = TRY(platform_modules(inputs.platforms, index, layout.kernel_version));
+    names.insert(names.end(), inputs.modules.begin(), inputs.modules.end());
+    layout.modules = TRY(index.resolve(names));
 
     std::string list;
     std::string base = std::string(MODULES_ROOT) + "/" + layout.kernel_version + "/";
@@ -72,6 +74,17 @@ Result<ExtraFile> parse_extra_file(const std::string& spec)
 
 Result<Layout> build_layout(const LayoutInputs& inputs)
 {
+    for (const ExtraFile& f : inputs.files) {
+        std::string dest = TRY_PREFIX(normalize_path(f.dest), "--file %s", f.dest.c_str());
+        for (const char* owned : {AGENT_PATH, CONFIG_PATH, MODULE_LIST_PATH}) {
+            if (dest == owned)
+                return Error::make(Errc::Config, "--file %s:%s: /%s is the layout's own (%s), refusing",
+                                   f.source.c_str(), f.dest.c_str(), owned,
+                                   dest == AGENT_PATH    ? "the agent: use --agent"
+                                   : dest == CONFIG_PATH ? "the agent's configuration: use --config"
+                                                         : "the module list: use --module or --platform");
+        }
+    }
     Layout layout;
     TRY_PREFIX(layout.archive.add_host_file(AGENT_PATH, inputs.agent, Exec::Yes), "--agent");
     if (inputs.config) {

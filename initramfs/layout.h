@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "initramfs/cpio.h"
 #include "initramfs/modules.h"
+#include "initramfs/platforms.h"
 
 namespace cvm::initramfs {
 
@@ -37,6 +38,7 @@ struct LayoutInputs {
     std::string agent;                          // host path of the cvminit binary
     std::optional<std::string> config;          // host path of cvminit.toml
     std::optional<std::string> kernel_modules;  // a lib/modules/<version> directory with modules.dep
+    std::vector<Platform> platforms;            // presets (platforms.h), loaded before `modules`
     std::vector<std::string> modules;           // names as modprobe takes them, in load order
     std::optional<std::string> root;            // host directory copied to /workload
     std::vector<ExtraFile> files;
@@ -54,8 +56,10 @@ Result<ExtraFile> parse_extra_file(const std::string& spec);
 // Builds the archive for `inputs`. The kernel version is the last component of the
 // kernel_modules directory (symlinks resolved): the agent loads modules from
 // /lib/modules/<uname -r>/, so it must be the release of the kernel that boots this initramfs.
-// Errc::Config when modules are named without kernel_modules or the reverse, for the errors of
-// ModuleIndex::resolve() and of the Archive adds (duplicates, for one); Errc::Io and
+// Errc::Config when modules or platforms are named without kernel_modules or the reverse, for a
+// --file onto a path the layout owns (/init, /etc/cvminit.toml, /etc/cvminit/modules), for the
+// errors of platform_modules(), ModuleIndex::resolve() and of the Archive adds (duplicates, for
+// one); Errc::Io and
 // Errc::Format when an input cannot be read or parsed.
 Result<Layout> build_layout(const LayoutInputs& inputs);
 

@@ -118,6 +118,12 @@ Result<ModuleIndex> ModuleIndex::parse(std::string_view modules_dep, std::string
     return index;
 }
 
+bool ModuleIndex::contains(std::string_view name) const
+{
+    std::string canonical = module_name(name);
+    return m_modules.count(canonical) != 0 || m_builtin.count(canonical) != 0;
+}
+
 Result<ModulePlan> ModuleIndex::resolve(std::span<const std::string> names) const
 {
     enum class Mark : uint8_t { Visiting, Done };

@@ -53,6 +53,9 @@ public:
     // form a cycle (the message shows it: "a -> b -> a").
     Result<ModulePlan> resolve(std::span<const std::string> names) const;
 
+    // Whether `name` (as modprobe takes it) is in modules.dep or built in.
+    bool contains(std::string_view name) const;
+
     size_t size() const { return m_modules.size(); }
 
 private:

@@ -1,4 +1,5 @@
 // cvm initramfs: build the measured initramfs of a cvminit VM (initramfs/), or list one.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include "base/file.h"
 #include "commands.h"
 #include "crypto/digest.h"
+#include "initramfs/checks.h"
 #include "initramfs/cpio.h"
 #include "initramfs/gzip.h"
 #include "initramfs/layout.h"
@@ -25,15 +27,24 @@ the launch MEASUREMENT, so they depend only on the inputs' paths, types and cont
 bytewise path order, inode numbers 1, 2, 3..., owner 0:0, one fixed mtime, permissions 0755
 (directories, executables), 0644 (other files), 0777 (symlinks).
 
-  --agent PATH            the cvminit binary; becomes /init (0755)
-  --config FILE           the agent's configuration; becomes /etc/cvminit.toml
+  --agent PATH            the cvminit binary; becomes /init (0755); must be a static x86-64 ELF
+                          executable (a warning when it lacks cvminit's ELF note)
+  --config FILE           the agent's configuration; becomes /etc/cvminit.toml; checked with the
+                          agent's grammar, and its [workload] command and that command's "#!" or
+                          ELF interpreters must be executable files in the archive below
+                          [workload] root (a warning when nothing is there: a verity root)
   --kernel-modules DIR    the booted kernel's lib/modules/<version> directory (with modules.dep);
                           <version> must be that kernel's release (uname -r)
   --module NAME           a module to load at boot, as modprobe names it (repeatable); it and its
                           dependencies go to /lib/modules/<version>/, and their load order to
                           /etc/cvminit/modules
+  --platform snp|sim      the modules a platform needs, before any --module (repeatable):
+                          snp: sev-guest, configfs, tsm or tsm_report, and up to kernel 6.12 the
+                               gcm(aes) crypto its probe allocates (gcm, ghash_generic, ...);
+                          sim: qemu_fw_cfg and virtio_net (the simulated platform under QEMU)
   --root DIR              a tree copied to /workload; symlinks are kept as symlinks, never followed
-  --file SRC:DEST         one more file at DEST (repeatable); 0755 if SRC has an execute bit
+  --file SRC:DEST         one more file at DEST (repeatable); 0755 if SRC has an execute bit;
+                          never /init, /etc/cvminit.toml or /etc/cvminit/modules
   --compress none|gzip    compress the archive (default none; gzip output is reproducible too)
   --source-date-epoch N   the mtime of every entry (default: $SOURCE_DATE_EPOCH, else 0)
   -o, --output OUT        where to write the initramfs
@@ -109,10 +120,26 @@ Result<void> build(const Args& args)
     inputs.config = args.get("config");
     inputs.kernel_modules = args.get("kernel-modules");
     inputs.modules = args.all("module");
+    for (const std::string& name : args.all("platform")) {
+        Platform platform = TRY(parse_platform(name));
+        if (std::find(inputs.platforms.begin(), inputs.platforms.end(), platform) == inputs.platforms.end())
+            inputs.platforms.push_back(platform);
+    }
     inputs.root = args.get("root");
     for (const std::string& spec : args.all("file"))
         inputs.files.push_back(TRY(parse_extra_file(spec)));
+    // Checked now rather than at boot (initramfs/checks.h): the agent, its configuration in the
+    // agent's own grammar, and the workload command with its interpreters in the archive.
+    std::vector<std::string> warnings;
+    TRY(check_agent(inputs.agent, warnings));
+    std::optional<cmdline::AgentFileConfig> config;
+    if (inputs.config)
+        config = TRY(check_config(*inputs.config));
     Layout layout = TRY(build_layout(inputs));
+    if (config)
+        TRY(check_workload(layout.archive, *config, warnings));
+    for (const std::string& w : warnings)
+        fprintf(stderr, "cvm initramfs: warning: %s\n", w.c_str());
 
     FileSink file = TRY(FileSink::create(*output));
     DigestSink digest(file);
@@ -171,6 +198,7 @@ int cmd_initramfs(const std::vector<std::string>& argv)
                                                         {"config", Takes::Value},
                                                         {"kernel-modules", Takes::Value},
                                                         {"module", Takes::Values},
+                                                        {"platform", Takes::Values},
                                                         {"root", Takes::Value},
                                                         {"file", Takes::Values},
                                                         {"compress", Takes::Value},
@@ -190,8 +218,8 @@ int cmd_initramfs(const std::vector<std::string>& argv)
     Result<void> done;
     if (auto file = args->get("list")) {
         bool alone = args->positional().empty();
-        for (const char* other :
-             {"agent", "config", "kernel-modules", "module", "root", "file", "compress", "source-date-epoch", "output"})
+        for (const char* other : {"agent", "config", "kernel-modules", "module", "platform", "root", "file", "compress",
+                                  "source-date-epoch", "output"})
             alone = alone && !args->has(other);
         done = alone ? list(*file) : Error::make(Errc::Config, "--list FILE takes no other options or arguments");
     } else {

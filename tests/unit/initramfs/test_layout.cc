@@ -101,7 +101,7 @@ TEST_CASE("inputs build_layout refuses")
     SUBCASE("modules without their directory")
     {
         f.inputs.kernel_modules.reset();
-        refused(Errc::Config, "--module needs --kernel-modules");
+        refused(Errc::Config, "--module and --platform need --kernel-modules");
     }
     SUBCASE("a modules directory without modules")
     {
@@ -121,7 +121,17 @@ TEST_CASE("inputs build_layout refuses")
     SUBCASE("an extra file over /init")
     {
         f.inputs.files = {{f.t.at("cvminit.toml"), "/init"}};
-        refused(Errc::Config, "init is added twice");
+        refused(Errc::Config, "/init is the layout's own (the agent: use --agent)");
+    }
+    SUBCASE("an extra file over the agent's configuration, spelled oddly")
+    {
+        f.inputs.files = {{f.t.at("cvminit.toml"), "//etc/./cvminit.toml"}};
+        refused(Errc::Config, "/etc/cvminit.toml is the layout's own (the agent's configuration: use --config)");
+    }
+    SUBCASE("an extra file over the module list")
+    {
+        f.inputs.files = {{f.t.at("cvminit.toml"), "etc/cvminit/modules"}};
+        refused(Errc::Config, "/etc/cvminit/modules is the layout's own (the module list");
     }
     SUBCASE("an extra file escaping the root")
     {
