@@ -79,7 +79,8 @@ TEST_CASE("ELF: adversarial headers are refused by name, never read out of bound
     CHECK(mentions(elf_error(with([](ElfSpec& s) { s.bad_interp_size = ~uint64_t(0); })), "PT_INTERP segment"));
     CHECK(mentions(elf_error(with([](ElfSpec& s) { s.bad_interp_size = 3; })), "NUL-terminated"));
     std::vector<uint8_t> whole = with([](ElfSpec&) {});
-    for (size_t cut : {size_t(0), size_t(3), size_t(16), size_t(63), size_t(64), size_t(100), whole.size() - 1}) {
+    for (size_t cut :
+         {size_t(0), size_t(3), size_t(16), size_t(63), size_t(64), size_t(100), size_t(64 + 56 * 2 + 5)}) {
         std::vector<uint8_t> part(whole.begin(), whole.begin() + static_cast<ptrdiff_t>(cut));
         CHECK_FALSE(parse_elf(part).ok());
     }
