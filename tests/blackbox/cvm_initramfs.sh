@@ -150,7 +150,7 @@ fi
 # Refusals: exit 2 with a line that names the problem.
 expect "no agent" 2 '--agent PATH and -o OUT are required' -- initramfs -o x.cpio
 expect "no output" 2 '--agent PATH and -o OUT are required' -- initramfs --agent one/cvminit
-expect "missing agent" 2 'cannot stat' -- initramfs --agent one/nope -o x.cpio
+expect "missing agent" 2 '--agent: cannot (stat|open) one/nope' -- initramfs --agent one/nope -o x.cpio
 expect "escaping --file" 2 "contains '\.\.', refusing" -- initramfs --agent one/cvminit --file one/cvminit:../x -o x.cpio
 expect "--file over /init" 2 "/init is the layout's own" -- initramfs --agent one/cvminit --file one/cvminit:/init -o x.cpio
 expect "--file without DEST" 2 'expected SRC:DEST' -- initramfs --agent one/cvminit --file one/cvminit -o x.cpio
@@ -182,7 +182,7 @@ expect "--list trailing bytes" 2 'not zero padding' -- initramfs --list tail.cpi
 
 # Build-time checks: the agent, the configuration in the agent's grammar, the workload command
 # and its interpreter, the layout's own paths, the platforms.
-printf 'hello' >notelf
+printf 'hello' >one/notelf
 expect "agent not ELF" 2 'one/notelf: not an ELF file: expected the static x86-64 cvminit binary' -- \
   initramfs --agent one/notelf -o x.cpio
 make_elf dyn.elf cvminit /lib64/ld-linux-x86-64.so.2
