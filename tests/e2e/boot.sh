@@ -19,8 +19,8 @@ source "$here/inputs.sh"
 prepare_inputs
 
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 source "$here/lib.sh"
+port=$(broker_port)
 
 # --- the image: agent, config, modules, workload ---------------------------------------------
 "$cvm" sim init "$work/sim" >/dev/null
@@ -75,8 +75,8 @@ demo_run() {  # demo_run LOG: `cvm demo` in $work with the relative work directo
     --work-dir demo </dev/null 2>&1) | tr -d '\r' >"$1"
   echo "cvm demo exit status ${PIPESTATUS[0]}" >>"$1"
   printf 'bench: cvm demo (two TCG boots, %s) %d s\n' "$2" $((SECONDS - started))
-  sed -n '/^demo: boot 1 of 2/,/^demo: boot 1: QEMU exited/p' "$1" >"$1.boot1"
-  sed -n '/^demo: boot 2 of 2/,/^demo: boot 2: QEMU exited/p' "$1" >"$1.boot2"
+  sed -n '/^demo: boot 1 of 2/,/^demo: boot 1: QEMU /p' "$1" >"$1.boot1"
+  sed -n '/^demo: boot 2 of 2/,/^demo: boot 2: QEMU /p' "$1" >"$1.boot2"
 }
 
 demo() {  # `cvm demo` end to end: its own broker, verity root, data volume and launch; then again
@@ -85,8 +85,8 @@ demo() {  # `cvm demo` end to end: its own broker, verity root, data volume and 
   check "demo: exit 0" "$log" '^cvm demo exit status 0$'
   check "demo: a relative --work-dir" "$log" "^demo: SIMULATED platform, broker and VM in $work/demo\$"
   check "demo: secrets shown" "$log.boot1" '^demo-workload: secret db mode 0400: demo-db-password$'
-  check "demo: boot 1 released" "$log" '^demo: boot 1: QEMU exited with status 0 .*the broker released'
-  check "demo: boot 2 released" "$log" '^demo: boot 2: QEMU exited with status 0 .*the broker released'
+  check "demo: boot 1 released" "$log" '^demo: boot 1: QEMU exit status 0 .*the broker released the secrets to the attested VM; the workload exited with status 0$'
+  check "demo: boot 2 released" "$log" '^demo: boot 2: QEMU exit status 0 .*the broker released the secrets to the attested VM; the workload exited with status 0$'
   for b in 1 2; do
     check "demo: boot $b verity root" "$log.boot$b" '^cvminit: storage: root /dev/vda verified by /dev/vdb .*read-only at /sysroot'
     check "demo: boot $b root read-only" "$log.boot$b" '^demo-workload: root is read-only$'

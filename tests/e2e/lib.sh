@@ -1,9 +1,28 @@
 # What the QEMU boot suites share: `source` it after setting $work (a scratch directory), $cvm
-# and $port (the broker's). Counts checks in $passed and $failed.
+# and $port (the broker's, from broker_port). Counts checks in $passed and $failed.
 passed=0
 failed=0
 broker_pid=
 trap '[[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+# broker_port: a free loopback port for the broker, below the kernel's ephemeral range (32768 and
+# up by default, net.ipv4.ip_local_port_range), so no outgoing connection can take it between
+# this check and the broker's bind. It cannot be bound later: it is part of the measured cmdline.
+broker_port() {
+  python3 -c '
+import random, socket
+for port in random.sample(range(20000, 32768), 200):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free loopback port in 20000..32767")'
+}
 
 check() {  # check NAME LOG PATTERN [absent]: PATTERN (extended regex) must (or must not) be in LOG
   if grep -Eq -- "$3" "$2"; then found=1; else found=0; fi

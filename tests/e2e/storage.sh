@@ -24,8 +24,8 @@ done
 source "$here/inputs.sh"
 prepare_inputs
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 source "$here/lib.sh"
+port=$(broker_port)
 source "$here/peer.sh"
 
 # --- the disks: a read-only root with its verity tree, a blank 1 GiB data volume --------------

@@ -11,7 +11,7 @@ namespace cvm::cli {
 // Upper bound for any evidence file we read (a report, a certificate, a table, a chain).
 inline constexpr size_t MAX_EVIDENCE_FILE = 1 << 20;
 
-// A directory laid out as ../shared/vectors/snp-reports/<name>/: `vcek.der` or `vlek.der`, and
+// A directory laid out as tests/vectors/snp-reports/<name>/: `vcek.der` or `vlek.der`, and
 // `ask_ark.pem`, or `ask.pem`/`asvk.pem` + `ark.pem`; each PEM or DER; other files are ignored.
 // The ASK and ARK are optional (the built-in AMD ones are used). Fails naming the directory when
 // there is no VCEK or VLEK, or both.

@@ -1,0 +1,24 @@
+// Running QEMU with the guest's serial console relayed: `cvm launch` and `cvm demo` both decide a
+// boot by the agent's final console line (launch_outcome.h), not by QEMU's exit status, which is
+// 0 whenever the guest powers off, whatever the agent decided.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "launch_outcome.h"
+
+namespace cvm::cli {
+
+// Runs argv (argv[0] looked up in PATH) with its stdout on a pipe, copies every byte to our
+// stdout unchanged (until our stdout fails; the relay goes on so QEMU never blocks) and feeds it
+// to `outcome`. QEMU keeps our stdin and stderr. SIGINT and SIGTERM that reach us while it runs are
+// forwarded to it; SIGPIPE is ignored meanwhile. Returns QEMU's wait status (exit status 127 when
+// it could not be executed); Errc::Io when the pipe or the fork fails.
+Result<int> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& outcome);
+
+// "exit status N", "signal N" or "wait status N".
+std::string describe_wait(int status);
+
+}  // namespace cvm::cli
