@@ -57,24 +57,24 @@ expect "hostfwd needs the network" 2 '--hostfwd needs the network' \
 # policy, host_data and the ID block from launch.toml, in QEMU's encodings
 hd=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 hd64=$(python3 -c "import base64; print(base64.b64encode(bytes.fromhex('$hd')).decode())")
-write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0x1b0000' "host_data = \"$hd\""
-expect "policy and host-data" 0 "kernel-hashes=on,policy=0x1b0000,host-data=${hd64//+/\\+} -bios" \
+write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0xb0000' "host_data = \"$hd\""
+expect "policy and host-data" 0 "kernel-hashes=on,policy=0xb0000,host-data=${hd64//+/\\+} -bios" \
   -- launch --launch "$tmp/launch.toml" --print
 expect "policy and host-data: the same MEASUREMENT" 0 "^cvm launch: MEASUREMENT $measurement " \
   -- launch --launch "$tmp/launch.toml" --print
-write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0x1b0000'
+write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0xb0000'
 printf '[id_block]\nid_key = "%s"\nauthor_key = "%s"\nguest_svn = 2\n' "$keys/id_key_TEST_ONLY.pem" \
   "$keys/author_key_TEST_ONLY.pem" >>"$tmp/launch.toml"
-expect "ID block, author key" 0 'policy=0x1b0000,id-block=[A-Za-z0-9+/]{128},id-auth=[A-Za-z0-9+/=]{5464},author-key-enabled=on -bios' \
+expect "ID block, author key" 0 'policy=0xb0000,id-block=[A-Za-z0-9+/]{128},id-auth=[A-Za-z0-9+/=]{5464},author-key-enabled=on -bios' \
   -- launch --launch "$tmp/launch.toml" --print
 ld64=$(python3 -c "import base64; print(base64.b64encode(bytes.fromhex('$measurement')).decode())")
 expect "the ID block signs the launch's MEASUREMENT" 0 "id-block=${ld64//+/\\+}" -- launch --launch "$tmp/launch.toml" --print
 block=$("$cvm" launch --launch "$tmp/launch.toml" --print 2>/dev/null | grep -o 'id-block=[^,]*,id-auth=[^ ]*')
 want=$("$cvm" id-block --measurement "$measurement" --id-key "$keys/id_key_TEST_ONLY.pem" \
-  --author-key "$keys/author_key_TEST_ONLY.pem" --policy 0x1b0000 --guest-svn 2 | head -1)
-[[ "$block,policy=0x1b0000" == "$want" ]]; check "cvm id-block prints the same properties" $?
-expect "id-block: the whole property string" 0 '^id-block=[^,]*,id-auth=[^,]*,author-key-enabled=on,policy=0x1b0000$' \
-  -- id-block --measurement "$measurement" --id-key "$keys/id_key_TEST_ONLY.pem" --author-key "$keys/author_key_TEST_ONLY.pem" --policy 0x1b0000
+  --author-key "$keys/author_key_TEST_ONLY.pem" --policy 0xb0000 --guest-svn 2 | head -1)
+[[ "$block,policy=0xb0000" == "$want" ]]; check "cvm id-block prints the same properties" $?
+expect "id-block: the whole property string" 0 '^id-block=[^,]*,id-auth=[^,]*,author-key-enabled=on,policy=0xb0000$' \
+  -- id-block --measurement "$measurement" --id-key "$keys/id_key_TEST_ONLY.pem" --author-key "$keys/author_key_TEST_ONLY.pem" --policy 0xb0000
 expect "id-block: nothing more without author key and default policy" 0 '^id-block=[^,]*,id-auth=[^,]*$' \
   -- id-block --measurement "$measurement" --id-key "$keys/id_key_TEST_ONLY.pem"
 
@@ -100,13 +100,13 @@ expect "simulated: TCG with the fw_cfg blobs" 0 "-accel tcg -cpu max -fw_cfg nam
   -- launch --launch "$tmp/launch.toml" --simulate "$tmp/sim" --fw-cfg-dir "$tmp/fw" --print
 expect "missing launch" 2 'needs --launch' -- launch --print
 # cvm sim takes the same report fields from launch.toml, and no flag for one launch.toml sets
-write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0x1b0000' "host_data = \"$hd\""
+write_launch 'vcpu_type = "EPYC-Milan"' 'policy = 0xb0000' "host_data = \"$hd\""
 rd=$(printf '%0128d' 0)
 expect "sim report: a flag for what launch.toml sets" 2 "--policy: the launch.toml of --launch sets 'policy'" \
   -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" --policy 0x30000 -o "$tmp/r.bin"
 expect "sim report: from launch.toml" 0 "measurement $measurement" \
   -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" -o "$tmp/r.bin"
-python3 -c "import sys; r = open(sys.argv[1], 'rb').read(); sys.exit(not (int.from_bytes(r[8:16], 'little') == 0x1b0000 and r[0xC0:0xE0].hex() == sys.argv[2]))" \
+python3 -c "import sys; r = open(sys.argv[1], 'rb').read(); sys.exit(not (int.from_bytes(r[8:16], 'little') == 0xb0000 and r[0xC0:0xE0].hex() == sys.argv[2]))" \
   "$tmp/r.bin" "$hd"; check "sim report: GUEST_POLICY and HOST_DATA of launch.toml" $?
 
 # the outcome: a stand-in QEMU prints a console and exits; cvm launch relays it unchanged
@@ -123,7 +123,7 @@ run() { "$cvm" launch --launch "$tmp/launch.toml" --simulate "$tmp/sim" --fw-cfg
 run "$tmp/q7" </dev/null >"$tmp/out7" 2>"$tmp/err7"
 check "workload status 7 -> exit 7" $(($? == 7 ? 0 : 1))
 cmp -s "$tmp/c7" "$tmp/out7"; check "the console relayed unchanged (CR LF kept)" $?
-grep -q "^cvm launch: the workload's status 7 (QEMU exit status 0)$" "$tmp/err7"; check "the outcome on stderr" $?
+grep -q "^cvm launch: the workload's status 7 (QEMU exit status 0): cvminit: workload /usr/bin/w exited with status 7; powering off$" "$tmp/err7"; check "the outcome on stderr" $?
 run "$tmp/q0" </dev/null >/dev/null 2>&1; check "workload status 0 -> exit 0" $?
 run "$tmp/qf" </dev/null >/dev/null 2>"$tmp/errf"
 check "FATAL -> exit 125" $(($? == 125 ? 0 : 1))
@@ -133,15 +133,23 @@ check "no final line -> exit 126" $(($? == 126 ? 0 : 1))
 grep -q "no final line from the agent, exit status 126 (QEMU exit status 1)" "$tmp/errn"; check "no final line on stderr" $?
 run "$tmp/no-such-qemu" </dev/null >/dev/null 2>&1
 check "QEMU missing -> exit 126" $(($? == 126 ? 0 : 1))
-# SIGTERM reaches QEMU, which here reports it on the console and ends as a guest would
-printf '#!/bin/sh\ntrap "echo cvminit: workload /w exited with status 3\\; powering off; exit 0" TERM\necho ready\nwhile :; do sleep 0.1; done\n' >"$tmp/qt"
-chmod +x "$tmp/qt"
-"$cvm" launch --launch "$tmp/launch.toml" --qemu "$tmp/qt" </dev/null >"$tmp/outt" 2>&1 &
-pid=$!
-for _ in $(seq 100); do grep -q ready "$tmp/outt" 2>/dev/null && break; sleep 0.1; done
-kill -TERM "$pid"
-wait "$pid"
+# SIGTERM reaches QEMU: one stand-in reports it on the console and ends as a guest would, one
+# just ends (cvm launch then ends as killed by SIGTERM: 143). Each stand-in stops by itself.
+printf '#!/bin/sh\ntrap "echo cvminit: workload /w exited with status 3\\; powering off; exit 0" TERM\necho ready\nfor i in $(seq 300); do sleep 0.1; done\n' >"$tmp/qt"
+printf '#!/bin/sh\ntrap "exit 0" TERM\necho ready\nfor i in $(seq 300); do sleep 0.1; done\n' >"$tmp/qk"
+chmod +x "$tmp/qt" "$tmp/qk"
+interrupt() {  # interrupt STAND_IN: cvm launch's exit status after a SIGTERM once QEMU runs
+  "$cvm" launch --launch "$tmp/launch.toml" --qemu "$1" </dev/null >"$tmp/out-int" 2>&1 &
+  local pid=$! ready=1
+  for _ in $(seq 100); do grep -q ready "$tmp/out-int" 2>/dev/null && { ready=0; break; }; sleep 0.1; done
+  ((ready == 0)) || echo "FAILED: the stand-in QEMU $1 never started"
+  kill -TERM "$pid"
+  wait "$pid"
+}
+interrupt "$tmp/qt"
 check "SIGTERM forwarded to QEMU, its outcome kept" $(($? == 3 ? 0 : 1))
+interrupt "$tmp/qk"
+check "SIGTERM forwarded to QEMU, no outcome: ends as killed by SIGTERM" $(($? == 143 ? 0 : 1))
 
 expect "demo help" 0 '^usage: cvm demo --kernel' -- demo --help
 expect "demo needs its inputs" 2 'needs --kernel' -- demo --work-dir "$tmp/demo"

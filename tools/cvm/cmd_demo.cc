@@ -217,7 +217,8 @@ Result<int> run(const Args& args, const std::string& work)
         uint64_t before = releases(*b);
         auto started = std::chrono::steady_clock::now();
         LaunchOutcome outcome;
-        int status = TRY(run_relayed(qemu, outcome));
+        Relayed relayed = TRY(run_relayed(qemu, outcome));
+        int status = relayed.wait_status;
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         bool released = releases(*b) > before;
         bool workload_ok = outcome.kind() == LaunchOutcome::Kind::Workload && outcome.workload_status() == 0;
@@ -228,6 +229,10 @@ Result<int> run(const Args& args, const std::string& work)
                    : (outcome.kind() == LaunchOutcome::Kind::Fatal ? "the boot ended in FATAL"
                                                                    : "no final line from the agent"));
         all_ok = all_ok && WIFEXITED(status) && WEXITSTATUS(status) == 0 && released && workload_ok;
+        if (relayed.signal_forwarded != 0) {
+            printf("demo: interrupted by signal %d: no further boots\n", relayed.signal_forwarded);
+            break;
+        }
     }
     server->stop();
     if (args.has("work-dir"))

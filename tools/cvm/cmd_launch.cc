@@ -1,5 +1,6 @@
 // cvm launch: run (or print) the QEMU command line of a measured launch, relay the guest's
 // console, and exit with the agent's outcome.
+#include <csignal>
 #include <cstdio>
 
 #include "args.h"
@@ -108,14 +109,22 @@ int cmd_launch(const std::vector<std::string>& argv)
     auto qemu = run_relayed(cmd.value(), outcome);
     if (!qemu.ok())
         return fail(qemu.error());
-    std::string how = describe_wait(qemu.value());
+    std::string how = describe_wait(qemu.value().wait_status);
+    if (int sig = qemu.value().signal_forwarded; sig != 0 && outcome.kind() == LaunchOutcome::Kind::None) {
+        // Interrupted by the user: end as a shell expects of a command killed by that signal.
+        fprintf(stderr, "cvm launch: interrupted by signal %d, passed on to QEMU (QEMU %s)\n", sig, how.c_str());
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return 128 + sig;
+    }
     switch (outcome.kind()) {
     case LaunchOutcome::Kind::Workload:
-        fprintf(stderr, "cvm launch: the workload's status %d (QEMU %s)\n", outcome.workload_status(), how.c_str());
+        fprintf(stderr, "cvm launch: the workload's status %d (QEMU %s): %s\n", outcome.workload_status(), how.c_str(),
+                outcome.line().c_str());
         break;
     case LaunchOutcome::Kind::Fatal:
-        fprintf(stderr, "cvm launch: the boot ended in FATAL, exit status %d (QEMU %s)\n", LAUNCH_EXIT_FATAL,
-                how.c_str());
+        fprintf(stderr, "cvm launch: the boot ended in FATAL, exit status %d (QEMU %s): %s\n", LAUNCH_EXIT_FATAL,
+                how.c_str(), outcome.line().c_str());
         break;
     case LaunchOutcome::Kind::None:
         fprintf(stderr, "cvm launch: no final line from the agent, exit status %d (QEMU %s)\n", LAUNCH_EXIT_NO_OUTCOME,

@@ -68,6 +68,36 @@ Result<std::string> cpu_model(const LaunchConfig& c, uint32_t sig)
 }
 
 // What QEMU cannot express, before anything is read or measured.
+// What KVM's SNP_LAUNCH_START takes besides the firmware's rules (launch_toml.cc):
+// arch/x86/kvm/svm/sev.c: snp_launch_start() refuses a policy with SMT (bit 16) clear, with
+// SINGLE_SOCKET (bit 20) set, or with any bit outside SNP_POLICY_MASK_VALID (bits 0-17, 19, 20 as
+// merged in 6.11: so MIGRATE_MA, bit 18, and bits 21-25). Later KVM accepts some of bits 25:21
+// (CXL_ALLOW, MEM_AES_256_XTS, RAPL_DIS, CIPHERTEXT_HIDING, PAGE_SWAP_DISABLE) when the host
+// supports them; those pass here with a note, since only that host can tell.
+Result<void> check_kvm_policy(uint64_t policy)
+{
+    constexpr uint64_t SMT = 1ull << 16, MIGRATE_MA = 1ull << 18, SINGLE_SOCKET = 1ull << 20;
+    constexpr uint64_t NEWER_HOST_BITS = 0x1full << 21;
+    char text[160];
+    const char* why = nullptr;
+    if (!(policy & SMT))
+        why = "SMT (bit 16) is clear; KVM refuses it (SMT may be disabled on the host instead)";
+    else if (policy & SINGLE_SOCKET)
+        why = "SINGLE_SOCKET (bit 20) is set; KVM refuses it";
+    else if (policy & MIGRATE_MA)
+        why = "MIGRATE_MA (bit 18) is set; KVM has no migration agent and refuses it";
+    if (why) {
+        snprintf(text, sizeof text, "0x%llx: %s (expected e.g. 0x30000)", static_cast<unsigned long long>(policy), why);
+        return refuse("policy", text);
+    }
+    if (policy & NEWER_HOST_BITS)
+        fprintf(stderr,
+                "cvm launch: note: policy 0x%llx sets bits 25:21, which KVM 6.11 refuses; later hosts accept them "
+                "only where supported\n",
+                static_cast<unsigned long long>(policy));
+    return {};
+}
+
 Result<void> check_expressible(const LaunchConfig& c)
 {
     if (c.mode != "snp")
@@ -81,6 +111,7 @@ Result<void> check_expressible(const LaunchConfig& c)
                  static_cast<unsigned long long>(c.guest_features));
         return refuse("guest_features", text);
     }
+    TRY(check_kvm_policy(c.guest_policy()));
     if (c.snp_ovmf_hash)
         return refuse("firmware.snp_ovmf_hash", "QEMU measures the firmware file it loads, not a precomputed digest");
     if (!c.kernel)

@@ -14,9 +14,11 @@ namespace cvm::cli {
 namespace {
 
 volatile sig_atomic_t g_qemu = 0;
+volatile sig_atomic_t g_forwarded = 0;
 
 void forward_signal(int signal)
 {
+    g_forwarded = signal;
     if (g_qemu > 0)
         kill(static_cast<pid_t>(g_qemu), signal);
 }
@@ -37,11 +39,25 @@ bool write_all(int fd, const char* data, size_t size)
 
 }  // namespace
 
-Result<int> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& outcome)
+Result<Relayed> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& outcome)
 {
+    // Built before fork: the child of a threaded process (cvm demo's broker) must not allocate.
+    std::vector<char*> exec_argv;
+    for (const std::string& a : argv)
+        exec_argv.push_back(const_cast<char*>(a.c_str()));
+    exec_argv.push_back(nullptr);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return Error::from_errno(Errc::Io, errno, "cannot make the console pipe: %s", strerror(errno));
+    // SIGINT and SIGTERM stay blocked until QEMU's pid is known, and again around its reaping, so
+    // the handler never signals a pid that is not (or no longer) QEMU's; one that arrives meanwhile
+    // is delivered when unblocked.
+    sigset_t forwarded, old_mask;
+    sigemptyset(&forwarded);
+    sigaddset(&forwarded, SIGINT);
+    sigaddset(&forwarded, SIGTERM);
+    sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
+    g_forwarded = 0;
     struct sigaction forward {};
     forward.sa_handler = forward_signal;
     sigemptyset(&forward.sa_mask);
@@ -54,12 +70,6 @@ Result<int> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& out
     sigaction(SIGPIPE, &ignore, &old_pipe);  // a closed stdout must not stop the relay QEMU waits on
     fflush(stdout);
     fflush(stderr);
-    // A signal between fork and knowing QEMU's pid waits until it is known.
-    sigset_t forwarded, old_mask;
-    sigemptyset(&forwarded);
-    sigaddset(&forwarded, SIGINT);
-    sigaddset(&forwarded, SIGTERM);
-    sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGINT, SIG_DFL);
@@ -67,12 +77,8 @@ Result<int> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& out
         signal(SIGPIPE, SIG_DFL);
         sigprocmask(SIG_SETMASK, &old_mask, nullptr);
         dup2(fds[1], STDOUT_FILENO);
-        std::vector<char*> a;
-        for (const std::string& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        execvp(a[0], a.data());
-        dprintf(STDERR_FILENO, "cvm: cannot run %s: %s\n", a[0], strerror(errno));
+        execvp(exec_argv[0], exec_argv.data());
+        dprintf(STDERR_FILENO, "cvm: cannot run %s: %s\n", exec_argv[0], strerror(errno));
         _exit(127);
     }
     int saved = errno;
@@ -96,16 +102,22 @@ Result<int> run_relayed(const std::vector<std::string>& argv, LaunchOutcome& out
         outcome.finish();
     }
     close(fds[0]);
+    siginfo_t info{};
+    while (pid > 0 && waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    sigprocmask(SIG_BLOCK, &forwarded, nullptr);  // QEMU is a zombie: its pid is still its own
+    g_qemu = 0;
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    g_qemu = 0;
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     sigaction(SIGPIPE, &old_pipe, nullptr);
+    int signal_forwarded = g_forwarded;
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (pid < 0)
         return Error::from_errno(Errc::Io, saved, "cannot fork QEMU: %s", strerror(saved));
-    return status;
+    return Relayed{status, signal_forwarded};
 }
 
 std::string describe_wait(int status)

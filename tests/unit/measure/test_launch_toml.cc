@@ -113,13 +113,13 @@ TEST_CASE("the report fields: policy, host_data, [id_block], author_key_enabled"
 
     const std::string hd = std::string(62, '0') + "aB";
     LaunchConfig c =
-        parse_launch_toml("policy = 0x1b0000\nhost_data = \"" + hd + "\"\nauthor_key_enabled = true\n" + fw +
+        parse_launch_toml("policy = 0xb0000\nhost_data = \"" + hd + "\"\nauthor_key_enabled = true\n" + fw +
                               "[id_block]\nid_key = \"id.pem\"\nauthor_key = \"/k/author.pem\"\n"
                               "family_id = \"00112233445566778899aabbccddeeff\"\n"
                               "image_id = \"ffeeddccbbaa99887766554433221100\"\nguest_svn = 7\n",
                           "/d")
             .value();
-    CHECK(c.guest_policy() == 0x1b0000);
+    CHECK(c.guest_policy() == 0xb0000);
     REQUIRE(c.host_data);
     CHECK((*c.host_data)[31] == 0xab);
     CHECK((*c.host_data)[0] == 0);

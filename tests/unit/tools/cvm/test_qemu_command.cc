@@ -255,7 +255,7 @@ TEST_CASE("QEMU's launch of cvm launch's command line has cvm measure's MEASUREM
                     c.initrd = f.initrd;
                 int extras = combination++ % 4;
                 if (extras == 1 || extras == 3) {
-                    c.policy = 0x1b0000;
+                    c.policy = 0xb0000;
                     c.host_data.emplace();
                     for (size_t i = 0; i < 32; ++i)
                         (*c.host_data)[i] = static_cast<uint8_t>(i + vcpus);
@@ -375,6 +375,12 @@ TEST_CASE("what QEMU cannot launch as measured is refused, naming the key")
     CHECK(contains(with([](auto& c) { c.mode = "snp:svsm"; }), "key 'mode'"));
     CHECK(contains(with([](auto& c) { c.snp_ovmf_hash = std::string(96, '0'); }), "key 'firmware.snp_ovmf_hash'"));
     CHECK(contains(with([](auto& c) { c.kernel.reset(); }), "key 'kernel.path'"));
+    // KVM's snp_launch_start() refusals, beyond the firmware's rules that launch.toml checks.
+    CHECK(contains(with([](auto& c) { c.policy = 0x20000; }), "key 'policy': 0x20000: SMT (bit 16) is clear"));
+    CHECK(contains(with([](auto& c) { c.policy = 0x130000; }), "key 'policy': 0x130000: SINGLE_SOCKET (bit 20)"));
+    CHECK(contains(with([](auto& c) { c.policy = 0x70000; }), "key 'policy': 0x70000: MIGRATE_MA (bit 18)"));
+    CHECK(with([](auto& c) { c.policy = 0xb0000; }) == "planned");
+    CHECK(with([](auto& c) { c.policy = 0x230000; }) == "planned");  // bit 21: a note, the host decides
     CHECK(contains(with([](auto& c) { c.vcpus = 0; }), "key 'vcpus'"));
     CHECK(contains(with([](auto& c) { c.vcpus.reset(); }), "key 'vcpus'"));
     CHECK(contains(with([](auto& c) {
