@@ -2,11 +2,12 @@
 // show. `cvm initramfs --platform snp|sim` (repeatable) puts these before the --module names.
 //
 //   snp  sev-guest (the SNP guest driver: /dev/sev-guest and the configfs-tsm provider), the
-//        configfs-tsm report module (`tsm` up to 6.12, `tsm_report` in mainline: whichever the
-//        kernel has), configfs, and on kernels up to 6.12 the GCM crypto: the 6.12 driver calls
-//        crypto_alloc_aead("gcm(aes)") in its probe (drivers/virt/coco/sev-guest/sev-guest.c:
-//        init_crypto(), called from sev_guest_probe()), which the kernel would resolve through
-//        /sbin/modprobe -- absent from the initramfs -- so `gcm` and `ghash_generic` (and through
+//        configfs-tsm report module (`tsm`, drivers/virt/coco/tsm.c, up to 6.15; `tsm_report`,
+//        drivers/virt/coco/guest/report.c, from 6.16: whichever the kernel has), configfs, and
+//        on kernels up to 6.12 the GCM crypto: the 6.12 driver calls crypto_alloc_aead("gcm(aes)")
+//        in its probe (drivers/virt/coco/sev-guest/sev-guest.c: init_crypto(), called from
+//        sev_guest_probe()), which the kernel would resolve through /sbin/modprobe -- absent
+//        from the initramfs -- so `gcm` and `ghash_generic` (and through
 //        modules.dep crypto_null and gf128mul) must be loaded first. From 6.13 the driver uses the
 //        AES-GCM library (lib/crypto/aesgcm.c: aesgcm_expandkey()), a symbol dependency that
 //        modules.dep resolves: nothing to add. ctr and aes are built into Debian's kernel; when a

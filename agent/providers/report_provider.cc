@@ -27,15 +27,17 @@ Result<Evidence> ConfigfsTsmWithFallback::get_report(const ReportData& report_da
     if (got.ok() || !m_configfs->outblob_failed_with_eio())
         return got;
     // sev_report_new's INVALID_LEN: the kernel kept the VMPCK and the ioctl path can still get the
-    // report. If instead a host or firmware error wiped the key, the device says ENOTTY before
-    // sending anything, so this costs nothing either way.
+    // report, but only without certificates: get_ext_report() refuses a buffer above the same
+    // 16 KiB (EINVAL), so an SNP_GET_EXT_REPORT could only fail again at the host. If instead a
+    // host or firmware error wiped the key, the device says ENOTTY before sending anything, so
+    // this costs nothing either way.
     Error first = got.release_error();
     m_name = PROVIDER_SEV_GUEST;
     auto fallback = m_open_fallback();
     if (!fallback)
         return first.prefix("configfs-tsm (and /dev/sev-guest cannot be opened: %s)",
                             strerror(fallback.error().errno_value()));
-    auto evidence = fallback.value()->get_report(report_data);
+    auto evidence = fallback.value()->get_report_without_certificates(report_data);
     if (evidence.ok())
         return evidence;
     if (evidence.error().errno_value() == ENOTTY)
@@ -61,20 +63,20 @@ Result<std::unique_ptr<ReportProvider>> choose_provider(const ProviderPaths& pat
     ConfigfsFiles& files = seams.configfs_files ? *seams.configfs_files : system_configfs_files();
     auto probe = ConfigfsTsmProvider::probe(paths.configfs_root, files);
     if (probe.state == ConfigfsTsmProvider::State::Ready) {
-        return std::unique_ptr<ReportProvider>(
-            std::make_unique<ConfigfsTsmWithFallback>(std::make_unique<ConfigfsTsmProvider>(paths.configfs_root, files),
-                                                      [open_device]() -> Result<std::unique_ptr<ReportProvider>> {
-                                                          return std::unique_ptr<ReportProvider>(TRY(open_device()));
-                                                      }));
+        return std::unique_ptr<ReportProvider>(std::make_unique<ConfigfsTsmWithFallback>(
+            std::make_unique<ConfigfsTsmProvider>(paths.configfs_root, files), open_device));
     }
     struct stat st {};
     if (stat(paths.sev_guest_device.c_str(), &st) == 0)
         return std::unique_ptr<ReportProvider>(TRY(open_device()));
     if (probe.state == ConfigfsTsmProvider::State::NoProvider)
         return Error::make(Errc::Unavailable,
-                           "no SEV-SNP report provider: %s (configfs-tsm) refuses entries (mkdir: %s: sev-guest is "
-                           "not bound) and %s does not exist; the simulator needs cvminit.simulate=1",
-                           paths.configfs_root.c_str(), strerror(probe.mkdir_errno), paths.sev_guest_device.c_str());
+                           "no SEV-SNP report provider: %s (configfs-tsm) refuses entries (mkdir: %s%s) and %s does "
+                           "not exist; the simulator needs cvminit.simulate=1",
+                           paths.configfs_root.c_str(), strerror(probe.mkdir_errno),
+                           // tsm_report_make_item(): ENXIO when no TSM provider is registered
+                           probe.mkdir_errno == ENXIO ? ": no TSM provider registered, sev-guest is not bound" : "",
+                           paths.sev_guest_device.c_str());
     return Error::make(Errc::Unavailable,
                        "no SEV-SNP report provider: neither %s (configfs-tsm) nor %s exists; the simulated PSP "
                        "is used only with cvminit.simulate=1 on the kernel command line",

@@ -58,6 +58,7 @@ struct ProviderPaths {
 class ConfigfsFiles;
 class ConfigfsTsmProvider;
 class SevGuestDevice;
+class SevGuestProvider;
 
 // The kernel interfaces choose_provider opens; empty members mean the real ones. Tests put fakes
 // here (tests/fakes/fake_configfs_tsm.h, fake_sev_guest.h). Whatever they refer to must outlive
@@ -69,14 +70,16 @@ struct ProviderSeams {
 
 // configfs-tsm, with /dev/sev-guest only when reading outblob failed with EIO
 // (ConfigfsTsmProvider::outblob_failed_with_eio): the host's certificates did not fit the kernel's
-// 16 KiB, the VMPCK is intact, and the ioctl can still get the report (without certificates).
+// 16 KiB, the VMPCK is intact, and the ioctl can still get the report without certificates:
+// exactly one SNP_GET_REPORT (SevGuestProvider::get_report_without_certificates), never an
+// SNP_GET_EXT_REPORT, whose buffer the kernel caps at the same 16 KiB, so it could only fail.
 // The same EIO after a host or firmware error comes with a wiped VMPCK; the device then answers
-// its first ioctl with ENOTTY before sending anything, and the error says so. Every other
+// that ioctl with ENOTTY before sending anything, and the error says so. Every other
 // configfs failure is returned as it is, with nothing sent to the device. name() is the provider
 // that gave (or last tried to give) the report.
 class ConfigfsTsmWithFallback : public ReportProvider {
 public:
-    using OpenFallback = std::function<Result<std::unique_ptr<ReportProvider>>()>;
+    using OpenFallback = std::function<Result<std::unique_ptr<SevGuestProvider>>()>;
     ConfigfsTsmWithFallback(std::unique_ptr<ConfigfsTsmProvider> configfs, OpenFallback open_fallback);
     ~ConfigfsTsmWithFallback() override;
 

@@ -85,11 +85,6 @@ ConfigfsTsmProvider::Probe ConfigfsTsmProvider::probe(const std::string& root, C
     return {State::Ready, 0};
 }
 
-bool ConfigfsTsmProvider::available(const std::string& root, ConfigfsFiles& files)
-{
-    return probe(root, files).state == State::Ready;
-}
-
 Result<Evidence> ConfigfsTsmProvider::get_report(const ReportData& report_data)
 {
     m_outblob_eio = false;
@@ -121,7 +116,12 @@ Result<Evidence> ConfigfsTsmProvider::request(const std::string& entry, const Re
     ++writes;
     auto read_outblob = m_files.read(entry + "/outblob", snp::REPORT_SIZE);
     if (!read_outblob.ok()) {
-        m_outblob_eio = read_outblob.error().errno_value() == EIO;
+        int err = read_outblob.error().errno_value();
+        m_outblob_eio = err == EIO;
+        // sev_report_new() checks is_vmpck_empty() first: ENOTTY, "Inappropriate ioctl for device".
+        if (err == ENOTTY)
+            return read_outblob.release_error().prefix(
+                "configfs-tsm: the VMPCK was wiped by an earlier failure; reboot to attest again");
         return read_outblob.release_error();
     }
     Bytes outblob = read_outblob.release_value();

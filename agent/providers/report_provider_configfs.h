@@ -1,6 +1,7 @@
 // configfs-tsm (Linux >= 6.7, Documentation/ABI/testing/configfs-tsm-report; the report group
-// is drivers/virt/coco/tsm.c up to 6.13, drivers/virt/coco/guest/report.c after; sev-guest.c
-// sev_report_new() makes the report): a report is an item directory under
+// is drivers/virt/coco/tsm.c, module `tsm`, up to 6.15, and drivers/virt/coco/guest/report.c,
+// module `tsm_report`, from 6.16; sev-guest.c sev_report_new() makes the report): a report is
+// an item directory under
 // /sys/kernel/config/tsm/report/ with the attributes
 //
 //   provider    RO  "sev_guest\n": the format of outblob (56860 ATTESTATION_REPORT)
@@ -27,7 +28,8 @@
 // /dev/sev-guest can still give the report without certificates (report_provider_ioctl.h), which
 // is what ConfigfsTsmWithFallback (report_provider.h) does. A host or firmware error on this
 // path is EIO too, but it wipes the VMPCK: then /dev/sev-guest answers ENOTTY without sending
-// anything, which tells the two apart.
+// anything, which tells the two apart. Once the key is wiped, reading outblob itself fails with
+// ENOTTY (sev_report_new() checks is_vmpck_empty() first), and the error says so.
 #pragma once
 
 #include <string>
@@ -76,8 +78,6 @@ public:
     };
     // Makes and removes one entry ("cvminit-probe-<pid>-<n>") to see that a provider answers.
     static Probe probe(const std::string& root, ConfigfsFiles& files = system_configfs_files());
-    // probe(root, files).state == State::Ready.
-    static bool available(const std::string& root, ConfigfsFiles& files = system_configfs_files());
 
     const char* name() const override { return PROVIDER_CONFIGFS_TSM; }
 

@@ -45,17 +45,30 @@ const char* status_name(uint32_t status)
     }
 }
 
-// What a failed ioctl left of the VMPCK, from the kernel's error paths (report_provider_ioctl.h).
-enum class KeyState : uint8_t { Intact, AlreadyWiped, Wiped };
+// What a failed ioctl left of the VMPCK, from the kernel's error paths (report_provider_ioctl.h;
+// drivers/virt/coco/sev-guest/sev-guest.c 6.12: snp_guest_ioctl(), get_report()/get_ext_report(),
+// snp_send_guest_request(), enc_payload(), verify_and_dec_payload()).
+enum class KeyState : uint8_t { Intact, SequenceExhausted, AlreadyWiped, Wiped };
 
-KeyState key_state_after(int err)
+KeyState key_state_after(int err, uint64_t exitinfo2)
 {
     switch (err) {
     case EINVAL:  // msg_version 0, a null buffer, certs_len not whole pages or above 16 KiB
-    case EFAULT:  // copying in or out of user memory
-    case ENOMEM: return KeyState::Intact;
+    case EFAULT:  // copying in, or out after a successful exchange (the sequence number advanced)
+    case ENOMEM:  // the response buffer's kzalloc()
+    case ENOSR: return KeyState::Intact;         // enc_payload(): a zero sequence number, nothing sent
     case ENOTTY: return KeyState::AlreadyWiped;  // is_vmpck_empty(), checked before anything is sent
-    default: return KeyState::Wiped;             // snp_send_guest_request(): snp_disable_vmpck()
+    case EIO:
+        // snp_send_guest_request(): snp_get_msg_seqno() returned 0 (the counter reached UINT_MAX):
+        // EIO before snp_issue_guest_request(), which would have set exitinfo2 to SEV_RET_NO_FW_CALL
+        // and then the host's answer, so exitinfo2 is still snp_guest_ioctl()'s 0xff. The key is
+        // kept, but the counter stays: no request can be sent until reboot.
+        if (exitinfo2 == EXITINFO2_IOCTL_INITIAL)
+            return KeyState::SequenceExhausted;
+        return KeyState::Wiped;
+    // EBADMSG is also enc_payload()'s WARN_ON for an oversized request, which a report request
+    // cannot be; the reachable one is verify_and_dec_payload() after the exchange, which wipes.
+    default: return KeyState::Wiped;  // the exchange failed: snp_disable_vmpck()
     }
 }
 
@@ -87,9 +100,7 @@ Result<std::unique_ptr<SevGuestProvider>> SevGuestProvider::open(const std::stri
 
 Result<Evidence> SevGuestProvider::get_report(const ReportData& report_data)
 {
-    if (m_vmpck_gone)
-        return Error::make(Errc::Io, "sev-guest: not asking again: an earlier request failed and the kernel wiped the "
-                                     "VMPCK; reboot to attest again");
+    TRY(refuse_when_unusable());
     Bytes response(sizeof(ReportResp));
     Bytes certs;
     if (TRY(extended(report_data, response, certs)) == Outcome::Report) {
@@ -100,6 +111,21 @@ Result<Evidence> SevGuestProvider::get_report(const ReportData& report_data)
     // Only INVALID_LEN leads here, and the kernel kept the VMPCK for it.
     TRY(plain(report_data, response));
     return Evidence{TRY(report_from(response, report_data, "SNP_GET_REPORT")), Bytes{}, PROVIDER_SEV_GUEST};
+}
+
+Result<Evidence> SevGuestProvider::get_report_without_certificates(const ReportData& report_data)
+{
+    TRY(refuse_when_unusable());
+    Bytes response(sizeof(ReportResp));
+    TRY(plain(report_data, response));
+    return Evidence{TRY(report_from(response, report_data, "SNP_GET_REPORT")), Bytes{}, PROVIDER_SEV_GUEST};
+}
+
+Result<void> SevGuestProvider::refuse_when_unusable() const
+{
+    if (m_unusable != nullptr)
+        return Error::make(Errc::Io, "sev-guest: not asking again: %s; reboot to attest again", m_unusable);
+    return {};
 }
 
 Result<SevGuestProvider::Outcome> SevGuestProvider::extended(const ReportData& report_data, Bytes& response,
@@ -164,19 +190,26 @@ Result<Bytes> SevGuestProvider::report_from(const Bytes& response, const ReportD
 
 Error SevGuestProvider::device_error(const char* ioctl_name, int err, uint64_t exitinfo2)
 {
-    KeyState key = key_state_after(err);
+    KeyState key = key_state_after(err, exitinfo2);
     const char* consequence = "";
     switch (key) {
-    case KeyState::Intact: consequence = "refused before the firmware, the VMPCK is intact"; break;
-    case KeyState::AlreadyWiped: consequence = "the VMPCK was already wiped by an earlier failure; reboot"; break;
+    case KeyState::Intact: consequence = "EINVAL, EFAULT, ENOMEM and ENOSR do not wipe the VMPCK: it is intact"; break;
+    case KeyState::SequenceExhausted:
+        consequence = "the kernel's message sequence number is exhausted: nothing was sent and the VMPCK is intact, "
+                      "but no request can be sent until reboot";
+        m_unusable = "the kernel's message sequence number is exhausted";
+        break;
+    case KeyState::AlreadyWiped:
+        consequence = "the VMPCK was already wiped by an earlier failure; reboot";
+        m_unusable = "the VMPCK was already wiped by an earlier failure";
+        break;
     case KeyState::Wiped:
         consequence = static_cast<uint32_t>(exitinfo2 >> VMM_ERR_SHIFT) == VMM_ERR_BUSY
                           ? "the host stayed BUSY; the kernel wiped the VMPCK until reboot"
                           : "the kernel wiped the VMPCK: no report until reboot";
+        m_unusable = "an earlier request failed and the kernel wiped the VMPCK";
         break;
     }
-    if (key != KeyState::Intact)
-        m_vmpck_gone = true;
     return Error::from_errno(Errc::Io, err, "%s failed: %s, exitinfo2 0x%llx (fw_error 0x%x, vmm_error 0x%x); %s",
                              ioctl_name, strerror(err), static_cast<unsigned long long>(exitinfo2),
                              static_cast<uint32_t>(exitinfo2), static_cast<uint32_t>(exitinfo2 >> VMM_ERR_SHIFT),

@@ -15,10 +15,13 @@
 //   3. INVALID_LEN again, or a size the kernel would refuse: certificates are unavailable and the
 //      key is intact, so one SNP_GET_REPORT; the broker then gets the VCEK from AMD's KDS.
 //   4. Any other failure is reported as it is, naming errno and exitinfo2 (fw_error, vmm_error),
-//      and whether the key is gone: EINVAL, EFAULT and ENOMEM come before the firmware (key
-//      intact); ENOTTY means it was already wiped; anything else wiped it. Never a fallback
-//      request after such a failure, and after a wipe the provider refuses every later call
-//      without touching the device.
+//      and whether the key is gone: EINVAL, EFAULT and ENOMEM do not wipe the VMPCK (EFAULT can
+//      also come after a successful exchange, when the kernel copies the answer out), nor does
+//      ENOSR; EIO with exitinfo2 still 0xff is the kernel's message sequence number exhausted
+//      (snp_get_msg_seqno() returned 0: nothing sent, the key kept, but no request can be sent
+//      until reboot); ENOTTY means it was already wiped; anything else wiped it. Never a fallback
+//      request after such a failure, and after a wipe or an exhausted sequence number the
+//      provider refuses every later call without touching the device.
 // A successful ioctl is not enough: STATUS inside MSG_REPORT_RSP must be 0 too (a non-zero STATUS
 // is the firmware refusing the request; the key is intact), REPORT_SIZE 0x4A0, the reserved bytes
 // zero, and the report must pass check_report (evidence_check.h).
@@ -59,15 +62,22 @@ public:
     // STATUS inside the response, and say whether the VMPCK survived.
     Result<Evidence> get_report(const ReportData& report_data) override;
 
+    // Exactly one SNP_GET_REPORT: the report without certificates (an empty cert_table), for a
+    // caller that knows the host's certificates exceed what the kernel accepts (16 KiB), so that
+    // no SNP_GET_EXT_REPORT bound to fail is sent. The same checks and errors as get_report().
+    Result<Evidence> get_report_without_certificates(const ReportData& report_data);
+
 private:
     enum class Outcome : uint8_t { Report, CertsUnavailable };
     Result<Outcome> extended(const ReportData& report_data, Bytes& response, Bytes& certs);
     Result<void> plain(const ReportData& report_data, Bytes& response);
     Result<Bytes> report_from(const Bytes& response, const ReportData& report_data, const char* ioctl_name);
     Error device_error(const char* ioctl_name, int err, uint64_t exitinfo2);
+    Result<void> refuse_when_unusable() const;
 
     std::unique_ptr<SevGuestDevice> m_device;
-    bool m_vmpck_gone{false};  // the kernel wiped the key: nothing can succeed until reboot
+    // Why nothing can succeed until reboot (the key wiped, the sequence number exhausted), or null.
+    const char* m_unusable{nullptr};
 };
 
 }  // namespace cvm::agent

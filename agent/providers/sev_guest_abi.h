@@ -65,7 +65,10 @@ inline constexpr unsigned VMM_ERR_SHIFT = 32;
 // The one failure after which the kernel keeps the VMPCK: EIO with exactly this exitinfo2.
 inline constexpr uint64_t EXITINFO2_INVALID_LEN = uint64_t{VMM_ERR_INVALID_LEN} << VMM_ERR_SHIFT;
 // snp_guest_ioctl() sets exitinfo2 to 0xff before anything else, and snp_issue_guest_request()
-// to SEV_RET_NO_FW_CALL (-1) before it exits to the host. Neither is copied back when it is 0.
+// to SEV_RET_NO_FW_CALL (-1) before it exits to the host, then to the host's sw_exit_info_2. The
+// whole struct is copied back whenever exitinfo2 is non-zero ("if (input.exitinfo2 &&
+// copy_to_user(argp, &input, sizeof(input)))"), on success and failure alike; 0xff still there
+// means the request never reached snp_issue_guest_request().
 inline constexpr uint64_t EXITINFO2_IOCTL_INITIAL = 0xff;
 inline constexpr uint64_t EXITINFO2_NO_FW_CALL = ~uint64_t{0};
 

@@ -102,8 +102,14 @@ int FakeSevGuest::get_ext_report(GuestRequestIoctl& input)
 // snp_send_guest_request(): where the key is lost.
 int FakeSevGuest::send_guest_request(bool extended, const ReportReq& req, uint8_t* response, uint64_t& exitinfo2)
 {
+    // snp_get_msg_seqno(): the secrets page's counter + 1, or 0 ("request message sequence counter
+    // overflow") from UINT_MAX on, which snp_send_guest_request() answers with EIO before sending
+    // anything: exitinfo2 keeps snp_guest_ioctl's 0xff and the key is kept.
+    if (uint64_t{msg_seqno} + 1 >= UINT32_MAX)
+        return EIO;
     psp_respond(req);  // what the firmware will answer if the request reaches it
     int rc = handle_guest_request(extended, exitinfo2);
+    msg_seqno += 2;  // __handle_guest_request(): snp_inc_msg_seqno() after every exchange
     if (rc != 0) {
         if (rc == EIO && exitinfo2 == EXITINFO2_INVALID_LEN)
             return rc;

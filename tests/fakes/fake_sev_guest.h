@@ -11,8 +11,10 @@
 //   get_ext_report()      certs_len not whole pages or above SEV_FW_BLOB_MAX_SIZE -> EINVAL
 //                         before the firmware; certs_len rewritten as pages * 4096 whenever the
 //                         VMM error is INVALID_LEN; certificates and response only on success
-//   send_guest_request()  the one-shot key: any failure but EIO with exitinfo2 == 1 << 32, and a
-//                         response that does not decrypt (EBADMSG), wipes the VMPCK
+//   send_guest_request()  a sequence number at UINT_MAX - 1 -> EIO before anything is sent (the
+//                         key kept, exitinfo2 still 0xff); the one-shot key: any failure of the
+//                         exchange but EIO with exitinfo2 == 1 << 32, and a response that does
+//                         not decrypt (EBADMSG), wipes the VMPCK
 //   handle_guest_request() INVALID_LEN re-sent as a plain request (the key survives; EIO and
 //                         exitinfo2 = 1 << 32 to the caller); BUSY retried every 2 s, ETIMEDOUT
 //                         after 60 s (a simulated clock: the test does not wait)
@@ -48,6 +50,7 @@ public:
     uint64_t fail_next_exit = 0;          // sw_exit_info_2 of the next forwarded exit (6: fw INVALID_CERTIFICATE)
     bool corrupt_next_response = false;   // the next response does not decrypt (a host tampering)
     uint32_t status = 0;                  // MSG_REPORT_RSP STATUS the firmware writes
+    uint32_t msg_seqno = 0;               // the secrets page's msg_seqno_0, +2 per exchange
 
     // What happened.
     struct Call {

@@ -4,6 +4,7 @@
 #include <doctest.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "fake_configfs_tsm.h"
@@ -12,6 +13,7 @@
 #include "providers/report_provider_configfs.h"
 #include "providers/sev_guest_abi.h"
 #include "sim_fixture.h"
+#include "snp/report.h"
 
 using namespace cvm;
 
@@ -158,15 +160,15 @@ TEST_CASE("configfs-tsm: outblob must be exactly one report, for our REPORT_DATA
     CHECK(c.root_is_empty());
 }
 
-TEST_CASE("configfs-tsm: availability probes with mkdir; name clashes are skipped")
+TEST_CASE("configfs-tsm: probe() makes and removes an entry; name clashes are skipped")
 {
+    using State = agent::ConfigfsTsmProvider::State;
     test::TempDir dir;
-    CHECK(agent::ConfigfsTsmProvider::available(dir.path()));
+    CHECK(agent::ConfigfsTsmProvider::probe(dir.path()).state == State::Ready);
     CHECK(std::filesystem::is_empty(dir.path()));  // the probe entry is removed
-    CHECK(agent::ConfigfsTsmProvider::probe(dir / "missing").state == agent::ConfigfsTsmProvider::State::Missing);
-    CHECK_FALSE(agent::ConfigfsTsmProvider::available(dir / "missing"));
+    CHECK(agent::ConfigfsTsmProvider::probe(dir / "missing").state == State::Missing);
     test::write_bytes(dir / "file", as_bytes("x"));
-    CHECK_FALSE(agent::ConfigfsTsmProvider::available(dir / "file"));
+    CHECK(agent::ConfigfsTsmProvider::probe(dir / "file").state == State::Missing);
 
     agent::ConfigfsTsmProvider missing(dir / "missing");  // the real file operations
     auto got = missing.get_report(test::report_data(1));
@@ -189,21 +191,20 @@ TEST_CASE("configfs-tsm: availability probes with mkdir; name clashes are skippe
     CHECK(c.kernel.entries_made.back() == prefix + std::to_string(next + 1));
 }
 
-TEST_CASE("configfs-tsm: tsm loaded without a provider: mkdir gives ENXIO, not available")
+TEST_CASE("configfs-tsm: tsm loaded without a provider: mkdir gives ENXIO, probe() says NoProvider")
 {
     Configfs c;
     c.kernel.provider_registered = false;
     auto probe = agent::ConfigfsTsmProvider::probe(c.dir.path(), c.kernel);
     CHECK(probe.state == agent::ConfigfsTsmProvider::State::NoProvider);
     CHECK(probe.mkdir_errno == ENXIO);
-    CHECK_FALSE(agent::ConfigfsTsmProvider::available(c.dir.path(), c.kernel));
     auto got = c.provider.get_report(test::report_data(1));
     REQUIRE_FALSE(got.ok());
     CHECK(got.error().errno_value() == ENXIO);
     CHECK(c.root_is_empty());
 
     c.kernel.provider_registered = true;
-    CHECK(agent::ConfigfsTsmProvider::available(c.dir.path(), c.kernel));
+    CHECK(agent::ConfigfsTsmProvider::probe(c.dir.path(), c.kernel).state == agent::ConfigfsTsmProvider::State::Ready);
     CHECK(c.root_is_empty());
     CHECK(c.sev.calls.empty());  // probing sends nothing to the firmware
 }
@@ -325,7 +326,7 @@ struct Guest {
 
 }  // namespace
 
-TEST_CASE("configfs-tsm falls back to /dev/sev-guest after the certificate EIO, having sent no failed request")
+TEST_CASE("configfs-tsm falls back to one SNP_GET_REPORT after the certificate EIO, having sent no failed request")
 {
     Guest g;
     g.c.sev.certs = test::cert_table_of_pages(g.c.psp.cert_table(), 5);
@@ -337,6 +338,7 @@ TEST_CASE("configfs-tsm falls back to /dev/sev-guest after the certificate EIO, 
     CHECK(got->provider == "sev-guest");
     CHECK(std::string(provider.value()->name()) == "sev-guest");
     CHECK(got->cert_table.empty());  // no path carries more than 16 KiB; the broker asks KDS
+    CHECK(got->report.size() == snp::REPORT_SIZE);
     CHECK(g.devices_opened == 1);
     auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, g.c.psp.cert_table()));
     CHECK_MESSAGE(v.pass(), test::dump(v));
@@ -346,11 +348,23 @@ TEST_CASE("configfs-tsm falls back to /dev/sev-guest after the certificate EIO, 
     CHECK_FALSE(g.c.sev.vmpck_wiped());
     for (const auto& e : g.c.sev.exits)
         CHECK((e.exitinfo2 == 0 || e.exitinfo2 == agent::sev_guest::EXITINFO2_INVALID_LEN));
+    // Exactly sev_report_new's EXT (INVALID_LEN: EIO), then one plain ioctl: no SNP_GET_EXT_REPORT,
+    // whose buffer the kernel caps at the same 16 KiB, was sent only to fail again.
     using agent::sev_guest::SNP_GET_EXT_REPORT, agent::sev_guest::SNP_GET_REPORT;
-    REQUIRE(g.c.sev.calls.size() == 3);  // sev_report_new, then the ioctls: EXT (INVALID_LEN), plain
+    REQUIRE(g.c.sev.calls.size() == 2);
     CHECK((g.c.sev.calls[0].request == SNP_GET_EXT_REPORT && g.c.sev.calls[0].result == EIO));
-    CHECK((g.c.sev.calls[1].request == SNP_GET_EXT_REPORT && g.c.sev.calls[1].result == EIO));
-    CHECK((g.c.sev.calls[2].request == SNP_GET_REPORT && g.c.sev.calls[2].result == 0));
+    CHECK((g.c.sev.calls[1].request == SNP_GET_REPORT && g.c.sev.calls[1].result == 0));
+    // The host saw the configfs request offering 4 pages, its certificate-less re-send, and the
+    // plain request: one refusal (INVALID_LEN), which the kernel survives.
+    REQUIRE(g.c.sev.exits.size() == 3);
+    CHECK((g.c.sev.exits[0].extended && g.c.sev.exits[0].exitinfo2 == agent::sev_guest::EXITINFO2_INVALID_LEN));
+    CHECK((!g.c.sev.exits[1].extended && !g.c.sev.exits[2].extended));
+
+    // The key still works: the next report asks configfs-tsm again (and falls back again).
+    auto again = provider.value()->get_report(test::report_data(0x43));
+    REQUIRE_MESSAGE(again.ok(), again.error().message());
+    CHECK(g.c.sev.calls.size() == 4);
+    CHECK(g.devices_opened == 2);
 }
 
 TEST_CASE("configfs-tsm: no fallback after any other failure")
@@ -396,6 +410,23 @@ TEST_CASE("configfs-tsm: the same EIO from a host error wiped the key: the devic
     CHECK(g.c.sev.calls[1].result == ENOTTY);
 }
 
+TEST_CASE("configfs-tsm: outblob after the key was wiped: ENOTTY, and the error says why")
+{
+    Configfs c;
+    c.sev.fail_next_exit = agent::sev_guest::SEV_RET_INVALID_PARAM;  // an earlier request wipes the key
+    CHECK(c.provider.get_report(test::report_data(0x42)).error().errno_value() == EIO);
+    REQUIRE(c.sev.vmpck_wiped());
+    auto got = c.provider.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == ENOTTY);
+    std::string e(got.error().message());
+    contains(e, "configfs-tsm: the VMPCK was wiped by an earlier failure; reboot to attest again");
+    contains(e, "/outblob");
+    CHECK_FALSE(c.provider.outblob_failed_with_eio());  // not the certificate EIO: no fallback
+    CHECK(c.sev.exits.size() == 1);                     // nothing reached the host
+    CHECK(c.root_is_empty());
+}
+
 TEST_CASE("choose_provider: configfs-tsm without a provider falls through to /dev/sev-guest")
 {
     Guest g;
@@ -413,6 +444,27 @@ TEST_CASE("choose_provider: configfs-tsm without a provider falls through to /de
     auto refused = agent::choose_provider(none.paths, false, none.seams);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code() == Errc::Unavailable);
-    contains(std::string(refused.error().message()), "refuses entries (mkdir: No such device or address: sev-guest "
-                                                     "is not bound)");
+    contains(std::string(refused.error().message()),
+             "refuses entries (mkdir: No such device or address: no TSM provider registered, sev-guest is not bound)");
+
+    Guest denied;  // another mkdir errno is named as it is, without the ENXIO explanation
+    denied.c.kernel.provider_registered = false;
+    struct Denying final : agent::ConfigfsFiles {
+        agent::ConfigfsFiles& real;
+        explicit Denying(agent::ConfigfsFiles& r) : real(r) {}
+        Result<void> make_dir(const std::string&) override
+        {
+            return Error::from_errno(Errc::Io, EACCES, "mkdir: %s", strerror(EACCES));
+        }
+        Result<void> remove_dir(const std::string& p) override { return real.remove_dir(p); }
+        bool exists(const std::string& p) override { return real.exists(p); }
+        Result<void> write(const std::string& p, ByteView d) override { return real.write(p, d); }
+        Result<Bytes> read(const std::string& p, size_t m) override { return real.read(p, m); }
+    } denying(denied.c.kernel);
+    denied.seams.configfs_files = &denying;
+    refused = agent::choose_provider(denied.paths, false, denied.seams);
+    REQUIRE_FALSE(refused.ok());
+    std::string e(refused.error().message());
+    contains(e, "refuses entries (mkdir: Permission denied) and");
+    CHECK(e.find("not bound") == std::string::npos);
 }

@@ -281,7 +281,7 @@ struct Breaking final : agent::SevGuestDevice {
 
 }  // namespace
 
-TEST_CASE("sev-guest: EINVAL and EFAULT before the firmware keep the key, and say so")
+TEST_CASE("sev-guest: EINVAL and EFAULT keep the key, and say so")
 {
     sim::SimulatedPsp psp = test::psp_for(test::genoa());
     test::FakeSevGuest kernel(psp);
@@ -290,7 +290,8 @@ TEST_CASE("sev-guest: EINVAL and EFAULT before the firmware keep the key, and sa
     auto got = zero_version.get_report(test::report_data(0x42));
     REQUIRE_FALSE(got.ok());
     CHECK(got.error().errno_value() == EINVAL);
-    contains(std::string(got.error().message()), "refused before the firmware, the VMPCK is intact");
+    contains(std::string(got.error().message()),
+             "EINVAL, EFAULT, ENOMEM and ENOSR do not wipe the VMPCK: it is intact");
     agent::SevGuestProvider odd_buffer(std::make_unique<Breaking>(kernel, [](abi::GuestRequestIoctl& io) {
         reinterpret_cast<abi::ExtReportReq*>(static_cast<uintptr_t>(io.req_data))->certs_len = 5000;
     }));
@@ -303,6 +304,85 @@ TEST_CASE("sev-guest: EINVAL and EFAULT before the firmware keep the key, and sa
     agent::SevGuestProvider direct(std::make_unique<Breaking>(kernel, [](abi::GuestRequestIoctl&) {}));
     got = direct.get_report(test::report_data(0x42));  // the same kernel still answers
     REQUIRE_MESSAGE(got.ok(), got.error().message());
+
+    // EFAULT after a successful exchange: get_report() copies the answer out to an unwritable
+    // response buffer. The firmware answered and the key is kept; the provider may ask again.
+    struct Unwritable final : agent::SevGuestDevice {
+        test::FakeSevGuest& kernel;
+        explicit Unwritable(test::FakeSevGuest& k) : kernel(k) {}
+        int ioctl(unsigned long request, void* arg) override
+        {
+            auto& io = *static_cast<abi::GuestRequestIoctl*>(arg);
+            Bytes scratch(sizeof(abi::ReportResp));
+            uint64_t caller = io.resp_data;
+            io.resp_data = reinterpret_cast<uintptr_t>(scratch.data());
+            int rc = kernel.ioctl(request, arg);
+            io.resp_data = caller;
+            return rc == 0 ? EFAULT : rc;  // copy_to_user() of the response failed
+        }
+    };
+    size_t exits_before = kernel.exits.size();
+    agent::SevGuestProvider copy_out(std::make_unique<Unwritable>(kernel));
+    got = copy_out.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EFAULT);
+    contains(std::string(got.error().message()), "do not wipe the VMPCK: it is intact");
+    CHECK(kernel.exits.size() == exits_before + 1);  // it did reach the host
+    CHECK_FALSE(kernel.vmpck_wiped());
+    got = copy_out.get_report(test::report_data(0x42));
+    CHECK(got.error().errno_value() == EFAULT);  // asked again: the device was used, not refused
+    CHECK(kernel.exits.size() == exits_before + 2);
+}
+
+TEST_CASE("sev-guest: an exhausted message sequence number: EIO with exitinfo2 0xff, nothing sent, key kept")
+{
+    Device d;
+    d.fake->msg_seqno = UINT32_MAX - 3;  // one more exchange (+2) and snp_get_msg_seqno() overflows
+    auto got = d.provider.get_report(test::report_data(0x42));
+    REQUIRE_MESSAGE(got.ok(), got.error().message());
+    CHECK(d.fake->exits.size() == 1);
+    got = d.provider.get_report(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().errno_value() == EIO);
+    std::string e(got.error().message());
+    contains(e, "exitinfo2 0xff (fw_error 0xff, vmm_error 0x0)");
+    contains(e, "message sequence number is exhausted: nothing was sent and the VMPCK is intact, but no request "
+                "can be sent until reboot");
+    CHECK(e.find("wiped") == std::string::npos);
+    CHECK(d.fake->exits.size() == 1);  // nothing reached the host
+    CHECK_FALSE(d.fake->vmpck_wiped());
+    CHECK(d.requests() == std::vector<unsigned long>{EXT, EXT});
+    // Not asked again: the counter stays where it is until reboot.
+    contains(d.error(), "not asking again: the kernel's message sequence number is exhausted; reboot");
+    CHECK(d.fake->calls.size() == 2);
+}
+
+TEST_CASE("sev-guest: get_report_without_certificates is exactly one SNP_GET_REPORT")
+{
+    Device d;
+    auto got = d.provider.get_report_without_certificates(test::report_data(0x42));
+    REQUIRE_MESSAGE(got.ok(), got.error().message());
+    CHECK(got->cert_table.empty());
+    CHECK(got->provider == "sev-guest");
+    CHECK(d.requests() == std::vector<unsigned long>{PLAIN});
+    REQUIRE(d.fake->exits.size() == 1);
+    CHECK_FALSE(d.fake->exits[0].extended);
+
+    Device failing;  // a host error: reported as it is, the key gone, no further request
+    failing.fake->fail_next_exit = abi::SEV_RET_INVALID_PARAM;
+    got = failing.provider.get_report_without_certificates(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    contains(std::string(got.error().message()), "SNP_GET_REPORT failed");
+    contains(std::string(got.error().message()), "the kernel wiped the VMPCK");
+    got = failing.provider.get_report_without_certificates(test::report_data(0x42));
+    contains(std::string(got.error().message()), "not asking again");
+    CHECK(failing.requests() == std::vector<unsigned long>{PLAIN});
+
+    Device status;  // STATUS inside a successful ioctl: the same check as get_report()
+    status.fake->status = abi::SEV_RET_INVALID_KEY;
+    got = status.provider.get_report_without_certificates(test::report_data(0x42));
+    REQUIRE_FALSE(got.ok());
+    contains(std::string(got.error().message()), "SNP_GET_REPORT: MSG_REPORT_RSP STATUS 0x27 (INVALID_KEY)");
 }
 
 TEST_CASE("sev-guest: ENOTTY means an earlier failure already wiped the key")

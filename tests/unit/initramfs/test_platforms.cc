@@ -35,8 +35,10 @@ kernel/drivers/firmware/qemu_fw_cfg.ko.xz:
 )";
 constexpr std::string_view BUILTIN_6_12 = "kernel/crypto/aead.ko\nkernel/crypto/ctr.ko\nkernel/crypto/aes_generic.ko\n";
 
-// A 6.13-style tree (mainline Makefiles): sev-guest links the AES-GCM library, the report module
-// is tsm_report (drivers/virt/coco/guest/Makefile), no gcm/ghash in sight.
+// A post-6.12 tree with mainline's current Makefiles: sev-guest links the AES-GCM library (from
+// 6.13), no gcm/ghash in sight, and the report module is tsm_report
+// (drivers/virt/coco/guest/Makefile, from 6.16; 6.13 to 6.15 still build drivers/virt/coco/tsm.c
+// as `tsm`, as 6.12 does). Only the 6.12 split (gcm or not) depends on the release.
 constexpr std::string_view DEP_6_13 = R"(kernel/lib/crypto/libaes.ko:
 kernel/lib/crypto/libaesgcm.ko: kernel/lib/crypto/libaes.ko
 kernel/fs/configfs/configfs.ko:
