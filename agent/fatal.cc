@@ -1,6 +1,7 @@
 #include "fatal.h"
 
 #include <sys/reboot.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,6 +81,8 @@ void power_off(int status)
     sync();
     if (getpid() != 1)
         _exit(status);
+    // The last line (the outcome `cvm launch` reads) must leave the UART before the machine stops.
+    tcdrain(console_fd());
     reboot(RB_POWER_OFF);
     for (;;)  // reboot(2) does not return on success; PID 1 must not exit either way
         pause();

@@ -17,7 +17,7 @@ void run(Context& ctx, const char* name, const char* hint, Stage stage)
     auto started = std::chrono::steady_clock::now();
     auto summary = stage(ctx);
     if (!summary)
-        fatal(name, summary.error(), hint);
+        fatal(name, summary.error(), ctx.fail_hint ? ctx.fail_hint : hint);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     say("%s: %s (%lld ms)", name, summary.value().c_str(), static_cast<long long>(ms.count()));
 }

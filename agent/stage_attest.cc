@@ -47,9 +47,20 @@ Result<std::string> stage_attest(Context& ctx)
     paths.configfs_root = ctx.root + paths.configfs_root;
     paths.sev_guest_device = ctx.root + paths.sev_guest_device;
     paths.fw_cfg_root = ctx.root + paths.fw_cfg_root;
-    ctx.provider = TRY(choose_provider(paths, ctx.simulate));
+    auto provider = choose_provider(paths, ctx.simulate);
+    if (!provider) {
+        ctx.fail_hint = provider.error().code() == Errc::Config
+                            ? "simulation needs cvm initramfs --platform sim and cvm launch --simulate"
+                            : "an SEV-SNP guest needs sev-guest (cvm initramfs --platform snp); in development "
+                              "cvminit.simulate=1";
+        return provider.release_error();
+    }
+    ctx.provider = provider.release_value();
+    ctx.fail_hint = "is cvminit.broker reachable from the VM, and is the broker running?";
     TRY(with_backoff(ctx, "attest", [&] { return challenge(ctx); }));
+    ctx.fail_hint = "the PSP or the host refused the report request; the message says whether only a reboot helps";
     TRY(fetch_report(ctx));
+    ctx.fail_hint = nullptr;
     return std::string("report from ") + ctx.provider->name() + (ctx.simulate ? " (SIMULATED platform)" : "") + ", " +
            std::to_string(ctx.certs.size()) + " certificates, bound to a fresh nonce and X25519 key";
 }

@@ -25,6 +25,9 @@ enum class NetMode : uint8_t { Dhcp, Static, None };
 // Everything the stages share. Secrets live only in `release` (wiping types) until handoff.
 struct Context {
     std::string root;  // "" in a VM; a temporary directory in tests
+    // Set by a stage just before it fails, when it knows the cause better than its stage's
+    // default hint in main (the attest stage: provider, broker or PSP).
+    const char* fail_hint{nullptr};
     std::chrono::steady_clock::time_point boot_started = std::chrono::steady_clock::now();
     // The whole boot, until the workload starts: 120 s unless cvminit.deadline says otherwise.
     std::chrono::steady_clock::time_point deadline = boot_started + std::chrono::seconds(120);

@@ -108,6 +108,11 @@ expect "sim report: from launch.toml" 0 "measurement $measurement" \
   -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" -o "$tmp/r.bin"
 python3 -c "import sys; r = open(sys.argv[1], 'rb').read(); sys.exit(not (int.from_bytes(r[8:16], 'little') == 0xb0000 and r[0xC0:0xE0].hex() == sys.argv[2]))" \
   "$tmp/r.bin" "$hd"; check "sim report: GUEST_POLICY and HOST_DATA of launch.toml" $?
+write_launch 'vcpu_type = "EPYC-Milan"'
+printf '[id_block]\nid_key = "%s"\n' "$keys/id_key_TEST_ONLY.pem" >>"$tmp/launch.toml"
+expect "sim report: no --policy beside an ID block signed for the default policy" 2 \
+  "--policy: the launch.toml of --launch sets '\[id_block\] \(signed for launch.toml's policy\)'" \
+  -- sim report "$tmp/sim" --report-data "$rd" --launch "$tmp/launch.toml" --policy 0x30000 -o "$tmp/r.bin"
 
 # the outcome: a stand-in QEMU prints a console and exits; cvm launch relays it unchanged
 fake_qemu() {  # fake_qemu NAME CONSOLE_FILE [QEMU_STATUS]

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "base/file.h"
 #include "demo_files.h"
@@ -145,8 +146,18 @@ Result<int> run_program(const std::vector<std::string>& argv, const std::vector<
     for (const std::string& s : argv)
         args.push_back(const_cast<char*>(s.c_str()));
     args.push_back(nullptr);
-    for (char** e = environ; *e; ++e)
-        envp.push_back(*e);
+    // An inherited variable that `env` sets is dropped: getenv finds the first of two, and the
+    // root image (so the MEASUREMENT) must not depend on the caller's MKE2FS_CONFIG or fake time.
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry(*e);
+        std::string_view name = entry.substr(0, entry.find('='));
+        bool overridden = false;
+        for (const std::string& s : env)
+            overridden =
+                overridden || (s.size() > name.size() && s.compare(0, name.size(), name) == 0 && s[name.size()] == '=');
+        if (!overridden)
+            envp.push_back(*e);
+    }
     for (const std::string& s : env)
         envp.push_back(const_cast<char*>(s.c_str()));
     envp.push_back(nullptr);

@@ -6,6 +6,7 @@ namespace cvm::cli {
 
 namespace {
 
+constexpr std::string_view AGENT_PREFIX = "cvminit: ";
 constexpr std::string_view FATAL_PREFIX = "cvminit: FATAL ";
 constexpr std::string_view WORKLOAD_PREFIX = "cvminit: workload ";
 constexpr std::string_view WORKLOAD_SUFFIX = "; powering off";
@@ -48,6 +49,13 @@ void LaunchOutcome::end_line()
     line.swap(m_pending);
     while (!line.empty() && line.back() == '\r')
         line.pop_back();
+    // A workload whose last output had no line end shares its line with the agent's final one
+    // (one console): the agent's text starts at the last "cvminit: " of the line.
+    size_t at = line.rfind(AGENT_PREFIX);
+    if (at == std::string::npos)
+        return;
+    if (at > 0)
+        line.erase(0, at);
     std::string_view l = line;
     if (l.starts_with(FATAL_PREFIX)) {
         m_kind = Kind::Fatal;

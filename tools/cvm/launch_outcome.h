@@ -6,10 +6,10 @@
 //                                                                     describe_status()
 //   cvminit: FATAL <stage>: <what> (<code>) — <hint>                 agent/fatal.cc fatal()
 //
-// Lines end in LF or CR LF (the serial console writes CR LF); the line's text must start at the
-// start of the line. When several such lines appear (a workload that could not be executed
-// prints its FATAL line from the child, and the agent then reports the child's exit status
-// 127), the last one counts.
+// Lines end in LF or CR LF (the serial console writes CR LF). The agent's text starts at the last
+// "cvminit: " of a line, so a workload output without a final line end does not hide it. When several such lines appear
+// (a workload that could not be executed prints its FATAL line from the child, and the agent then reports the child's
+// exit status 127), the last one counts.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +21,7 @@ namespace cvm::cli {
 // signal N) and 2 (usage or input error before QEMU started).
 inline constexpr int LAUNCH_EXIT_FATAL = 125;       // the agent's FATAL line: the workload never ran
 inline constexpr int LAUNCH_EXIT_NO_OUTCOME = 126;  // QEMU ended without the agent's final line
+static_assert(LAUNCH_EXIT_FATAL != LAUNCH_EXIT_NO_OUTCOME);
 
 class LaunchOutcome {
 public:

@@ -69,13 +69,16 @@ Result<sim::LaunchState> launch_state_from_flags(const Args& args)
         // launch.toml's report fields, as `cvm launch` passes them to QEMU; a flag may only add
         // what the file leaves unset.
         launch::LaunchConfig config = TRY(launch::load_launch_toml(*path));
-        auto measurement = TRY(measure_config(config, *path));
-        auto id_block = TRY_PREFIX(sign_launch_id_block(config, measurement), "%s", path->c_str());
-        l = sim_launch_state(config, measurement, id_block);
-        TRY(refuse_if_set(args, "policy", config.policy.has_value(), "policy"));
+        // The ID block is signed for launch.toml's policy (its default too): another --policy
+        // would pair it with a policy SNP_LAUNCH_FINISH refuses.
+        TRY(refuse_if_set(args, "policy", config.policy.has_value() || config.id_block.has_value(),
+                          config.id_block ? "[id_block] (signed for launch.toml's policy)" : "policy"));
         TRY(refuse_if_set(args, "host-data", config.host_data.has_value(), "host_data"));
         for (const char* flag : {"family-id", "image-id", "guest-svn"})
             TRY(refuse_if_set(args, flag, config.id_block.has_value(), "[id_block]"));
+        auto measurement = TRY(measure_config(config, *path));
+        auto id_block = TRY_PREFIX(sign_launch_id_block(config, measurement), "%s", path->c_str());
+        l = sim_launch_state(config, measurement, id_block);
     } else {
         l.measurement = TRY(hex_flag<48>(args, "measurement", {}));
     }

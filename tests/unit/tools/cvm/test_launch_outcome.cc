@@ -63,7 +63,18 @@ TEST_CASE("a FATAL boot and a console without the agent's final line have their 
     CHECK(none.kind() == LaunchOutcome::Kind::None);
     CHECK(none.exit_status() == LAUNCH_EXIT_NO_OUTCOME);
     CHECK(read("").exit_status() == LAUNCH_EXIT_NO_OUTCOME);
-    CHECK(LAUNCH_EXIT_FATAL != LAUNCH_EXIT_NO_OUTCOME);
+}
+
+TEST_CASE("the agent's final line after a workload's output without a line end still counts")
+{
+    // One console: the workload printed "partial" with no newline, then the agent's line followed.
+    CHECK(read("partial output cvminit: workload /w exited with status 1; powering off\r\n").exit_status() == 1);
+    CHECK(read("progress: 50%cvminit: FATAL handoff: x (EIO) — y\r\n").kind() == LaunchOutcome::Kind::Fatal);
+    CHECK(read("x cvminit: FATAL handoff: x (EIO) — y\r\n").line() == "cvminit: FATAL handoff: x (EIO) — y");
+    // The text from the last "cvminit: " decides: an earlier one on the line is the workload's.
+    CHECK(read("cvminit: workload /w exited with status 0; powering off cvminit: workload /w exited with "
+               "status 9; powering off\n")
+              .exit_status() == 9);
 }
 
 TEST_CASE("the last of the agent's final lines counts")
@@ -79,8 +90,6 @@ TEST_CASE("the last of the agent's final lines counts")
 TEST_CASE("lines that only look like the agent's are not its final line")
 {
     for (const char* line : {
-             " cvminit: FATAL attest: indented",
-             "xcvminit: workload /w exited with status 1; powering off",
              "cvminit: workload /w exited with status 256; powering off",
              "cvminit: workload /w exited with status -1; powering off",
              "cvminit: workload /w exited with status 7x; powering off",
