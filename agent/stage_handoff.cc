@@ -22,10 +22,20 @@
 namespace cvm::agent {
 namespace {
 
-Result<void> move_mount(const std::string& from, const std::string& to)
+// make_root_dir() as a Result; its hint, the better one on a read-only root, goes to `hint`.
+Result<void> make_dir(const std::string& root, const char* name, mode_t mode, std::string& hint)
 {
-    if (mkdir(to.c_str(), 0755) != 0 && errno != EEXIST)
-        return Error::from_errno(Errc::Io, errno, "failed to create %s: %s", to.c_str(), strerror(errno));
+    if (auto problem = make_root_dir(root, name, mode)) {
+        hint = problem->hint;
+        return problem->error;
+    }
+    return {};
+}
+
+Result<void> move_mount(const std::string& from, const std::string& root, std::string& hint)
+{
+    std::string to = root + from;
+    TRY(make_dir(root, from.c_str() + 1, 0755, hint));
     if (mount(from.c_str(), to.c_str(), nullptr, MS_MOVE, nullptr) != 0)
         return Error::from_errno(Errc::Io, errno, "failed to move %s to %s: %s", from.c_str(), to.c_str(),
                                  strerror(errno));
@@ -36,14 +46,15 @@ Result<void> move_mount(const std::string& from, const std::string& to)
 // root a mount point (stage storage may have made it one already), move the API filesystems into
 // it, move it over "/" and chroot. The initramfs stays in memory, unreachable from the workload.
 // A fresh tmpfs on /tmp: a verity root is read-only, and the workload still needs a scratch place.
-Result<void> switch_root(const std::string& new_root)
+// `hint` is set for the failures it can name better than NO_WORKLOAD_TREE_HINT.
+Result<void> switch_root(const std::string& new_root, std::string& hint)
 {
     TRY(make_mount_point(new_root));
     for (const char* api : {"/dev", "/proc", "/sys", "/run"})
-        TRY(move_mount(api, new_root + api));
+        TRY(move_mount(api, new_root, hint));
     std::string tmp = new_root + "/tmp";
-    if ((mkdir(tmp.c_str(), 01777) != 0 && errno != EEXIST) ||
-        mount("tmpfs", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    TRY(make_dir(new_root, "tmp", 01777, hint));
+    if (mount("tmpfs", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         return Error::from_errno(Errc::Io, errno, "failed to mount a tmpfs on %s: %s", tmp.c_str(), strerror(errno));
     if (chdir(new_root.c_str()) != 0 || mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || chroot(".") != 0 ||
         chdir("/") != 0)
@@ -73,8 +84,9 @@ void stage_handoff(Context& ctx)
 {
     auto started = std::chrono::steady_clock::now();
     std::string rss = peak_rss();  // before the workload: the agent's own
-    if (auto moved = switch_root(ctx.root + ctx.workload_root); !moved)
-        fatal("handoff", moved.error(), "the initramfs must hold the workload tree (cvm initramfs --root)");
+    std::string hint = NO_WORKLOAD_TREE_HINT;
+    if (auto moved = switch_root(ctx.root + ctx.workload_root, hint); !moved)
+        fatal("handoff", moved.error(), hint.c_str());
     if (!ctx.workload_argv.empty()) {
         if (auto problem = check_executable("", ctx.workload_argv[0]))
             fatal("handoff", problem->error, problem->hint.c_str());

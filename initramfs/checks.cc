@@ -1,5 +1,7 @@
 #include "initramfs/checks.h"
 
+#include <cerrno>
+
 #include "base/file.h"
 #include "initramfs/exec_format.h"
 
@@ -8,9 +10,7 @@ namespace cvm::initramfs {
 namespace {
 
 constexpr size_t MAX_AGENT_BYTES = 256 << 20;
-constexpr size_t MAX_HEAD_BYTES = 1 << 20;  // enough for the program headers and PT_INTERP
-constexpr int MAX_SYMLINK_HOPS = 40;        // the kernel's MAXSYMLINKS
-constexpr int MAX_INTERPRETER_DEPTH = 5;    // fs/exec.c: search_binary_handler()'s depth limit
+constexpr int MAX_SYMLINK_HOPS = 40;  // the kernel's MAXSYMLINKS
 
 // A path below `root` in the archive, as the workload sees it after switch_root: absolute
 // symlink targets start again at `root`.
@@ -70,8 +70,19 @@ Result<std::optional<Resolved>> resolve(const Archive& archive, const std::strin
     return std::optional<Resolved>(Resolved{join(root, current), *found});
 }
 
+// How errors name a file of the chain: "[workload] command /x", "interpreter /bin/sh of /x" or
+// "loader /lib/ld.so (PT_INTERP) of /x".
+std::string label_of(const ExecStep& step)
+{
+    switch (step.via) {
+    case ExecVia::Command: return "[workload] command " + step.path;
+    case ExecVia::Script: return "interpreter " + step.path + " of " + step.named_by;
+    case ExecVia::Loader: break;
+    }
+    return "loader " + step.path + " (PT_INTERP) of " + step.named_by;
+}
+
 // `path` must be an executable file below `root`; returns where it is in the archive.
-// `label` names it in errors: "[workload] command /x" or "interpreter /bin/sh of /x".
 Result<std::string> executable_file(const Archive& archive, const std::string& root, const std::string& path,
                                     const std::string& label)
 {
@@ -139,23 +150,17 @@ Result<void> check_workload(const Archive& archive, const cmdline::AgentFileConf
                            config.root + " (a verity root must then carry the workload)");
         return {};
     }
-    std::string path = config.command[0];
-    std::string label = "[workload] command " + path;
-    for (int depth = 0;; ++depth) {
-        std::string at = TRY(executable_file(archive, root, path, label));
-        Bytes head = TRY(archive.read_head(at, MAX_HEAD_BYTES));
-        auto interpreter = interpreter_of(head);
-        if (!interpreter)
-            return Error::make(Errc::Config, "%s: %s", label.c_str(),
-                               std::string(interpreter.error().message()).c_str());
-        if (!interpreter->has_value())
-            return {};
-        if (depth + 1 >= MAX_INTERPRETER_DEPTH)
-            return Error::make(Errc::Config, "%s: interpreters nest deeper than the kernel allows (%d)", label.c_str(),
-                               MAX_INTERPRETER_DEPTH);
-        label = "interpreter " + interpreter.value().value() + " of " + path;
-        path = interpreter.value().value();
-    }
+    ExecChain chain = walk_exec_chain(config.command[0], [&](const ExecStep& step) -> Result<Bytes> {
+        std::string at = TRY(executable_file(archive, root, step.path, label_of(step)));
+        return archive.read_head(at, MAX_EXEC_HEAD_BYTES);
+    });
+    if (!chain.error)
+        return {};
+    if (chain.error->code() == Errc::Config)
+        return *chain.error;
+    // interpreter_of()'s refusal of the last file, or too many "#!" rewrites for the command.
+    const ExecStep& named = chain.error->errno_value() == ELOOP ? chain.steps.front() : chain.steps.back();
+    return Error::make(Errc::Config, "%s: %s", label_of(named).c_str(), std::string(chain.error->message()).c_str());
 }
 
 }  // namespace cvm::initramfs

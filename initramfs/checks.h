@@ -6,9 +6,10 @@
 //   - the configuration: the agent's own grammar (kernel-cmdline/agent_config.h), so a key the
 //     agent would refuse is refused here, named;
 //   - the workload: [workload] command's first element, and every interpreter execve() would
-//     open for it ("#!" lines and ELF PT_INTERP, up to the kernel's nesting limit), exist in the
-//     archive below [workload] root, as files with an execute bit, symlinks resolved as the
-//     workload will see them after switch_root.
+//     open for it ("#!" lines, at most five rewrites, and the ELF PT_INTERP loader;
+//     exec_format.h: walk_exec_chain(), the walk the agent's workload_check.h makes too), exist
+//     in the archive below [workload] root, as files with an execute bit, symlinks resolved as
+//     the workload will see them after switch_root.
 #pragma once
 
 #include <string>

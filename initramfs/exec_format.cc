@@ -1,6 +1,7 @@
 #include "initramfs/exec_format.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "base/file.h"
@@ -80,7 +81,7 @@ bool is_elf(ByteView head)
                                       4) == 0;
 }
 
-Result<ElfInfo> parse_elf(ByteView file, bool prefix)
+Result<ElfInfo> parse_elf(ByteView file)
 {
     if (!is_elf(file))
         return Error::make(Errc::Format, "not an ELF file (no \\x7fELF magic)");
@@ -129,8 +130,6 @@ Result<ElfInfo> parse_elf(ByteView file, bool prefix)
             if (bytes.empty() || nul != bytes.end() - 1)
                 return Error::make(Errc::Format, "ELF PT_INTERP is not one NUL-terminated path");
             info.interpreter = std::string(bytes.begin(), nul);
-        } else if (prefix && (s.offset > file.size() || s.filesz > file.size() - s.offset)) {
-            continue;  // beyond the bytes read: only PT_INTERP matters then
         } else if (s.type == PT_DYNAMIC) {
             TRY(read_dynamic(TRY(segment_bytes(file, s, "PT_DYNAMIC")), info.needed));
         } else if (s.type == PT_NOTE) {
@@ -140,23 +139,116 @@ Result<ElfInfo> parse_elf(ByteView file, bool prefix)
     return info;
 }
 
-Result<std::optional<std::string>> interpreter_of(ByteView head)
+namespace {
+
+constexpr size_t PATH_MAX_BYTES = 4096;  // include/uapi/linux/limits.h: PATH_MAX
+
+Error no_exec(int err, const std::string& what)
 {
-    if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
-        ByteView line = head.subspan(2, std::min(head.size(), BINPRM_BUF_SIZE) - 2);
-        line = line.first(std::find(line.begin(), line.end(), '\n') - line.begin());
-        auto blank = [](uint8_t c) { return c == ' ' || c == '\t'; };
-        auto start = std::find_if_not(line.begin(), line.end(), blank);
-        auto end = std::find_if(start, line.end(), [&](uint8_t c) { return blank(c) || c == 0; });
-        if (start == end)
-            return Error::make(Errc::Format, "\"#!\" line names no interpreter");
-        return std::optional<std::string>(std::string(start, end));
+    return Error::from_errno(Errc::Format, err, "%s", what.c_str());
+}
+
+uint64_t le(ByteView b, size_t at, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i)
+        v |= uint64_t(b[at + i]) << (8 * i);
+    return v;
+}
+
+// fs/binfmt_script.c: load_script(): the first word after "#!" within BINPRM_BUF_SIZE.
+Result<std::optional<ExecInterpreter>> script_interpreter(ByteView head)
+{
+    ByteView line = head.subspan(2, std::min(head.size(), BINPRM_BUF_SIZE) - 2);
+    line = line.first(std::find(line.begin(), line.end(), '\n') - line.begin());
+    auto blank = [](uint8_t c) { return c == ' ' || c == '\t'; };
+    auto start = std::find_if_not(line.begin(), line.end(), blank);
+    auto end = std::find_if(start, line.end(), [&](uint8_t c) { return blank(c) || c == 0; });
+    if (start == end)
+        return no_exec(ENOEXEC, "\"#!\" line names no interpreter");
+    return std::optional<ExecInterpreter>(ExecInterpreter{std::string(start, end), ExecVia::Script});
+}
+
+// fs/binfmt_elf.c: load_elf_binary() (compat_binfmt_elf.c for ELF32): the first PT_INTERP.
+Result<std::optional<ExecInterpreter>> elf_interpreter(ByteView head)
+{
+    const std::optional<ExecInterpreter> unknown;
+    if (head.size() < 16 || head[5] != 1)
+        return unknown;  // not little-endian: not this reader's to judge
+    bool wide = head[4] == 2;
+    if (!wide && head[4] != 1)
+        return unknown;
+    size_t ehdr = wide ? EHDR_SIZE : 52, phdr = wide ? PHDR_SIZE : 32;
+    if (head.size() < ehdr)
+        return unknown;
+    uint64_t phoff = wide ? le(head, 32, 8) : le(head, 28, 4);
+    uint64_t phentsize = le(head, wide ? 54 : 42, 2), phnum = le(head, wide ? 56 : 44, 2);
+    if (phentsize != phdr || phnum == 0 || phoff > head.size() || phnum * phdr > head.size() - phoff)
+        return unknown;  // load_elf_phdrs() refuses it, or it is past what was read
+    for (uint64_t i = 0; i < phnum; ++i) {
+        size_t at = static_cast<size_t>(phoff + i * phdr);
+        if (le(head, at, 4) != PT_INTERP)
+            continue;
+        uint64_t offset = wide ? le(head, at + 8, 8) : le(head, at + 4, 4);
+        uint64_t filesz = wide ? le(head, at + 32, 8) : le(head, at + 16, 4);
+        if (filesz < 2 || filesz > PATH_MAX_BYTES)
+            return no_exec(ENOEXEC, "ELF PT_INTERP of " + std::to_string(filesz) + " bytes: expected 2.." +
+                                        std::to_string(PATH_MAX_BYTES));
+        if (offset > head.size() || filesz > head.size() - offset)
+            return no_exec(EIO, "ELF PT_INTERP at offset " + std::to_string(offset) + ": past the end of the " +
+                                    std::to_string(head.size()) + " bytes read");
+        ByteView bytes = head.subspan(static_cast<size_t>(offset), static_cast<size_t>(filesz));
+        if (bytes.back() != 0)
+            return no_exec(ENOEXEC, "ELF PT_INTERP does not end in a NUL");
+        auto nul = std::find(bytes.begin(), bytes.end(), 0);
+        return std::optional<ExecInterpreter>(ExecInterpreter{std::string(bytes.begin(), nul), ExecVia::Loader});
     }
-    if (is_elf(head)) {
-        ElfInfo info = TRY(parse_elf(head, true));
-        return info.interpreter;
+    return unknown;
+}
+
+}  // namespace
+
+Result<std::optional<ExecInterpreter>> interpreter_of(ByteView head)
+{
+    if (head.size() >= 2 && head[0] == '#' && head[1] == '!')
+        return script_interpreter(head);
+    if (is_elf(head))
+        return elf_interpreter(head);
+    return std::optional<ExecInterpreter>();
+}
+
+ExecChain walk_exec_chain(const std::string& command, const ExecLookup& lookup)
+{
+    ExecChain chain;
+    chain.steps.push_back({command, ExecVia::Command, ""});
+    for (int rewrites = 0;;) {
+        const ExecStep step = chain.steps.back();
+        auto head = lookup(step);
+        if (!head) {
+            chain.error = head.error();
+            return chain;
+        }
+        // load_script() opened this file already; exec_binprm()'s next round then gives ELOOP.
+        if (rewrites > MAX_SCRIPT_REWRITES) {
+            chain.error = no_exec(ELOOP, "\"#!\" interpreters nest deeper than the kernel's " +
+                                             std::to_string(MAX_SCRIPT_REWRITES) + " (fs/exec.c: exec_binprm())");
+            return chain;
+        }
+        if (step.via == ExecVia::Loader) {
+            if (!is_elf(head.value()))  // load_elf_binary(): "Not an ELF interpreter"
+                chain.error = no_exec(ELIBBAD, "the loader is not an ELF file (no \\x7fELF magic)");
+            return chain;  // loaded by load_elf_binary() itself: its own interpreter is never looked at
+        }
+        auto next = interpreter_of(head.value());
+        if (!next) {
+            chain.error = next.error();
+            return chain;
+        }
+        if (!next->has_value())
+            return chain;
+        rewrites += next.value()->via == ExecVia::Script ? 1 : 0;
+        chain.steps.push_back({next.value()->path, next.value()->via, step.path});
     }
-    return std::optional<std::string>();
 }
 
 Result<Bytes> read_head(const std::string& path, size_t max)

@@ -1,5 +1,7 @@
-// Minimal ELF64 images for the tests of initramfs/exec_format.h and checks.h: a header, program
-// headers and the segments they point at, every field settable so that tests can break each.
+// Minimal ELF images for the tests of initramfs/exec_format.h, checks.h and the agent's
+// workload_check.h: a header, program headers and the segments they point at, every field
+// settable so that tests can break each. ELF64 by default; elf_class 1 lays out ELF32 (i386)
+// headers, any other class the ELF64 layout.
 #pragma once
 
 #include <cstdint>
@@ -11,18 +13,19 @@
 namespace cvm::test {
 
 struct ElfSpec {
-    uint8_t elf_class = 2;  // ELFCLASS64
+    uint8_t elf_class = 2;  // ELFCLASS64; 1: ELFCLASS32 (with the ELF32 layout)
     uint8_t data = 1;       // little-endian
     uint16_t type = 2;      // ET_EXEC
     uint16_t machine = 62;  // EM_X86_64
     uint16_t ehsize = 64;
     uint16_t phentsize = 56;
-    std::optional<uint16_t> phnum;      // default: the segments given
-    std::optional<uint64_t> phoff;      // default: 64
-    std::optional<std::string> interp;  // PT_INTERP contents, NUL added
-    int needed = 0;                     // DT_NEEDED entries in a PT_DYNAMIC
-    bool dynamic = false;               // a PT_DYNAMIC even without DT_NEEDED (static-pie)
-    std::optional<std::string> note;    // a PT_NOTE with this name, type note_type
+    std::optional<uint16_t> phnum;       // default: the segments given
+    std::optional<uint64_t> phoff;       // default: 64
+    std::optional<std::string> interp;   // PT_INTERP contents, NUL added
+    std::optional<std::string> interp2;  // a second PT_INTERP after the first
+    int needed = 0;                      // DT_NEEDED entries in a PT_DYNAMIC
+    bool dynamic = false;                // a PT_DYNAMIC even without DT_NEEDED (static-pie)
+    std::optional<std::string> note;     // a PT_NOTE with this name, type note_type
     uint32_t note_type = 1;
     uint64_t bad_interp_size = 0;  // > 0: PT_INTERP p_filesz instead of the real one
 };
@@ -38,8 +41,10 @@ inline std::vector<uint8_t> make_elf(const ElfSpec& s)
         for (int i = 0; i < n; ++i)
             b.push_back(static_cast<uint8_t>(v >> (8 * i)));
     };
-    if (s.interp) {
-        std::vector<uint8_t> b(s.interp->begin(), s.interp->end());
+    for (const auto* interp : {&s.interp, &s.interp2}) {
+        if (!*interp)
+            continue;
+        std::vector<uint8_t> b((*interp)->begin(), (*interp)->end());
         b.push_back(0);
         segs.push_back({3, b});
     }
@@ -67,32 +72,38 @@ inline std::vector<uint8_t> make_elf(const ElfSpec& s)
         segs.push_back({4, b});
     }
     segs.push_back({1, std::vector<uint8_t>(16, 0x90)});  // PT_LOAD
-    std::vector<uint8_t> out;
-    out.insert(out.end(), {0x7f, 'E', 'L', 'F', s.elf_class, s.data, 1, 0});
+    const bool wide = s.elf_class != 1;
+    const int word = wide ? 8 : 4;
+    const uint64_t ehsize = wide ? 64 : 52, phsize = wide ? 56 : 32;
+    std::vector<uint8_t> out{0x7f, 'E', 'L', 'F', s.elf_class, s.data, 1, 0};
     out.resize(16, 0);
     put(out, s.type, 2);
     put(out, s.machine, 2);
     put(out, 1, 4);
-    put(out, 0x401000, 8);
-    put(out, s.phoff.value_or(64), 8);
-    put(out, 0, 8);
+    put(out, 0x401000, word);
+    put(out, s.phoff.value_or(ehsize), word);
+    put(out, 0, word);
     put(out, 0, 4);
-    put(out, s.ehsize, 2);
-    put(out, s.phentsize, 2);
+    put(out, wide ? s.ehsize : 52, 2);
+    put(out, wide ? s.phentsize : 32, 2);
     put(out, s.phnum.value_or(static_cast<uint16_t>(segs.size())), 2);
     put(out, 0, 2);
     put(out, 0, 2);
     put(out, 0, 2);
-    uint64_t data_at = 64 + 56 * segs.size();
+    uint64_t data_at = ehsize + phsize * segs.size();
     for (const Seg& g : segs) {
+        uint64_t filesz = g.type == 3 && s.bad_interp_size ? s.bad_interp_size : g.bytes.size();
         put(out, g.type, 4);
-        put(out, 4, 4);
-        put(out, data_at, 8);
-        put(out, 0x400000 + data_at, 8);
-        put(out, 0x400000 + data_at, 8);
-        put(out, g.type == 3 && s.bad_interp_size ? s.bad_interp_size : g.bytes.size(), 8);
-        put(out, g.bytes.size(), 8);
-        put(out, 1, 8);
+        if (wide)
+            put(out, 4, 4);  // p_flags
+        put(out, data_at, word);
+        put(out, 0x400000 + data_at, word);
+        put(out, 0x400000 + data_at, word);
+        put(out, filesz, word);
+        put(out, g.bytes.size(), word);
+        if (!wide)
+            put(out, 4, 4);  // p_flags
+        put(out, 1, word);
         data_at += g.bytes.size();
     }
     for (const Seg& g : segs)

@@ -2,6 +2,7 @@
 // grammar for --config, and the workload command with its interpreters in the archive.
 #include <doctest.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -98,19 +99,85 @@ TEST_CASE("ELF: adversarial headers are refused by name, never read out of bound
 TEST_CASE("interpreters as execve finds them")
 {
     auto interp = [](std::string head) { return interpreter_of(as_bytes(head)); };
-    CHECK(interp("#!/bin/sh\necho\n").value() == "/bin/sh");
-    CHECK(interp("#! \t/usr/bin/env python3 -u\n").value() == "/usr/bin/env");
-    CHECK(interp("#!/bin/sh").value() == "/bin/sh");
-    CHECK_FALSE(interp("#!\n").ok());
+    auto path = [](const Result<std::optional<ExecInterpreter>>& r) {
+        REQUIRE(r.ok());
+        REQUIRE(r.value().has_value());
+        return r.value()->path;
+    };
+    CHECK(path(interp("#!/bin/sh\necho\n")) == "/bin/sh");
+    CHECK(interp("#!/bin/sh\n").value()->via == ExecVia::Script);
+    CHECK(path(interp("#! \t/usr/bin/env python3 -u\n")) == "/usr/bin/env");
+    CHECK(path(interp("#!/bin/sh")) == "/bin/sh");
+    CHECK(interp("#!\n").error().errno_value() == ENOEXEC);
     CHECK_FALSE(interp("#!   \n/bin/sh").ok());
     CHECK_FALSE(interp("plain text").value().has_value());
     CHECK_FALSE(interp("").value().has_value());
     // Past BINPRM_BUF_SIZE the kernel does not look.
     CHECK_FALSE(interp("#!" + std::string(300, ' ') + "/bin/sh\n").ok());
+
     ElfSpec dynamic;
     dynamic.interp = "/lib/ld-musl-x86_64.so.1";
-    CHECK(interpreter_of(make_elf(dynamic)).value() == "/lib/ld-musl-x86_64.so.1");
+    CHECK(path(interpreter_of(make_elf(dynamic))) == "/lib/ld-musl-x86_64.so.1");
+    CHECK(interpreter_of(make_elf(dynamic)).value()->via == ExecVia::Loader);
     CHECK_FALSE(interpreter_of(make_elf(ElfSpec{})).value().has_value());
+}
+
+TEST_CASE("interpreter_of() is no stricter than load_elf_binary()")
+{
+    auto path = [](const ElfSpec& s) {
+        auto r = interpreter_of(make_elf(s));
+        REQUIRE(r.ok());
+        return r.value() ? r.value()->path : std::string("(none)");
+    };
+    ElfSpec i386;  // ELF32: compat_binfmt_elf.c runs it on an x86-64 kernel
+    i386.elf_class = 1;
+    i386.machine = 3;
+    i386.interp = "/lib/ld-linux.so.2";
+    CHECK(path(i386) == "/lib/ld-linux.so.2");
+    ElfSpec two;  // the kernel breaks out of its loop at the first PT_INTERP
+    two.interp = "/lib/first.so";
+    two.interp2 = "/lib/second.so";
+    CHECK(path(two) == "/lib/first.so");
+    ElfSpec embedded;  // only the last byte must be NUL; open_exec() reads up to the first
+    embedded.interp = std::string("/lib/ld.so\0junk", 15);
+    CHECK(path(embedded) == "/lib/ld.so");
+    ElfSpec big_endian;  // not this reader's: execve() decides
+    big_endian.data = 2;
+    big_endian.interp = "/lib/ld.so";
+    CHECK(path(big_endian) == "(none)");
+    ElfSpec other_class;
+    other_class.elf_class = 3;
+    other_class.interp = "/lib/ld.so";
+    CHECK(path(other_class) == "(none)");
+    ElfSpec bad_phentsize;  // load_elf_phdrs() refuses it: ENOEXEC from execve() itself
+    bad_phentsize.phentsize = 40;
+    bad_phentsize.interp = "/lib/ld.so";
+    CHECK(path(bad_phentsize) == "(none)");
+    ElfSpec far_phdrs;
+    far_phdrs.phoff = 1 << 20;
+    far_phdrs.interp = "/lib/ld.so";
+    CHECK(path(far_phdrs) == "(none)");
+    // What load_elf_binary() refuses in PT_INTERP itself.
+    auto refused = [](const ElfSpec& s, int err) {
+        auto r = interpreter_of(make_elf(s));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().errno_value() == err);
+    };
+    ElfSpec unterminated;
+    unterminated.interp = "/lib/ld.so";
+    unterminated.bad_interp_size = 4;
+    refused(unterminated, ENOEXEC);
+    ElfSpec tiny;
+    tiny.interp = "";  // one NUL: p_filesz 1 < 2
+    refused(tiny, ENOEXEC);
+    ElfSpec huge;
+    huge.interp = "/lib/ld.so";
+    huge.bad_interp_size = 4097;
+    refused(huge, ENOEXEC);
+    ElfSpec past;
+    past.interp = "/lib/ld.so";
+    past.bad_interp_size = 4000;
+    refused(past, EIO);
 }
 
 TEST_CASE("--agent: a static x86-64 executable; a warning without the cvminit note")
@@ -225,8 +292,8 @@ TEST_CASE("the workload command and its interpreters must be executable files be
     CHECK(check("/usr/bin/app").ok());  // absolute symlink, resolved inside the root
     CHECK(check("/bin/host").ok());
     CHECK(check("/srv/../bin/./script").ok());
-    refused("/bin/dyn", "interpreter /lib/ld-musl-x86_64.so.1 of /bin/dyn is missing from the initramfs below "
-                        "/workload");
+    refused("/bin/dyn", "loader /lib/ld-musl-x86_64.so.1 (PT_INTERP) of /bin/dyn is missing from the initramfs "
+                        "below /workload");
     refused("/bin/orphan", "interpreter /usr/bin/py of /bin/orphan is missing");
     refused("/bin/nope", "[workload] command /bin/nope is missing from the initramfs below /workload");
     refused("/bin/noexec", "has mode 0644: expected an executable file");
@@ -246,4 +313,46 @@ TEST_CASE("the workload command and its interpreters must be executable files be
     warnings.clear();
     CHECK(check_workload(a, none, warnings).ok());
     CHECK(warnings.empty());
+}
+
+TEST_CASE("the workload's chain: five \"#!\" rewrites ending in a dynamic ELF pass, six are refused")
+{
+    Archive a;
+    ElfSpec dynamic;
+    dynamic.interp = "/lib/ld.so";
+    REQUIRE(a.add_file("workload/lib/ld.so", make_elf(ElfSpec{}), Exec::Yes).ok());
+    REQUIRE(a.add_file("workload/bin/s0", make_elf(dynamic), Exec::Yes).ok());
+    for (int i = 1; i <= 6; ++i)
+        REQUIRE(a.add_file("workload/bin/s" + std::to_string(i), bytes_of("#!/bin/s" + std::to_string(i - 1) + "\n"),
+                           Exec::Yes)
+                    .ok());
+    ElfSpec i386;
+    i386.elf_class = 1;
+    i386.machine = 3;
+    i386.interp = "/lib/ld-linux.so.2";
+    REQUIRE(a.add_file("workload/bin/app32", make_elf(i386), Exec::Yes).ok());
+    ElfSpec script_loader;
+    script_loader.interp = "/bin/s1";
+    REQUIRE(a.add_file("workload/bin/badld", make_elf(script_loader), Exec::Yes).ok());
+    auto check = [&](std::string command) {
+        cmdline::AgentFileConfig config;
+        config.command = {command};
+        config.root = "/workload";
+        std::vector<std::string> warnings;
+        return check_workload(a, config, warnings);
+    };
+    CHECK(check("/bin/s5").ok());  // s5 -> s4 -> s3 -> s2 -> s1 -> s0 (ELF) -> /lib/ld.so
+    auto six = check("/bin/s6");
+    REQUIRE_FALSE(six.ok());
+    CHECK(six.error().code() == Errc::Config);
+    CHECK(std::string(six.error().message()) ==
+          "[workload] command /bin/s6: \"#!\" interpreters nest deeper than the kernel's 5 (fs/exec.c: "
+          "exec_binprm())");
+    auto app32 = check("/bin/app32");
+    REQUIRE_FALSE(app32.ok());
+    CHECK(mentions(app32.error(), "loader /lib/ld-linux.so.2 (PT_INTERP) of /bin/app32 is missing"));
+    auto badld = check("/bin/badld");  // a script as the loader: load_elf_binary() gives ELIBBAD
+    REQUIRE_FALSE(badld.ok());
+    CHECK(std::string(badld.error().message()) ==
+          "loader /bin/s1 (PT_INTERP) of /bin/badld: the loader is not an ELF file (no \\x7fELF magic)");
 }
