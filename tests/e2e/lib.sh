@@ -90,6 +90,6 @@ boot() {
   timeout 300 "$cvm" launch --launch "$work/${LAUNCH:-$name}.toml" --simulate "$work/sim" --fw-cfg-dir "$work/fw-$name" "$@" \
     </dev/null 2>&1 | tr -d '\r' >"$work/$name.log"   # the serial console ends lines with CR LF
   local status=${PIPESTATUS[0]} qemu
-  qemu=$(sed -n 's/^cvm launch: .*(QEMU exit status \([0-9]*\))$/\1/p' "$work/$name.log")
+  qemu=$(sed -n 's/^cvm launch: .*(QEMU exit status \([0-9]*\))\(: .*\)\?$/\1/p' "$work/$name.log")
   printf 'qemu exit status %s\ncvm launch exit status %s\n' "${qemu:-unknown}" "$status" >>"$work/$name.log"
 }
