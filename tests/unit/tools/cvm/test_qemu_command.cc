@@ -104,17 +104,40 @@ struct QemuLaunch {
 };
 
 // What QEMU launches for `argv`; a failed CHECK for anything it would refuse or we cannot model.
+// QEMU's -machine / -object property "key=value" from a comma-separated list, "" when absent.
+std::string prop(const std::string& props, const std::string& key)
+{
+    for (const std::string& p : split_props(props)) {
+        if (p.starts_with(key + "="))
+            return p.substr(key.size() + 1);
+    }
+    return "";
+}
+
 QemuLaunch read_back(const std::vector<std::string>& argv)
 {
     QemuLaunch q;
-    const std::vector<std::string> flags = {"-nodefaults", "-nographic", "-no-reboot", "-enable-kvm"};
+    bool kvm = false;
+    std::string machine, memory, sev_id, memfd;
+    // Options that change nothing measured; anything else unknown fails the test.
+    const std::vector<std::string> unmeasured = {"-serial", "-netdev", "-device", "-drive"};
     for (size_t i = 1; i < argv.size(); ++i) {
         const std::string& o = argv[i];
-        if (std::find(flags.begin(), flags.end(), o) != flags.end())
+        if (o == "-nodefaults" || o == "-nographic" || o == "-no-reboot")
             continue;
+        if (o == "-enable-kvm") {
+            kvm = true;
+            continue;
+        }
         REQUIRE(i + 1 < argv.size());
         const std::string& v = argv[++i];
-        if (o == "-smp") {
+        if (o == "-machine") {
+            machine = v;
+        } else if (o == "-m") {
+            memory = v;
+        } else if (o == "-object" && v.starts_with("memory-backend-memfd,")) {
+            memfd = v;
+        } else if (o == "-smp") {
             std::string n = v.substr(0, v.find(','));
             if (n.starts_with("cpus="))
                 n = n.substr(5);
@@ -131,7 +154,7 @@ QemuLaunch read_back(const std::vector<std::string>& argv)
         } else if (o == "-append") {
             q.append = v;
         } else if (o == "-object" && v.starts_with("sev-snp-guest,")) {
-            q.snp = true;
+            sev_id = prop(v.substr(14), "id");
             for (const std::string& p : split_props(v.substr(14))) {
                 size_t eq = p.find('=');
                 REQUIRE(eq != std::string::npos);
@@ -161,8 +184,21 @@ QemuLaunch read_back(const std::vector<std::string>& argv)
                                   "sev-snp-guest has no property ", key);
                 }
             }
+        } else {
+            CHECK_MESSAGE(std::find(unmeasured.begin(), unmeasured.end(), o) != unmeasured.end(),
+                          "an option the model does not know: ", o);
         }
     }
+    // QEMU ignores an sev-snp-guest object no machine names, and then runs a plain VM; SNP needs
+    // KVM and guest memory from the memfd backend the machine names, as large as -m.
+    std::string machine_props = machine.substr(machine.find(',') + 1);
+    q.snp = !sev_id.empty() && prop(machine_props, "confidential-guest-support") == sev_id;
+    CHECK_MESSAGE(q.snp, "the machine does not name the sev-snp-guest object: ", machine);
+    CHECK(kvm);
+    std::string backend = prop(machine_props, "memory-backend");
+    CHECK_MESSAGE((!backend.empty() && prop(memfd.substr(memfd.find(',') + 1), "id") == backend),
+                  "the machine's memory backend is not the memfd object: ", machine);
+    CHECK(prop(memfd.substr(memfd.find(',') + 1), "size") == memory);
     return q;
 }
 
