@@ -9,7 +9,7 @@
 PEER_MODULES=(virtio_blk dm_crypt xts crc32c_generic ext4)
 
 build_peer_initrd() {
-  local key=$1 tree=$work/peer-tree args=() m lib
+  local key=$1 tree=$work/peer-tree m lib
   mkdir -p "$tree"
   cat >"$tree/init" <<'SH'
 #!/bin/busybox sh
@@ -48,12 +48,17 @@ SH
     done
   done
   cp "$key" "$tree/peer/key"
-  args+=(--file "/usr/sbin/cryptsetup:/bin/cryptsetup" --file "/bin/busybox:/bin/busybox")
+  # A test peer, not a cvminit image (its /init is a script, which `cvm initramfs --agent`
+  # rightly refuses): GNU cpio packs the tree as it is.
+  chmod 0755 "$tree/init"
+  mkdir -p "$tree/bin"
+  cp /usr/sbin/cryptsetup "$tree/bin/cryptsetup"
+  cp /bin/busybox "$tree/bin/busybox"
   for lib in $(ldd /usr/sbin/cryptsetup | grep -o '/[^ ]*'); do
-    args+=(--file "$(realpath "$lib"):$lib")
+    mkdir -p "$tree$(dirname "$lib")"
+    cp "$(realpath "$lib")" "$tree$lib"
   done
-  for f in "$tree"/peer/*; do args+=(--file "$f:/peer/${f##*/}"); done
-  "$cvm" initramfs --agent "$tree/init" "${args[@]}" -o "$work/peer.initrd" >/dev/null ||
+  (cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$work/peer.initrd" ||
     { echo "FAILED: the peer initramfs"; exit 1; }
 }
 
