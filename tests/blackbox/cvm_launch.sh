@@ -90,7 +90,7 @@ vmm_type = "ec2"|vmm_type' 'mode = "sev"|mode'; do
 done
 write_launch 'vcpu_sig = 0xa10f10'
 expect "a signature QEMU has: its model" 0 '-cpu EPYC-Genoa ' -- launch --launch "$tmp/launch.toml" --print
-expect "report fields only from launch.toml" 2 "unknown flag '--policy'|--policy" \
+expect "report fields only from launch.toml" 2 "^cvm launch: unknown option '--policy'" \
   -- launch --launch "$tmp/launch.toml" --print --policy 0x30000
 
 # simulated launches

@@ -20,7 +20,7 @@ prepare_inputs
 
 work=$(mktemp -d)
 source "$here/lib.sh"
-port=$(broker_port)
+port=$(broker_port) || { echo "FAILED: no free loopback port for the broker"; exit 1; }
 
 # --- the image: agent, config, modules, workload ---------------------------------------------
 "$cvm" sim init "$work/sim" >/dev/null

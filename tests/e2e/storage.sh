@@ -25,7 +25,7 @@ source "$here/inputs.sh"
 prepare_inputs
 work=$(mktemp -d)
 source "$here/lib.sh"
-port=$(broker_port)
+port=$(broker_port) || { echo "FAILED: no free loopback port for the broker"; exit 1; }
 source "$here/peer.sh"
 
 # --- the disks: a read-only root with its verity tree, a blank 1 GiB data volume --------------
