@@ -39,7 +39,7 @@ inline std::vector<uint8_t> make_elf(const ElfSpec& s)
     std::vector<Seg> segs;
     auto put = [](std::vector<uint8_t>& b, uint64_t v, int n) {
         for (int i = 0; i < n; ++i)
-            b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+            b.push_back(static_cast<uint8_t>(i < 8 ? v >> (8 * i) : 0));  // n > 8: zero padding
     };
     for (const auto* interp : {&s.interp, &s.interp2}) {
         if (!*interp)
