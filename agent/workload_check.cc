@@ -22,12 +22,7 @@ ExecProblem problem(int err, const std::string& what, std::string hint)
 
 std::string label_of(const ExecStep& step)
 {
-    switch (step.via) {
-    case ExecVia::Command: return "the workload command " + step.path;
-    case ExecVia::Script: return "interpreter " + step.path + " of " + step.named_by;
-    case ExecVia::Loader: break;
-    }
-    return "loader " + step.path + " (PT_INTERP) of " + step.named_by;
+    return exec_step_label(step, "the workload command");
 }
 
 // What to do about a missing file: where it was named decides.

@@ -70,16 +70,9 @@ Result<std::optional<Resolved>> resolve(const Archive& archive, const std::strin
     return std::optional<Resolved>(Resolved{join(root, current), *found});
 }
 
-// How errors name a file of the chain: "[workload] command /x", "interpreter /bin/sh of /x" or
-// "loader /lib/ld.so (PT_INTERP) of /x".
 std::string label_of(const ExecStep& step)
 {
-    switch (step.via) {
-    case ExecVia::Command: return "[workload] command " + step.path;
-    case ExecVia::Script: return "interpreter " + step.path + " of " + step.named_by;
-    case ExecVia::Loader: break;
-    }
-    return "loader " + step.path + " (PT_INTERP) of " + step.named_by;
+    return exec_step_label(step, "[workload] command");
 }
 
 // `path` must be an executable file below `root`; returns where it is in the archive.

@@ -266,4 +266,14 @@ Result<Bytes> read_head(const std::string& path, size_t max)
     return out;
 }
 
+std::string exec_step_label(const ExecStep& step, const std::string& command_label)
+{
+    switch (step.via) {
+    case ExecVia::Command: return command_label + " " + step.path;
+    case ExecVia::Script: return "interpreter " + step.path + " of " + step.named_by;
+    case ExecVia::Loader: break;
+    }
+    return "loader " + step.path + " (PT_INTERP) of " + step.named_by;
+}
+
 }  // namespace cvm::initramfs

@@ -93,6 +93,10 @@ struct ExecStep {
     std::string named_by;
 };
 
+// How errors name a step: "<command_label> /x", "interpreter /bin/sh of /x" or
+// "loader /lib/ld.so (PT_INTERP) of /x".
+std::string exec_step_label(const ExecStep& step, const std::string& command_label);
+
 // Finds a step's file (in a filesystem, in an archive): checks it as open_exec() would (exists,
 // regular, executable) and returns its first MAX_EXEC_HEAD_BYTES bytes, or the error to report.
 using ExecLookup = std::function<Result<Bytes>(const ExecStep&)>;
