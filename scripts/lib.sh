@@ -4,7 +4,9 @@ failed=0
 skipped=0
 failures=()
 
-step() { printf '\n=== %s\n' "$*"; }
+# step TITLE: a section header with the seconds since the script started, so a slow run shows where
+# its time went.
+step() { printf '\n=== [%d s] %s\n' "$SECONDS" "$*"; }
 
 # check NAME CMD...: runs CMD, counts it as one passed or failed check.
 check() {
@@ -69,6 +71,7 @@ run_benchmarks() {
 summary() {
   echo
   for f in "${failures[@]}"; do echo "failed: $f"; done
+  echo "took $SECONDS s"
   echo "$passed passed, $failed failed, $skipped skipped"
   ((failed == 0))
 }
