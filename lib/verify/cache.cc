@@ -18,37 +18,41 @@ CacheKey cache_key(const Fingerprint& a, const Fingerprint& b, VekKind kind, Anc
     return key;
 }
 
-const std::pair<Claim, Claim>* VerificationCache::find_chain(const CacheKey& key)
+std::optional<std::pair<Claim, Claim>> VerificationCache::find_chain(const CacheKey& key)
 {
+    std::lock_guard lock(m_mutex);
     auto it = m_chains.find(key);
     if (it == m_chains.end()) {
         ++m_stats.chain_misses;
-        return nullptr;
+        return std::nullopt;
     }
     ++m_stats.chain_hits;
-    return &it->second;
+    return it->second;
 }
 
 void VerificationCache::put_chain(const CacheKey& key, Claim ark, Claim ask)
 {
+    std::lock_guard lock(m_mutex);
     if (m_chains.size() >= CHAIN_CACHE_LIMIT)
         m_chains.clear();
     m_chains.insert_or_assign(key, std::make_pair(std::move(ark), std::move(ask)));
 }
 
-const Claim* VerificationCache::find_vek(const CacheKey& key)
+std::optional<Claim> VerificationCache::find_vek(const CacheKey& key)
 {
+    std::lock_guard lock(m_mutex);
     auto it = m_veks.find(key);
     if (it == m_veks.end()) {
         ++m_stats.vek_misses;
-        return nullptr;
+        return std::nullopt;
     }
     ++m_stats.vek_hits;
-    return &it->second;
+    return it->second;
 }
 
 void VerificationCache::put_vek(const CacheKey& key, Claim vek)
 {
+    std::lock_guard lock(m_mutex);
     if (m_vek_capacity == 0)
         return;
     if (m_veks.insert_or_assign(key, std::move(vek)).second)
@@ -61,6 +65,7 @@ void VerificationCache::put_vek(const CacheKey& key, Claim vek)
 
 void VerificationCache::clear()
 {
+    std::lock_guard lock(m_mutex);
     m_chains.clear();
     m_veks.clear();
     m_vek_order.clear();
@@ -68,6 +73,7 @@ void VerificationCache::clear()
 
 CacheStats VerificationCache::stats() const
 {
+    std::lock_guard lock(m_mutex);
     CacheStats s = m_stats;
     s.vek_entries = m_veks.size();
     return s;

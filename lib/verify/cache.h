@@ -1,5 +1,6 @@
-// The Verifier's memory of RSA work already done. Internal to the verify layer; not thread-safe
-// (Verifier serializes access).
+// The Verifier's memory of RSA work already done. Internal to the verify layer. Thread-safe: one
+// short lock around each lookup or insertion (entries are copied out under it), never around
+// any cryptography, so verifications run in parallel.
 //
 // Only passing claims are stored, so a cached entry never turns a failure into a success, and an
 // attacker's invalid certificates never fill the cache. Keys are SHA-256 fingerprints of the
@@ -9,6 +10,8 @@
 #include <array>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "base/claim.h"
@@ -28,19 +31,21 @@ class VerificationCache {
 public:
     explicit VerificationCache(size_t vek_capacity) : m_vek_capacity(vek_capacity) {}
 
-    // chain.ark and chain.ask claims of a passing (ARK, ASK/ASVK) pair; null (and a miss counted)
-    // when absent.
-    const std::pair<Claim, Claim>* find_chain(const CacheKey& key);
+    // chain.ark and chain.ask claims of a passing (ARK, ASK/ASVK) pair; nullopt (and a miss
+    // counted) when absent.
+    std::optional<std::pair<Claim, Claim>> find_chain(const CacheKey& key);
     void put_chain(const CacheKey& key, Claim ark, Claim ask);
 
-    // The chain.vek claim of a passing (VEK, ASK/ASVK) pair; null (and a miss counted) when absent.
-    const Claim* find_vek(const CacheKey& key);
+    // The chain.vek claim of a passing (VEK, ASK/ASVK) pair; nullopt (and a miss counted) when
+    // absent.
+    std::optional<Claim> find_vek(const CacheKey& key);
     void put_vek(const CacheKey& key, Claim vek);
 
     void clear();
     CacheStats stats() const;
 
 private:
+    mutable std::mutex m_mutex;  // guards everything below
     size_t m_vek_capacity;
     std::map<CacheKey, std::pair<Claim, Claim>> m_chains;
     std::map<CacheKey, Claim> m_veks;

@@ -37,7 +37,7 @@ void need_ca(Rules& rules, const Certificate& cert)
 
 void need_rsa4096(Rules& rules, const Certificate& cert)
 {
-    rules.need(check_rsa4096_key(cert), public_key_name(cert), "RSA-4096");
+    rules.need(check_rsa4096_key(cert), public_key_name(cert), "RSA-4096 e=65537");
 }
 
 void need_issued_by(Rules& rules, const Certificate& cert, const Certificate& issuer)
@@ -48,8 +48,13 @@ void need_issued_by(Rules& rules, const Certificate& cert, const Certificate& is
                "the issuer Name of " + cn_of(cert) + " is not the subject Name of " + cn_of(issuer));
 }
 
+// Only once every other rule held: the signature is the one costly rule, and a certificate
+// already refused must not make us compute it (check_amd_signature also checks the issuer's key
+// shape before anything else).
 void need_signed_by(Rules& rules, const Certificate& cert, const Certificate& issuer)
 {
+    if (!rules.ok())
+        return;
     rules.need(check_amd_signature(cert, issuer), signature_algorithm_name(cert) + " by " + cn_of(issuer),
                std::string(AMD_SIGNATURE) + " by " + cn_of(issuer));
 }

@@ -3,8 +3,11 @@
 // Every link is checked explicitly instead of through a generic path builder:
 //   - every signature is RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48 (signatures.h); anything
 //     else is refused, naming the algorithm found;
-//   - the ARK is self-issued and self-signed; ARK and ASK/ASVK are X.509 v3, RSA-4096, CA:TRUE
+//   - the ARK is self-issued and self-signed; ARK and ASK/ASVK are X.509 v3, RSA-4096 with
+//     e = 65537, CA:TRUE
 //     and may sign certificates; the VEK is X.509 v3, not a CA, and has an EC P-384 key;
+//   - the signature, the one costly rule, is computed last and only when every other rule of the
+//     link held, with an issuer key of AMD's shape (signatures.h);
 //   - each certificate's issuer Name equals its parent's subject Name, byte for byte;
 //   - names as AMD issues them: ARK "ARK-<Product>", ASK "SEV-<Product>", ASVK
 //     "SEV-VLEK-<Product>", VEK "SEV-VCEK" / "SEV-VLEK".

@@ -4,11 +4,13 @@
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/sha512.h>
 #include <mbedtls/x509_crt.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "verify/mbedtls_error.h"
 #include "verify/rules.h"
@@ -35,10 +37,59 @@ const char* md_name(mbedtls_md_type_t md)
     return name ? name : "unknown hash";
 }
 
-// mbedTLS's verify functions take non-const key contexts; see the note in signatures.h.
-mbedtls_pk_context* key_of(const Certificate& cert)
+// A private copy of a certificate's public key, parsed again from its SubjectPublicKeyInfo for
+// one verification: mbedTLS verify functions write into the key context (RSA caches its
+// Montgomery constant RN lazily in rsa.c: mbedtls_rsa_public()), so threads never share one.
+// Parsing costs microseconds; the RSA or ECDSA operation it precedes costs a millisecond.
+class OwnKey {
+public:
+    explicit OwnKey(const Certificate& cert)
+    {
+        mbedtls_pk_init(&m_pk);
+        const mbedtls_x509_buf& spki = cert.crt().pk_raw;
+        m_rc = mbedtls_pk_parse_public_key(&m_pk, spki.p, spki.len);
+    }
+    ~OwnKey() { mbedtls_pk_free(&m_pk); }
+    OwnKey(const OwnKey&) = delete;
+    OwnKey& operator=(const OwnKey&) = delete;
+
+    int status() const { return m_rc; }
+    mbedtls_pk_context* get() { return &m_pk; }
+
+private:
+    mbedtls_pk_context m_pk;
+    int m_rc{0};
+};
+
+// The public exponent of an RSA key, when it fits 64 bits.
+std::optional<uint64_t> rsa_exponent(const mbedtls_pk_context& pk)
 {
-    return const_cast<mbedtls_pk_context*>(&cert.crt().pk);
+    mbedtls_mpi e;
+    mbedtls_mpi_init(&e);
+    std::optional<uint64_t> out;
+    const mbedtls_rsa_context* rsa = mbedtls_pk_rsa(pk);
+    if (mbedtls_rsa_export(rsa, nullptr, nullptr, nullptr, nullptr, &e) == 0 && mbedtls_mpi_bitlen(&e) <= 64) {
+        uint8_t be[8];
+        if (mbedtls_mpi_write_binary(&e, be, sizeof be) == 0) {
+            uint64_t v = 0;
+            for (uint8_t b : be)
+                v = v << 8 | b;
+            out = v;
+        }
+    }
+    mbedtls_mpi_free(&e);
+    return out;
+}
+
+size_t rsa_exponent_bits(const mbedtls_pk_context& pk)
+{
+    mbedtls_mpi e;
+    mbedtls_mpi_init(&e);
+    size_t bits = 0;
+    if (mbedtls_rsa_export(mbedtls_pk_rsa(pk), nullptr, nullptr, nullptr, nullptr, &e) == 0)
+        bits = mbedtls_mpi_bitlen(&e);
+    mbedtls_mpi_free(&e);
+    return bits;
 }
 
 bool is_amd_pss(const mbedtls_x509_crt& crt)
@@ -97,14 +148,19 @@ Result<void> check_amd_signature(const Certificate& cert, const Certificate& iss
             Errc::Chain,
             "certificate %s: signature algorithm is %s, expected RSASSA-PSS (SHA384, MGF1-SHA384, salt 48)",
             printable(cert.subject_cn()).c_str(), signature_algorithm_name(cert).c_str());
-    if (mbedtls_pk_get_type(&issuer.crt().pk) != MBEDTLS_PK_RSA)
-        return Error::make(Errc::Chain, "certificate %s: issuer key is %s, expected RSA",
+    // The issuer's key shape before any arithmetic with it: an RSA-8192 key with a 8192-bit
+    // exponent costs ~0.4 s per verification, and AMD never signs with anything but RSA-4096/65537.
+    if (!check_rsa4096_key(issuer).ok())
+        return Error::make(Errc::Chain, "certificate %s: issuer key is %s, expected RSA-4096 e=65537",
                            printable(cert.subject_cn()).c_str(), public_key_name(issuer).c_str());
+    OwnKey key(issuer);
+    if (key.status() != 0)
+        return mbedtls_error(Errc::Chain, key.status(), "cannot load the issuer's public key");
     uint8_t digest[48];
     mbedtls_sha512(crt.tbs.p, crt.tbs.len, digest, /*is384=*/1);
     const mbedtls_pk_rsassa_pss_options opts{MBEDTLS_MD_SHA384, AMD_PSS_SALT_LENGTH};
-    int rc = mbedtls_pk_verify_ext(MBEDTLS_PK_RSASSA_PSS, &opts, key_of(issuer), MBEDTLS_MD_SHA384, digest,
-                                   sizeof digest, crt.MBEDTLS_PRIVATE(sig).p, crt.MBEDTLS_PRIVATE(sig).len);
+    int rc = mbedtls_pk_verify_ext(MBEDTLS_PK_RSASSA_PSS, &opts, key.get(), MBEDTLS_MD_SHA384, digest, sizeof digest,
+                                   crt.MBEDTLS_PRIVATE(sig).p, crt.MBEDTLS_PRIVATE(sig).len);
     if (rc != 0)
         return mbedtls_error(Errc::Chain, rc, "RSASSA-PSS signature does not verify under the issuer's key");
     return {};
@@ -123,14 +179,23 @@ std::string public_key_name(const Certificate& cert)
     }
     const char* name = mbedtls_pk_get_name(&pk);
     snprintf(buf, sizeof buf, "%s-%zu", name ? name : "unknown", mbedtls_pk_get_bitlen(&pk));
-    return buf;
+    std::string out = buf;
+    if (type == MBEDTLS_PK_RSA) {  // the exponent only when it is not AMD's
+        std::optional<uint64_t> e = rsa_exponent(pk);
+        if (!e)
+            out += " e of " + std::to_string(rsa_exponent_bits(pk)) + " bits";
+        else if (*e != RSA_AMD_EXPONENT)
+            out += " e=" + std::to_string(*e);
+    }
+    return out;
 }
 
 Result<void> check_rsa4096_key(const Certificate& cert)
 {
     const mbedtls_pk_context& pk = cert.crt().pk;
-    if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA || mbedtls_pk_get_bitlen(&pk) != RSA_AMD_KEY_BITS)
-        return Error::make(Errc::Chain, "certificate %s: public key is %s, expected RSA-4096",
+    if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA || mbedtls_pk_get_bitlen(&pk) != RSA_AMD_KEY_BITS ||
+        rsa_exponent(pk) != RSA_AMD_EXPONENT)
+        return Error::make(Errc::Chain, "certificate %s: public key is %s, expected RSA-4096 e=65537",
                            printable(cert.subject_cn()).c_str(), public_key_name(cert).c_str());
     return {};
 }
@@ -155,13 +220,16 @@ Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uin
         return Error::make(Errc::Crypto, "SIGNATURE.S is %s, expected 0 < s < n (P-384 order)",
                            all_zero(s) ? "zero" : "not below n");
     TRY(check_p384_key(vek));
+    OwnKey key(vek);
+    if (key.status() != 0)
+        return mbedtls_error(Errc::Crypto, key.status(), "cannot load the VEK's public key");
     uint8_t digest[48];
     mbedtls_sha512(signed_bytes.data(), signed_bytes.size(), digest, /*is384=*/1);
     Bytes sig = {0x30, 0};
     append_integer(sig, r);
     append_integer(sig, s);
     sig[1] = static_cast<uint8_t>(sig.size() - 2);
-    int rc = mbedtls_pk_verify(key_of(vek), MBEDTLS_MD_SHA384, digest, sizeof digest, sig.data(), sig.size());
+    int rc = mbedtls_pk_verify(key.get(), MBEDTLS_MD_SHA384, digest, sizeof digest, sig.data(), sig.size());
     if (rc != 0)
         return mbedtls_error(Errc::Crypto, rc, "ECDSA P-384 report signature does not verify under the VEK");
     return {};

@@ -7,9 +7,12 @@
 //   report        ECDSA P-384 with SHA-384 over ATTESTATION_REPORT bytes [0x000, 0x2A0)
 //                 (SEV-SNP ABI 56860 Table 23, SIGNATURE_ALGO 1).
 //
-// mbedTLS verification functions take non-const contexts (RSA caches its Montgomery constant
-// in the key), so concurrent calls on one Certificate must be serialized by the caller;
-// Verifier does that.
+// Every issuer key must have the shape AMD uses before any signature is computed with it: RSA-4096
+// with e = 65537 for the ARK, ASK and ASVK, EC P-384 for the VCEK and VLEK. A hostile key (RSA-8192,
+// a huge exponent) is refused by its shape, so its cost is that of parsing it.
+//
+// Thread-safe: each verification parses its own copy of the issuer's public key, because mbedTLS
+// verification functions write into key contexts (RSA caches its Montgomery constant in the key).
 #pragma once
 
 #include <array>
@@ -24,20 +27,24 @@ namespace cvm::verify {
 inline constexpr int AMD_PSS_SALT_LENGTH = 48;
 inline constexpr size_t P384_SCALAR_SIZE = 48;
 inline constexpr size_t RSA_AMD_KEY_BITS = 4096;
+inline constexpr uint64_t RSA_AMD_EXPONENT = 65537;
 
 // "RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48)", "RSA with SHA-384", "ECDSA with SHA384", or the
 // dotted OID when mbedTLS has no name for it: the algorithm `cert` declares for its signature.
 std::string signature_algorithm_name(const Certificate& cert);
 
-// Checks that `cert` declares RSASSA-PSS/SHA-384/MGF1-SHA-384/salt 48 and that `issuer`'s RSA
-// key made the signature over its TBSCertificate. Errc::Chain naming the algorithm found and the
-// one expected, or the mbedTLS verify error. Does not check names or basic constraints.
+// Checks that `cert` declares RSASSA-PSS/SHA-384/MGF1-SHA-384/salt 48, that `issuer`'s key is
+// RSA-4096 with e = 65537 (check_rsa4096_key), and only then that it made the signature over the
+// TBSCertificate. Errc::Chain naming the algorithm or key found and the one expected, or the
+// mbedTLS verify error. Does not check names or basic constraints.
 Result<void> check_amd_signature(const Certificate& cert, const Certificate& issuer);
 
-// "RSA-4096", "EC secp384r1", ...: the subject public key as a short human string.
+// "RSA-4096", "RSA-2048 e=3", "RSA-8192 e of 8191 bits", "EC secp384r1", ...: the subject public
+// key as a short human string; an RSA exponent is shown only when it is not 65537.
 std::string public_key_name(const Certificate& cert);
 
-// The subject key is RSA with exactly RSA_AMD_KEY_BITS bits (ARK, ASK, ASVK).
+// The subject key is RSA with exactly RSA_AMD_KEY_BITS bits and the exponent RSA_AMD_EXPONENT
+// (ARK, ASK, ASVK). Errc::Chain naming the key found ("RSA-8192 e of 8191 bits") otherwise.
 Result<void> check_rsa4096_key(const Certificate& cert);
 
 // The subject key is EC on NIST P-384 (VCEK, VLEK).

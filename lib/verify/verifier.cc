@@ -1,7 +1,5 @@
 #include "verify/verifier.h"
 
-#include <mutex>
-
 #include "snp/amd_extensions.h"
 #include "verify/binding.h"
 #include "verify/cache.h"
@@ -12,9 +10,11 @@
 
 namespace cvm::verify {
 
+// Shared by concurrent verify() calls: the trust is read-only after create(), the cache locks
+// itself briefly, and each signature check parses its own key context (signatures.h), so no lock
+// is held across any cryptography.
 struct Verifier::State {
-    Trust trust;
-    std::mutex mutex;
+    const Trust trust;
     VerificationCache cache;
 
     State(Trust t, size_t capacity) : trust(std::move(t)), cache(capacity) {}
@@ -110,6 +110,7 @@ void Run::report_claims()
 void Run::chain_claims(const Selection& sel)
 {
     const VekKind kind = *m_out.vek_kind;
+    bool ask_passed = false;  // the ARK and the ASK/ASVK under it passed every rule
     if (!sel.ark) {
         add(sel.ark_failure);
         add(sel.ask ? not_checked("chain.ask", "ASK/ASVK signed by a trusted root", "no trusted root")
@@ -117,14 +118,16 @@ void Run::chain_claims(const Selection& sel)
     } else if (!sel.ask) {
         add(check_ark(*sel.ark, *sel.anchor, m_out.product));
         add(sel.ask_failure);
-    } else if (const auto* cached = m_state.cache.find_chain(
+    } else if (auto cached = m_state.cache.find_chain(
                    cache_key(sel.ark->fingerprint(), sel.ask->fingerprint(), kind, *sel.anchor))) {
-        add(cached->first);
-        add(cached->second);
+        ask_passed = true;
+        add(std::move(cached->first));
+        add(std::move(cached->second));
     } else {
         Claim ark = check_ark(*sel.ark, *sel.anchor, m_out.product);
         Claim ask = check_intermediate(*sel.ask, *sel.ark, kind, *sel.anchor, m_out.product);
-        if (ark.pass && ask.pass)
+        ask_passed = ark.pass && ask.pass;
+        if (ask_passed)
             m_state.cache.put_chain(cache_key(sel.ark->fingerprint(), sel.ask->fingerprint(), kind, *sel.anchor), ark,
                                     ask);
         add(std::move(ark));
@@ -135,10 +138,14 @@ void Run::chain_claims(const Selection& sel)
         add(make_claim("chain.vek", false, "no usable certificate", want, m_vek_error));
     } else if (!sel.ask) {
         add(not_checked("chain.vek", want, "no ASK/ASVK to check it against"));
+    } else if (!ask_passed) {
+        // A failed ASK ends the chain: nothing is verified under a key we do not trust, so a
+        // hostile intermediate costs no signature computation.
+        add(not_checked("chain.vek", want, "the ASK/ASVK or its root failed its checks"));
     } else {
         CacheKey key = cache_key(m_vek->fingerprint(), sel.ask->fingerprint(), kind);
-        if (const Claim* cached = m_state.cache.find_vek(key)) {
-            add(*cached);
+        if (auto cached = m_state.cache.find_vek(key)) {
+            add(std::move(*cached));
         } else {
             Claim vek = check_vek_certificate(*m_vek, *sel.ask, kind);
             if (vek.pass)
@@ -217,19 +224,16 @@ Verifier::~Verifier() = default;
 
 Verification Verifier::verify(const Evidence& evidence, const VerifyOptions& options)
 {
-    std::lock_guard lock(m_state->mutex);
     return Run(*m_state, evidence, options).go();
 }
 
 void Verifier::clear_cache()
 {
-    std::lock_guard lock(m_state->mutex);
     m_state->cache.clear();
 }
 
 CacheStats Verifier::cache_stats() const
 {
-    std::lock_guard lock(m_state->mutex);
     return m_state->cache.stats();
 }
 

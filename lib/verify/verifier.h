@@ -16,8 +16,14 @@
 //
 // Caching: a passing ARK -> ASK/ASVK pair is remembered by (ARK, ASK, kind) fingerprints, and a
 // passing VEK certificate by (VEK, ASK, kind), so repeated verification with the same VCEK costs
-// one ECDSA verification. Failures are never cached. verify() is thread-safe: calls are
-// serialized, because mbedTLS key contexts are not safe for concurrent use.
+// one ECDSA verification. Failures are never cached.
+//
+// Cost under attack: every issuer key must have AMD's shape before a signature is computed with
+// it (signatures.h), and a failed ARK or ASK/ASVK ends the chain (chain.vek is not checked under
+// it), so a hostile chain costs at most the RSA-4096 check of its ASK under a trusted root.
+//
+// Thread-safe and parallel: concurrent verify() calls share no lock but the cache's short one
+// (cache.h), so N threads do about N times the work of one on N cores.
 #pragma once
 
 #include <cstdint>

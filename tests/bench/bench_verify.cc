@@ -1,12 +1,17 @@
 // Benchmark (numbers, never a verdict): report parsing, full chain + signature verification cold
-// and with the chain cached per VCEK, and the wall time of a whole `cvm verify` process.
+// and with the chain cached per VCEK, cached verifications per second on 1 and 2 threads sharing
+// one Verifier (no global lock: 2 threads should do about twice the work on 2 idle cores), and
+// the wall time of a whole `cvm verify` process.
 // Usage: bench_verify CVM_BINARY
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fcntl.h>
 #include <spawn.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <vector>
 
 #include "base/file.h"
@@ -58,6 +63,52 @@ int run_process(const std::vector<std::string>& argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string load_average()
+{
+    auto text = cvm::read_file("/proc/loadavg", 256);
+    if (!text.ok())
+        return "?";
+    std::string s(text.value().begin(), text.value().end());
+    return s.substr(0, s.find(' '));
+}
+
+double cpu_seconds()
+{
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct Rate {
+    double per_second;
+    double cpus;  // CPU seconds per wall second: at most 1 if verifications were serialized
+};
+
+// Verifications per second of `threads` threads sharing `verifier` for about two seconds.
+Rate parallel_rate(cvm::verify::Verifier& verifier, const cvm::verify::Evidence& evidence, int threads)
+{
+    std::atomic<uint64_t> done{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> pool;
+    auto start = Clock::now();
+    double cpu_start = cpu_seconds();
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                if (verifier.verify(evidence).pass())
+                    done.fetch_add(1, std::memory_order_relaxed);
+            }
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    stop.store(true);
+    for (auto& t : pool)
+        t.join();
+    double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    return {static_cast<double>(done.load()) / wall, (cpu_seconds() - cpu_start) / wall};
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -82,6 +133,8 @@ int main(int argc, char** argv)
         sink = sink + verifier->verify(evidence).pass();
     });
     double cached = per_op_us(500, [&] { sink = sink + verifier->verify(evidence).pass(); });
+    Rate one = parallel_rate(*verifier, evidence, 1);
+    Rate two = parallel_rate(*verifier, evidence, 2);
     std::vector<std::string> cmd = {argv[1], "verify", "--report", VECTORS + "/report.bin", "--certs", VECTORS};
     if (run_process(cmd) != 0) {
         fprintf(stderr, "bench_verify: %s verify failed\n", argv[1]);
@@ -92,6 +145,11 @@ int main(int argc, char** argv)
     printf("bench verify: report parse            %10.3f us/op\n", parse);
     printf("bench verify: chain+signature, cold   %10.3f us/op (ARK, ASK, VCEK RSA-PSS + ECDSA P-384)\n", cold);
     printf("bench verify: chain+signature, cached %10.3f us/op (VCEK chain cached; ECDSA P-384 only)\n", cached);
+    printf("bench verify: cached, 1 thread        %10.0f verifications/s (%.2f CPUs busy)\n", one.per_second, one.cpus);
+    printf("bench verify: cached, 2 threads       %10.0f verifications/s (%.2fx; %.2f CPUs busy; %u hardware "
+           "threads; load average %s)\n",
+           two.per_second, two.per_second / one.per_second, two.cpus, std::thread::hardware_concurrency(),
+           load_average().c_str());
     printf("bench verify: cvm verify process      %10.3f ms/run (%s)\n", process, argv[1]);
     return 0;
 }

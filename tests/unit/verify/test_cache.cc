@@ -33,13 +33,13 @@ TEST_CASE("keys separate fingerprints and kinds")
 TEST_CASE("VEK entries: hits, misses and oldest-first eviction")
 {
     VerificationCache cache(2);
-    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
+    CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
     cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
     cache.put_vek(cache_key(fp(2), fp(9), VekKind::Vcek), passing("two"));
     cache.put_vek(cache_key(fp(3), fp(9), VekKind::Vcek), passing("three"));
-    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
-    const Claim* three = cache.find_vek(cache_key(fp(3), fp(9), VekKind::Vcek));
-    REQUIRE(three != nullptr);
+    CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
+    std::optional<Claim> three = cache.find_vek(cache_key(fp(3), fp(9), VekKind::Vcek));
+    REQUIRE(three.has_value());
     CHECK(three->name == "three");
     CacheStats s = cache.stats();
     CHECK(s.vek_entries == 2);
@@ -53,17 +53,17 @@ TEST_CASE("a capacity of zero caches no VEK")
 {
     VerificationCache cache(0);
     cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
-    CHECK(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)) == nullptr);
+    CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
 }
 
 TEST_CASE("chain entries")
 {
     VerificationCache cache(4);
     CacheKey key = cache_key(fp(7), fp(8), VekKind::Vlek);
-    CHECK(cache.find_chain(key) == nullptr);
+    CHECK_FALSE(cache.find_chain(key).has_value());
     cache.put_chain(key, passing("chain.ark"), passing("chain.ask"));
-    const auto* hit = cache.find_chain(key);
-    REQUIRE(hit != nullptr);
+    auto hit = cache.find_chain(key);
+    REQUIRE(hit.has_value());
     CHECK(hit->second.name == "chain.ask");
     CHECK(cache.stats().chain_hits == 1);
     CHECK(cache.stats().chain_misses == 1);
