@@ -8,6 +8,7 @@
 #include "base/toml_reader.h"
 #include "policy/policy_toml.h"
 #include "proto/messages.h"
+#include "store_toml.h"
 
 namespace cvm::broker {
 namespace {
@@ -176,7 +177,8 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     toml::table root = TRY(parse_toml(text, "broker config"));
     TRY(R.only_keys(root, "",
                     {"listen", "metrics_listen", "signing_key", "nonce_key", "nonce_lifetime", "max_connections",
-                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume"}));
+                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume",
+                     "store"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -220,6 +222,12 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         TRY(R.only_keys(*t, "tls", {"cert", "key"}));
         c.server.tls = net::TlsServerFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
                                            resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
+    }
+    if (const toml::node* n = root.get("store")) {
+        const toml::table* t = n->as_table();
+        if (!t)
+            return config_error("store", "expected a table with url = \"redis://host:port/db\"");
+        c.store = TRY(parse_store_table(*t, base_dir));
     }
     if (const toml::node* n = root.get("kds")) {
         const toml::table* t = n->as_table();

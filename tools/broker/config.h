@@ -12,6 +12,8 @@
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
 //   [[secret]] name, file | value, env, measurements
+//   [store] url, username, password_file, ca_file, server_name, timeout_ms, pool_size
+//                                          optional: Redis shared by replicas (store_config.h)
 //   [[volume]] name, key_file, measurements
 //
 // Relative paths are relative to the configuration file's directory. Every unknown key, wrong
@@ -30,6 +32,7 @@
 #include "net/http_server.h"
 #include "policy/policy.h"
 #include "proto/keys.h"
+#include "store_config.h"
 #include "verify/certificate.h"
 
 namespace cvm::broker {
@@ -58,6 +61,7 @@ struct BrokerConfig {
     std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request
     std::vector<SecretResource> secrets;
     std::vector<VolumeResource> volumes;
+    std::optional<StoreConfig> store;  // nullopt: the state of one process, in memory
 };
 
 // Parses configuration text; `base_dir` resolves relative paths.
