@@ -114,6 +114,7 @@ int MessageParser::on_headers_complete(llhttp_t* p)
                            static_cast<unsigned long long>(p->content_length), s->m_limits.max_body_bytes);
         s->m_body.reserve(static_cast<size_t>(p->content_length));
     }
+    s->m_headers_done = true;
     return 0;
 }
 

@@ -37,6 +37,9 @@ public:
     Result<void> finish();
 
     bool complete() const { return m_complete; }
+    // The header section has ended (the body, if any, follows); body bytes decoded so far.
+    bool headers_complete() const { return m_headers_done; }
+    size_t body_size() const { return m_body.size(); }
     ParseFailure failure() const { return m_failure; }
 
     // The parsed message; valid once complete(). Moves the fields out.
@@ -69,6 +72,7 @@ private:
     std::string m_value;
     Bytes m_body;
     size_t m_header_bytes{0};
+    bool m_headers_done{false};
     bool m_complete{false};
     ParseFailure m_failure{ParseFailure::None};
     Error m_error{};

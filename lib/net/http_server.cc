@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 
@@ -70,14 +72,31 @@ void linger(Stream& stream, int fd)
     }
 }
 
+using Clock = std::chrono::steady_clock;
+
+// The deadline of the next body read under the rate floor: byte `have + 1` is due
+// body_grace_ms + (have + 1) * 1000 / min_body_rate ms after the headers ended.
+Deadline body_deadline(const ServerOptions& options, Clock::time_point headers_end, size_t have,
+                       const Deadline& request_deadline)
+{
+    if (options.min_body_rate == 0)
+        return request_deadline;
+    int64_t due_ms = options.body_grace_ms + static_cast<int64_t>((have + 1) * 1000 / options.min_body_rate);
+    int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - headers_end).count();
+    return Deadline::earlier(request_deadline, Deadline::after_ms(std::max<int64_t>(0, due_ms - elapsed_ms)));
+}
+
 // Reads one request from `stream` and answers it: the handler's response, or the server's own
-// refusal. `fd` is the socket beneath the stream.
-void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHandler& handler, const std::string& peer)
+// refusal. `fd` is the socket beneath the stream, whose deadline is the header deadline until
+// the headers end, then the body-rate deadline.
+void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHandler& handler, const std::string& peer,
+              const Deadline& request_deadline, const std::function<void()>& request_read)
 {
     MessageParser parser(MessageKind::Request, options.limits, peer);
     std::array<uint8_t, 16384> buffer;
     std::optional<HttpResponse> refusal;
     bool received = false;
+    std::optional<Clock::time_point> headers_end;
     for (;;) {
         auto n = stream.read_some(buffer);
         if (!n.ok()) {
@@ -96,9 +115,18 @@ void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHa
             refusal = refusal_for(parser.failure());
         if (!done.ok() || done.value())
             break;
+        if (parser.headers_complete()) {
+            if (!headers_end)
+                headers_end = Clock::now();
+            stream.set_deadline(body_deadline(options, *headers_end, parser.body_size(), request_deadline));
+        }
     }
+    // The answer has its own time: a handler may have waited on KDS beyond the request deadline.
+    stream.set_deadline(Deadline::after_ms(options.io_timeout_ms));
     if (parser.complete()) {
+        request_read();
         HttpResponse response = handler(parser.take_request());
+        stream.set_deadline(Deadline::after_ms(options.io_timeout_ms));
         if (stream.write_all(as_bytes(serialize_response(response))).ok())
             (void)stream.close_write();
     } else if (refusal && stream.write_all(as_bytes(serialize_response(*refusal))).ok()) {
@@ -120,6 +148,38 @@ std::string address_text(const sockaddr_storage& addr)
         port = ntohs(in6->sin6_port);
     }
     return peer_name(host, port);
+}
+
+size_t per_peer_cap(const ServerOptions& options)
+{
+    if (options.max_connections_per_peer)
+        return *options.max_connections_per_peer;
+    return std::max<size_t>(1, options.max_connections / 4);
+}
+
+// What max_connections_per_peer counts by: the IPv4 address, or the /64 of an IPv6 address (one
+// host usually holds a whole /64, so counting single IPv6 addresses would cap nothing).
+std::string peer_key(const sockaddr_storage& addr)
+{
+    if (addr.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+        if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            in6_addr prefix{};
+            std::memcpy(&prefix, &in6->sin6_addr, 8);
+            char host[INET6_ADDRSTRLEN] = "?";
+            inet_ntop(AF_INET6, &prefix, host, sizeof host);
+            return std::string(host) + "/64";
+        }
+        char host[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+        return host;
+    }
+    if (addr.ss_family == AF_INET) {
+        char host[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+        return host;
+    }
+    return "?";
 }
 
 Result<UniqueFd> listen_on(const std::string& address, uint16_t port, uint16_t* bound_port)
@@ -186,11 +246,17 @@ void HttpServer::accept_loop()
             continue;
         }
         std::lock_guard lock(m_mutex);
-        if (m_active >= m_options.max_connections) {
+        std::string key = peer_key(addr);
+        const size_t peer_cap = per_peer_cap(m_options);
+        const bool peer_full = peer_cap != 0 && m_per_peer[key] >= peer_cap;
+        if (m_active >= m_options.max_connections || peer_full) {
             if (!m_tls) {  // over TLS a 503 would need a handshake first, the very work being limited
-                std::string busy = serialize_response(plain_answer(503, "server busy\n"));
+                std::string busy = serialize_response(
+                    plain_answer(503, peer_full ? "too many connections from this address\n" : "server busy\n"));
                 [[maybe_unused]] ssize_t n = send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             }
+            if (m_per_peer[key] == 0)
+                m_per_peer.erase(key);
             continue;
         }
         // stop() shuts connections down through a duplicate that each thread closes only after
@@ -200,17 +266,22 @@ void HttpServer::accept_loop()
         if (!control.valid())
             continue;  // out of descriptors: drop this connection, as accept4 would have
         ++m_active;
+        ++m_per_peer[key];
         m_open_fds.insert(control.get());
-        std::thread([this, conn = fd.release(), ctl = control.release(), peer = address_text(addr)]() mutable {
-            serve(UniqueFd(conn), UniqueFd(ctl), std::move(peer));
+        std::thread([this, conn = fd.release(), ctl = control.release(), peer = address_text(addr),
+                     key = std::move(key)]() mutable {
+            serve(UniqueFd(conn), UniqueFd(ctl), std::move(peer), std::move(key));
         }).detach();
     }
 }
 
-void HttpServer::serve(UniqueFd fd, UniqueFd control, std::string peer)
+void HttpServer::serve(UniqueFd fd, UniqueFd control, std::string peer, std::string peer_key)
 {
-    // One deadline from accept on: a slow handshake counts against it like a slow request.
-    IoTimeouts timeouts{m_options.io_timeout_ms, Deadline::after_ms(m_options.request_timeout_ms)};
+    // Deadlines from accept on: a slow handshake counts against the header deadline like slow
+    // headers.
+    const Deadline request_deadline = Deadline::after_ms(m_options.request_timeout_ms);
+    IoTimeouts timeouts{m_options.io_timeout_ms,
+                        Deadline::earlier(request_deadline, Deadline::after_ms(m_options.header_timeout_ms))};
     std::unique_ptr<Stream> stream;
     if (m_tls) {
         auto accepted = tls_accept(std::move(fd), *m_tls, peer, timeouts);
@@ -219,9 +290,19 @@ void HttpServer::serve(UniqueFd fd, UniqueFd control, std::string peer)
     } else {
         stream = std::make_unique<PlainStream>(std::move(fd), peer, timeouts);
     }
+    // The connection counts against its peer's cap while it is still sending its request.
+    bool reading = true;
+    auto request_read = [&] {
+        std::lock_guard lock(m_mutex);
+        if (--m_per_peer[peer_key] == 0)
+            m_per_peer.erase(peer_key);
+        reading = false;
+    };
     if (stream)
-        exchange(*stream, control.get(), m_options, m_handler, peer);
+        exchange(*stream, control.get(), m_options, m_handler, peer, request_deadline, request_read);
     stream.reset();
+    if (reading)
+        request_read();
     {
         std::lock_guard lock(m_mutex);
         m_open_fds.erase(control.get());

@@ -5,21 +5,41 @@
 // Requests are parsed by llhttp (net/http_parser.h) within ServerOptions::limits; bodies come
 // with Content-Length or chunked. The server answers by itself, without calling the handler:
 // 400 for a malformed request, 431 for oversized headers, 413 for a body over the limit (from
-// Content-Length, before reading it), 408 when a client sends too slowly (per-read timeout and
-// a per-request deadline, so a slow client holds only its own thread), 503 when all connection
-// slots are busy. The handler's Content-Length, Connection and Transfer-Encoding headers are
-// replaced by the server's own.
+// Content-Length, before reading it), 408 when a client sends too slowly, 503 when all
+// connection slots, or all of its peer's, are busy. The handler's Content-Length, Connection and
+// Transfer-Encoding headers are replaced by the server's own.
 //
-// With TLS the same answers go over TLS, except two that cannot: a connection beyond the limit
-// is closed without a 503 (a handshake is the very work the limit bounds; the https client
-// reports Errc::Unavailable), and a failed or timed-out handshake closes the connection without
-// an answer. The handshake runs on the connection's thread, within the same I/O timeout and
-// request deadline as reading the request. Nothing about failed connections is logged.
+// Hard to starve: a slow client holds only its own thread, and only briefly. Every connection
+// is bounded by
+//   - max_connections_per_peer: connections one peer may hold while they are still sending their
+//     request (TLS handshake, headers, body), by IPv4 address or IPv6 /64 (which one host
+//     usually owns whole); the excess is refused at accept, before any byte is read or any
+//     handshake computed. A request read completely no longer counts (its handler runs within
+//     max_connections only), so a fleet of fast agents behind one address is not capped: only
+//     connections that are slow to send are;
+//   - header_timeout_ms: from accept to the end of the header section, TLS handshake included;
+//   - min_body_rate: after the headers, body byte k must have arrived by
+//     body_grace_ms + k * 1000 / min_body_rate ms (a client trickling its body is cut off with
+//     408 as soon as it falls behind, not at the end of the request deadline);
+//   - io_timeout_ms without progress, and request_timeout_ms from accept to the last byte.
+// The defaults: a peer holds at most a quarter of the slots (8 of 32) with requests in flight,
+// none of them longer than 5 s unless it sends its body at 1 KiB/s or more; so 70 slow
+// connections from one address leave 24 of 32 slots to everyone else. Many agents behind one
+// NAT address whose requests arrive at the same moment (a TLS handshake takes milliseconds of
+// CPU) can meet the cap: a refused agent retries on 503, or raise the cap.
+//
+// With TLS the same answers go over TLS, except two that cannot: a connection beyond a limit is
+// closed without a 503 (a handshake is the very work the limit bounds; the https client reports
+// Errc::Unavailable), and a failed or timed-out handshake closes the connection without an
+// answer. The handshake runs on the connection's thread, within the header deadline. The answer
+// is written within io_timeout_ms of the handler's return. Nothing about failed connections is
+// logged.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,8 +57,14 @@ struct ServerOptions {
     std::string address = "127.0.0.1";   // numeric IPv4 or IPv6 address to bind
     uint16_t port = 0;                   // 0: an ephemeral port, see HttpServer::port()
     int64_t io_timeout_ms = 5000;        // longest wait for the next bytes of a request
+    int64_t header_timeout_ms = 5000;    // accept to the end of the headers, TLS handshake included
     int64_t request_timeout_ms = 15000;  // a whole request, from accept to its last byte
+    size_t min_body_rate = 1024;         // body bytes per second, after body_grace_ms; 0: no floor
+    int64_t body_grace_ms = 2000;        // allowance before the rate floor applies
     size_t max_connections = 32;         // connections served at once
+    // Of those, how many one IPv4 address or IPv6 /64 may hold while still sending its request
+    // (handshake, headers, body); nullopt: a quarter of max_connections (at least 1); 0: no cap.
+    std::optional<size_t> max_connections_per_peer;
     HttpLimits limits;
     std::optional<TlsServerFiles> tls;  // set: https only, on this port
 };
@@ -66,7 +92,7 @@ public:
 private:
     HttpServer(const ServerOptions& options, HttpHandler handler) : m_options(options), m_handler(std::move(handler)) {}
     void accept_loop();
-    void serve(UniqueFd fd, UniqueFd control, std::string peer);
+    void serve(UniqueFd fd, UniqueFd control, std::string peer, std::string peer_key);
 
     ServerOptions m_options;
     HttpHandler m_handler;
@@ -81,6 +107,7 @@ private:
     std::condition_variable m_idle;
     std::set<int> m_open_fds;  // a duplicate of each connection's socket, for stop() to shut down
     size_t m_active{0};
+    std::map<std::string, size_t> m_per_peer;  // open connections by peer key (address or /64)
 };
 
 }  // namespace cvm::net

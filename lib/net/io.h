@@ -28,6 +28,9 @@ public:
     // min(op_timeout_ms, remaining_ms()) as a poll() timeout.
     int poll_timeout_ms(int64_t op_timeout_ms) const;
 
+    // The earlier of two deadlines.
+    static Deadline earlier(const Deadline& a, const Deadline& b) { return a.m_at < b.m_at ? a : b; }
+
 private:
     std::chrono::steady_clock::time_point m_at;
 };
@@ -47,6 +50,9 @@ public:
     // Ends our direction of the stream (TLS: a close_notify alert first) while the peer may still
     // send; the socket itself closes with the stream. Nothing may be written afterwards.
     virtual Result<void> close_write() = 0;
+    // Replaces the overall deadline of later reads and writes (a server moving from its header
+    // deadline to its body-rate deadline); the per-operation timeout stays.
+    virtual void set_deadline(Deadline deadline) = 0;
 };
 
 // Waits until `fd` is ready for `events` (POLLIN/POLLOUT). Times out with Errc::Unavailable
@@ -79,6 +85,7 @@ public:
     Result<size_t> read_some(std::span<uint8_t> buffer) override;
     Result<void> write_all(ByteView data) override;
     Result<void> close_write() override;
+    void set_deadline(Deadline deadline) override { m_timeouts.deadline = deadline; }
 
 private:
     UniqueFd m_fd;

@@ -66,6 +66,7 @@ public:
     Result<size_t> read_some(std::span<uint8_t> buffer) override;
     Result<void> write_all(ByteView data) override;
     Result<void> close_write() override;
+    void set_deadline(Deadline deadline) override { m_timeouts.deadline = deadline; }
 
 private:
     static int bio_send(void* ctx, const unsigned char* buf, size_t len);

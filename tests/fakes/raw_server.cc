@@ -107,12 +107,21 @@ void RawServer::loop()
 
 UniqueFd loopback_connect(uint16_t port)
 {
+    return loopback_connect_from("127.0.0.1", port);
+}
+
+UniqueFd loopback_connect_from(const char* source, uint16_t port)
+{
     UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (!fd.valid() || inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+        bind(fd.get(), reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         perror("loopback_connect");
         abort();
     }

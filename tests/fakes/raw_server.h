@@ -16,6 +16,10 @@ namespace cvm::fakes {
 // never send (slow, partial, unread). Aborts the process if it cannot connect.
 UniqueFd loopback_connect(uint16_t port);
 
+// The same from the source address `source` (any of 127.0.0.0/8 on Linux's loopback): a second
+// peer, as a server counting connections per address sees it.
+UniqueFd loopback_connect_from(const char* source, uint16_t port);
+
 class RawServer {
 public:
     enum class Mode : uint8_t {

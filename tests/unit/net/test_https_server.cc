@@ -173,10 +173,38 @@ TEST_CASE("https server: a client that never sends a ClientHello times out on it
     CHECK(std::chrono::steady_clock::now() - start >= 1s);  // by its I/O timeout, not before
 }
 
+TEST_CASE("https server: the handshake counts against the header deadline")
+{
+    TlsFiles files;
+    ServerOptions options = files.server_options();
+    options.io_timeout_ms = 10000;
+    options.request_timeout_ms = 20000;
+    options.header_timeout_ms = 700;
+    auto server = HttpServer::start(options, echo).release_value();
+
+    auto silent = fakes::loopback_connect(server->port());  // never sends a ClientHello
+    auto start = std::chrono::steady_clock::now();
+    CHECK(closed_within(silent, 5s));
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 500ms);
+    CHECK(took < 4s);  // the header deadline, not the 10 s I/O timeout
+
+    // A client whose handshake completes but whose request never ends: closed at the same
+    // deadline, counted from accept.
+    start = std::chrono::steady_clock::now();
+    RawTlsClient partial(server->port(), files.ca_file);
+    partial.send("GET / HTTP/1.1\r\nHost: a\r\n");
+    std::string answer = partial.read_all();
+    CHECK(answer.rfind("HTTP/1.1 408 ", 0) == 0);
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+}
+
 TEST_CASE("https server: 16 threads at once all get their answers")
 {
     TlsFiles files;
-    auto server = HttpServer::start(files.server_options(), echo).release_value();
+    ServerOptions options = files.server_options();
+    options.max_connections_per_peer = 0;  // 16 handshakes from one address at once: over the default 8
+    auto server = HttpServer::start(options, echo).release_value();
     constexpr int THREADS = 16;
     std::vector<std::string> answers(THREADS);
     std::vector<std::thread> threads;
