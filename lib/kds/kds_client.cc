@@ -1,5 +1,6 @@
 #include "kds/kds_client.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "base/der.h"
@@ -112,11 +113,7 @@ Result<Fetched> KdsClient::get(const Object& object)
     std::optional<Error> last_error;
     bool slept = false;
     for (int round = 0; round < 2; ++round) {
-        int64_t wait;
-        {
-            std::lock_guard lock(m_mutex);
-            wait = m_retry_at - clock().now();
-        }
+        int64_t wait = retry_at(object.cache_key) - clock().now();
         if (wait > 0 && (slept || wait > m_options.max_retry_wait_seconds)) {
             if (!last_error)
                 last_error = Error::make(Errc::Unavailable, "KDS rate limit: not asking again for %lld s (Retry-After)",
@@ -147,6 +144,28 @@ Result<Fetched> KdsClient::get(const Object& object)
         last_error = attempt.error;
     }
     return fall_back(object, std::move(cached), *last_error);
+}
+
+int64_t KdsClient::retry_at(const std::string& cache_key)
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_retry_at.find(cache_key);
+    return it == m_retry_at.end() ? 0 : it->second;
+}
+
+void KdsClient::pause(const std::string& cache_key, int64_t until)
+{
+    std::lock_guard lock(m_mutex);
+    int64_t now = clock().now();
+    for (auto it = m_retry_at.begin(); it != m_retry_at.end();)
+        it = it->second <= now ? m_retry_at.erase(it) : std::next(it);
+    if (m_retry_at.size() >= MAX_PAUSED_OBJECTS && !m_retry_at.contains(cache_key)) {
+        auto first_to_end = std::min_element(m_retry_at.begin(), m_retry_at.end(),
+                                             [](const auto& a, const auto& b) { return a.second < b.second; });
+        m_retry_at.erase(first_to_end);
+    }
+    int64_t& at = m_retry_at[cache_key];
+    at = std::max(at, until);
 }
 
 std::string KdsClient::shown_url(const Object& object) const
@@ -203,8 +222,7 @@ KdsClient::Attempt KdsClient::ask(const Object& object)
         auto header = delta_seconds(response->headers.get("Retry-After"));
         int64_t seconds =
             std::min(header.value_or(m_options.default_retry_after_seconds), m_options.max_retry_after_seconds);
-        std::lock_guard lock(m_mutex);
-        m_retry_at = std::max(m_retry_at, clock().now() + seconds);
+        pause(object.cache_key, clock().now() + seconds);
         return Attempt::retryable(Error::make(Errc::Unavailable, "KDS answered 429 (rate limited), Retry-After %lld s",
                                               static_cast<long long>(seconds)),
                                   seconds);

@@ -17,15 +17,19 @@
 // A damaged cache entry counts as missing online (the fetch replaces it); offline it is the
 // Errc::Format error naming the file.
 // HTTP 429: Retry-After (delta-seconds; else default_retry_after_seconds; at most
-// max_retry_after_seconds) is remembered, and until it passes no call asks KDS again. A call
-// that meets the window sleeps it out (then asks) only when it is at most
-// max_retry_wait_seconds; otherwise it falls back as in 4.
+// max_retry_after_seconds) is remembered for the object it answered — one VCEK (chip and TCB),
+// or one product's chain or CRL — and until it passes no call asks KDS for that object again;
+// other objects are still asked, so a flood of look-ups for unknown chips that KDS rate-limits
+// does not lock out the chips that follow. A call that meets its object's window sleeps it out
+// (then asks) only when it is at most max_retry_wait_seconds; otherwise it falls back as in 4.
+// At most MAX_PAUSED_OBJECTS windows are remembered (the one ending first is forgotten).
 //
 // The bytes are untrusted: this layer checks their size (before reading them) and shape, never
 // their signatures; the verify layer does. Thread-safe; cache files are replaced atomically.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +45,7 @@ namespace cvm::kds {
 inline constexpr size_t MAX_VCEK_SIZE = 16 * 1024;
 inline constexpr size_t MAX_CERT_CHAIN_SIZE = 64 * 1024;
 inline constexpr size_t MAX_CRL_SIZE = 1024 * 1024;
+inline constexpr size_t MAX_PAUSED_OBJECTS = 4096;
 
 enum class Source : uint8_t { CacheFresh, Network, CacheStale };
 std::string_view source_name(Source source);  // "cache-fresh", "network", "cache-stale"
@@ -107,8 +112,11 @@ private:
     std::optional<KdsCache> m_cache;
     std::string m_base;  // base URL without a trailing '/'
     std::atomic<uint64_t> m_requests{0};
-    std::mutex m_mutex;     // guards m_retry_at
-    int64_t m_retry_at{0};  // no request to KDS before this time (429 Retry-After)
+    int64_t retry_at(const std::string& cache_key);
+    void pause(const std::string& cache_key, int64_t until);
+
+    std::mutex m_mutex;                         // guards m_retry_at
+    std::map<std::string, int64_t> m_retry_at;  // by cache key: no request for it before then (429)
 };
 
 }  // namespace cvm::kds

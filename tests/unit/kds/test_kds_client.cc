@@ -204,15 +204,39 @@ TEST_CASE("429 with Retry-After: no request inside the window, one after it")
     r = c->vcek(f.id);
     REQUIRE_FALSE(r.ok());
     CHECK(message_of(r.error()).find("not asking again for 60 s") != std::string::npos);
-    CHECK(c->cert_chain(Product::Milan, KeyFamily::Vcek).error().code() == Errc::Unavailable);  // any object
     CHECK(f.kds->requests() == 1);
+    // The window is that VCEK's: other objects are still asked.
+    CHECK(c->cert_chain(Product::Milan, KeyFamily::Vcek).ok());
+    CHECK(f.kds->requests() == 2);
     CHECK(f.clock.slept() == 0);
 
     f.clock.advance(61);
     r = c->vcek(f.id);
     REQUIRE(r.ok());
     CHECK(r->source == Source::Network);
+    CHECK(f.kds->requests() == 3);
+}
+
+TEST_CASE("a 429 for one chip pauses that chip's look-ups only; a new chip is still asked")
+{
+    Fixture f;
+    VcekId flooded = f.id;
+    flooded.hwid[0] ^= 0xff;  // another chip, as a report with a random CHIP_ID names
+    f.kds->respond(vcek_path(flooded), {429, {{"Retry-After", "300"}}, {}});
+    auto c = f.make();
+    CHECK(c->vcek(flooded).error().code() == Errc::Unavailable);
+    CHECK(c->vcek(flooded).error().code() == Errc::Unavailable);
+    CHECK(f.kds->requests_for(vcek_path(flooded)) == 1);  // paused: not asked twice
+
+    auto good = c->vcek(f.id);
+    REQUIRE_MESSAGE(good.ok(), message_of(good.error()));
+    CHECK(good->source == Source::Network);
     CHECK(f.kds->requests() == 2);
+
+    VcekId newer_tcb = f.id;  // the same chip at another TCB is another object, asked too
+    newer_tcb.tcb.snp += 1;
+    CHECK(c->vcek(newer_tcb).error().code() == Errc::Network);  // the fake has none: 404
+    CHECK(f.kds->requests() == 3);
 }
 
 TEST_CASE("429 inside the caller's wait bound: sleep it out, then ask once more")
