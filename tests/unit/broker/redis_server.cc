@@ -147,9 +147,14 @@ void RedisServer::start()
 void RedisServer::spawn()
 {
     std::string port = std::to_string(m_port);
-    std::vector<std::string> args{
-        m_binary, "--bind",    "127.0.0.1",          "--save",      "",   "--appendonly",     "no", "--dir",
-        m_dir,    "--logfile", m_dir + "/redis.log", "--daemonize", "no", "--protected-mode", "no"};
+    std::vector<std::string> args{m_binary, "--bind", "127.0.0.1", "--appendonly", "no", "--dir", m_dir};
+    args.insert(args.end(), {"--logfile", m_dir + "/redis.log", "--daemonize", "no", "--protected-mode", "no"});
+    // Persistent: SIGTERM saves the RDB file, the next start loads it (what a store of used
+    // nonces needs across a restart of Redis itself).
+    if (m_options.persistent)
+        args.insert(args.end(), {"--save", "3600", "1"});
+    else
+        args.insert(args.end(), {"--save", ""});
     if (m_options.tls) {
         args.insert(args.end(),
                     {"--port", "0", "--tls-port", port, "--tls-cert-file", m_dir + "/server.crt", "--tls-key-file",

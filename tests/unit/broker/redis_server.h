@@ -1,6 +1,6 @@
 // A real redis-server (Debian's, or valkey-server) run by a test on loopback: a free port, its
-// own temporary directory, no persistence (--save '' --appendonly no), stopped and removed at
-// destruction. For the Redis store's unit tests and the fleet e2e test.
+// own temporary directory, no persistence (--save '' --appendonly no) unless asked for, stopped
+// and removed at destruction. For the Redis store's unit tests and the fleet e2e test.
 //
 // find_redis_server() looks for $REDIS_SERVER, then redis-server and valkey-server in PATH.
 // Failures to start abort the process with a message: the tests cannot run without it.
@@ -28,7 +28,8 @@ struct RedisServerOptions {
     struct Tls {
         std::string cert_pem, key_pem, ca_pem;
     };
-    std::optional<Tls> tls;  // serve TLS only (--port 0 --tls-port P)
+    std::optional<Tls> tls;   // serve TLS only (--port 0 --tls-port P)
+    bool persistent = false;  // an RDB file saved at stop() and loaded at start() (--save 3600 1)
 };
 
 class RedisServer {
