@@ -119,8 +119,8 @@ TEST_CASE("faults: slow senders and readers hold only their own connections")
 {
     BrokerHarness h;
     std::vector<UniqueFd> slow;
-    for (int i = 0; i < 8; ++i) {
-        UniqueFd fd = fakes::loopback_connect(h.server->port());
+    for (int i = 0; i < 8; ++i) {  // from another address: one address's slow ones meet its cap (8)
+        UniqueFd fd = fakes::loopback_connect_from("127.0.0.2", h.server->port());
         std::string partial = "POST /cvmkb/v1/attest HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{\"no";
         REQUIRE(write(fd.get(), partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
         slow.push_back(std::move(fd));
