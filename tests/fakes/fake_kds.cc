@@ -57,6 +57,19 @@ size_t FakeKds::requests_for(const std::string& target) const
     return it == m_counts.end() ? 0 : it->second;
 }
 
+void FakeKds::set_quota(size_t requests, int64_t retry_after_seconds)
+{
+    std::lock_guard lock(m_mutex);
+    m_quota_left = requests;
+    m_retry_after = retry_after_seconds;
+}
+
+size_t FakeKds::rate_limited() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_rate_limited;
+}
+
 void FakeKds::stop()
 {
     m_server.reset();
@@ -69,6 +82,12 @@ net::HttpResponse FakeKds::handle(const net::HttpRequest& request)
     ++m_counts[request.target];
     if (m_outage != 0)
         return {m_outage, {{"Content-Type", "text/plain"}}, Bytes{'d', 'o', 'w', 'n', '\n'}};
+    if (m_quota_left && *m_quota_left == 0) {
+        ++m_rate_limited;
+        return {429, {{"Retry-After", std::to_string(m_retry_after)}}, {}};
+    }
+    if (m_quota_left)
+        --*m_quota_left;
     if (request.method != "GET")
         return {405, {}, {}};
     auto it = m_routes.find(request.target);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "net/http_server.h"
@@ -28,6 +29,11 @@ public:
     void respond(const std::string& target, net::HttpResponse response);
     // While non-zero, every request is answered with this status (e.g. 503), whatever its target.
     void set_outage(int status);
+    // A client's request quota, as AMD's KDS enforces one per client: `requests` more requests
+    // are served, every later one is answered 429 Too Many Requests with Retry-After
+    // `retry_after_seconds`, whatever its target.
+    void set_quota(size_t requests, int64_t retry_after_seconds);
+    size_t rate_limited() const;  // requests answered 429 by the quota
 
     size_t requests() const;
     size_t requests_for(const std::string& target) const;
@@ -44,6 +50,9 @@ private:
     std::map<std::string, size_t> m_counts;
     size_t m_total{0};
     int m_outage{0};
+    std::optional<size_t> m_quota_left;
+    int64_t m_retry_after{0};
+    size_t m_rate_limited{0};
 };
 
 }  // namespace cvm::fakes
