@@ -1,8 +1,8 @@
 // Bounded retries for the network steps of attest and retrieve: only failures that retrying can
-// cure (Errc::Unavailable: the broker unreachable, KDS_UNAVAILABLE, NONCE_EXPIRED) are retried,
-// with exponential backoff from 1 s to 16 s, and never past the boot deadline. Each retry says
-// why on the console. A report provider's failure never comes through here: a firmware error
-// must not be retried.
+// cure (Errc::Unavailable: the broker unreachable, KDS_UNAVAILABLE, STORE_UNAVAILABLE,
+// NONCE_EXPIRED) are retried, with exponential backoff from 1 s to 16 s, and never past the boot
+// deadline. Each retry says why on the console. A report provider's failure never comes through
+// here: a firmware error must not be retried.
 #pragma once
 
 #include <unistd.h>

@@ -1,8 +1,8 @@
-// Stage 5, attest: a fresh X25519 key pair and a challenge from the broker (client::Session),
-// then a report whose REPORT_DATA binds the nonce, the key and the request, from the first
-// available provider: configfs-tsm, /dev/sev-guest, or — only with cvminit.simulate=1 on the
-// measured command line — the simulated PSP. The challenge is retried (retry.h); the provider
-// never is: a firmware error wipes the guest's VMPCK (DESIGN.md §2).
+// Stage 5, attest: this boot's X25519 key pair (made once, kept across retries) and a challenge
+// from the broker (client::Session), then a report whose REPORT_DATA binds the nonce, the key and
+// the request, from the first available provider: configfs-tsm, /dev/sev-guest, or — only with
+// cvminit.simulate=1 on the measured command line — the simulated PSP. The challenge is retried
+// (retry.h); the provider never is: a firmware error wipes the guest's VMPCK (DESIGN.md §2).
 #include "retry.h"
 #include "snp/cert_table.h"
 #include "stages.h"
@@ -17,8 +17,14 @@ Result<void> challenge(Context& ctx)
     options.resources = ctx.resources;
     options.http.connect_timeout_ms = 5000;
     options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));
-    ctx.session.reset();
-    ctx.session = TRY_PREFIX(client::Session::begin(options), "challenge from %s", ctx.broker_url.c_str());
+    // One key per boot: a retry after a lost answer presents the key the broker may already have
+    // recorded for a once_per_launch resource of this launch (docs/cvmkb-1.md §5). The old
+    // session (and its key) stays until a new one is made.
+    auto next = ctx.session ? client::Session::begin(options, ctx.session->key()) : client::Session::begin(options);
+    if (!next)
+        return next.release_error().prefix("challenge from %s", ctx.broker_url.c_str());
+    ctx.session.reset();  // wiped before it is replaced
+    ctx.session = next.release_value();
     return {};
 }
 

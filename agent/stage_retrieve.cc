@@ -1,8 +1,8 @@
 // Stage 6, retrieve: send the evidence; accept the answer only when the broker's Ed25519
 // signature verifies with the key pinned on the measured command line and it opens with this
-// boot's X25519 key (client::Session). A retryable refusal (KDS_UNAVAILABLE, NONCE_EXPIRED) or an
-// unreachable broker starts over with a new challenge and report (retry.h); every other refusal
-// is final.
+// boot's X25519 key (client::Session). A retryable refusal (KDS_UNAVAILABLE, STORE_UNAVAILABLE,
+// NONCE_EXPIRED) or an unreachable broker starts over with a new challenge and report, with the
+// same key (retry.h); every other refusal is final.
 #include "retry.h"
 #include "stages.h"
 

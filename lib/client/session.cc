@@ -1,5 +1,7 @@
 #include "client/session.h"
 
+#include <algorithm>
+
 #include "proto/answer.h"
 
 namespace cvm::client {
@@ -35,9 +37,10 @@ Error refusal_error(const net::HttpResponse& response, std::optional<proto::Erro
     }
     const proto::ErrorBody& e = body.value();
     std::string_view name = proto::error_code_name(e.code);
-    Error error = Error::make(e.retryable ? Errc::Unavailable : Errc::Policy, "broker refused: %.*s (%s): %s",
-                              static_cast<int>(name.size()), name.data(), e.claim.empty() ? "-" : e.claim.c_str(),
-                              e.detail.c_str());
+    // The code by our own table, never the unsigned `retryable` member (docs/cvmkb-1.md §7).
+    Error error = Error::make(proto::is_retryable(e.code) ? Errc::Unavailable : Errc::Policy,
+                              "broker refused: %.*s (%s): %s", static_cast<int>(name.size()), name.data(),
+                              e.claim.empty() ? "-" : e.claim.c_str(), e.detail.c_str());
     if (out)
         *out = body.release_value();
     return error;
@@ -45,7 +48,14 @@ Error refusal_error(const net::HttpResponse& response, std::optional<proto::Erro
 
 Result<Session> Session::begin(const ClientOptions& options)
 {
-    Session s(options, proto::X25519KeyPair::generate());
+    return begin(options, proto::X25519KeyPair::generate());
+}
+
+Result<Session> Session::begin(const ClientOptions& options, const proto::X25519KeyPair& key)
+{
+    Secret<proto::X25519_KEY_SIZE> private_key;
+    std::copy_n(key.private_key().expose().begin(), private_key.size(), private_key.expose().begin());
+    Session s(options, proto::X25519KeyPair::from_private(std::move(private_key)));
     net::HttpResponse response = TRY(post(options, proto::CHALLENGE_PATH, "{}"));
     if (response.status != 200)
         return refusal_error(response, &s.m_refusal);

@@ -7,9 +7,11 @@
 // complete() accepts an answer only when its Ed25519 signature verifies with the broker key the
 // caller pinned (from the measured command line) and the payload opens with this session's
 // private key for this report_data. A refusal from the broker becomes an Error whose message is
-// "broker refused: <CODE> (<claim>): <detail>"; its code is Errc::Unavailable when the broker
-// marked it retryable (KDS_UNAVAILABLE, NONCE_EXPIRED) and Errc::Policy otherwise, and the
-// error object itself is kept in last_refusal(). Transport failures are the net layer's errors.
+// "broker refused: <CODE> (<claim>): <detail>"; its code is Errc::Unavailable when the code is
+// retryable by the agent's own table (proto::is_retryable: KDS_UNAVAILABLE, STORE_UNAVAILABLE,
+// NONCE_EXPIRED) and Errc::Policy otherwise, and the error object itself is kept in
+// last_refusal() for the operator. Nothing in it is signed (docs/cvmkb-1.md §7): the `retryable`
+// member and the rest are never acted on. Transport failures are the net layer's errors.
 #pragma once
 
 #include <optional>
@@ -34,6 +36,9 @@ struct ClientOptions {
 class Session {
 public:
     static Result<Session> begin(const ClientOptions& options);
+    // The same with a key pair of an earlier session of this boot: a retry after a lost answer
+    // must present the same key, or a once_per_launch resource is refused (ALREADY_RELEASED).
+    static Result<Session> begin(const ClientOptions& options, const proto::X25519KeyPair& key);
 
     const proto::Nonce& nonce() const { return m_nonce; }
     const proto::ReportData& report_data() const { return m_report_data; }

@@ -58,20 +58,40 @@ proto::ErrorCode code_for_claim(std::string_view name)
     return ErrorCode::Chain;  // chain.*, vek.*, report.signing_key: who signed is not proven
 }
 
-// The claim to report when several fail: the one that explains the most.
+// The claim to report when several fail, in the order of docs/cvmkb-1.md §5 whatever order the
+// verifier produced them in: the report's format, then the chain (CHAIN: a report signature
+// checked with an unproven key proves nothing, so its failure is never the one reported while the
+// chain fails), then the signature, then the policy (simulated first, then the measurement).
 const Claim* first_failure(const std::vector<Claim>& claims)
 {
-    for (std::string_view preferred : {"policy.simulated", "report.format", "report.signature", "policy.measurement"}) {
+    auto first = [&](auto wanted) -> const Claim* {
         for (const Claim& c : claims) {
-            if (!c.pass && c.name == preferred)
+            if (!c.pass && wanted(c))
                 return &c;
         }
+        return nullptr;
+    };
+    auto chain = [](const Claim& c) { return code_for_claim(c.name) == proto::ErrorCode::Chain; };
+    for (const Claim* c : {first([](const Claim& c) { return c.name == "report.format"; }), first(chain),
+                           first([](const Claim& c) { return c.name == "report.signature"; }),
+                           first([](const Claim& c) { return c.name == "policy.simulated"; }),
+                           first([](const Claim& c) { return c.name == "policy.measurement"; })}) {
+        if (c)
+            return c;
     }
-    for (const Claim& c : claims) {
-        if (!c.pass)
-            return &c;
-    }
-    return nullptr;
+    return first([](const Claim&) { return true; });
+}
+
+// A claim's expected text as the list of values that would pass: policy.cc's list_hex() joins
+// alternatives (measurements, key digests) with " | ".
+std::vector<std::string> expected_values(const std::string& expected)
+{
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t bar; (bar = expected.find(" | ", start)) != std::string::npos; start = bar + 3)
+        out.push_back(expected.substr(start, bar - start));
+    out.push_back(expected.substr(start));
+    return out;
 }
 
 std::string join(const std::vector<std::string>& names)
@@ -119,20 +139,18 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
     proto::AttestRequest& req = parsed.value();
     a.resources = req.resources;
 
-    switch (m_nonces->check_and_use(req.nonce, now())) {
-    case NonceCheck::Fresh: break;
-    case NonceCheck::Invalid:
-        return refuse(a, proto::ErrorCode::NonceUnknown, "the nonce was not issued by this broker", "nonce");
-    case NonceCheck::Expired:
-        return refuse(a, proto::ErrorCode::NonceExpired, "the nonce has expired: ask for a new challenge", "nonce");
-    case NonceCheck::Reused: return refuse(a, proto::ErrorCode::NonceReused, "the nonce was already used", "nonce");
-    }
-
+    // Everything that only parses comes before the nonce is used, so that a malformed report or
+    // certificate can be corrected and sent again with the same nonce (docs/cvmkb-1.md §5).
     auto report = snp::parse_report(req.report);
     if (!report)
         return refuse(a, proto::ErrorCode::ReportFormat, std::string(report.error().message()), "report.format");
     a.measurement = to_hex(report->measurement);
     a.chip = to_hex(ByteView(report->chip_id).first(8));
+    auto certs = verify::evidence_from_cert_list(req.report, req.certs);
+    if (!certs)
+        return refuse(a, proto::ErrorCode::BadRequest, std::string(certs.error().message()), "certs");
+
+    TRY(use_nonce(a, req.nonce));
 
     proto::ReportData expected = proto::report_data(req.nonce, req.pubkey, proto::request_hash(req.canonical_request));
     if (expected != report->report_data)
@@ -140,7 +158,7 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
                       "REPORT_DATA is not the cvmkb/1 binding of this nonce, public key and request", "report_data",
                       to_hex(report->report_data), {to_hex(expected)});
 
-    verify::Evidence evidence = TRY(evidence_for(a, req, report.value()));
+    verify::Evidence evidence = TRY(evidence_for(a, certs.release_value(), report.value()));
     verify::Verification verification = m_verifier->verify(evidence);
     a.simulated = verification.anchor == verify::Anchor::CallerSupplied;
     TRY(check_policy(a, verification));
@@ -150,18 +168,39 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
     auto sealed = proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose());
     if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
         return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
+    // Last, once nothing but sending is left: a refusal after this would leave a launch's
+    // resources recorded for a key that never received them.
+    TRY(record_once_per_launch(a, report.value(), req.pubkey));
     proto::AttestAnswer answer = sealed.release_value();
     answer.simulated = a.simulated;
     return answer;
 }
 
-Result<verify::Evidence> Broker::evidence_for(Attempt& a, const proto::AttestRequest& req,
+Result<void> Broker::use_nonce(Attempt& a, const proto::Nonce& nonce)
+{
+    auto check = m_nonces->check_and_use(nonce, now());
+    if (!check && check.error().code() == Errc::Unavailable)  // not recorded: nothing may be released
+        return refuse(a, proto::ErrorCode::StoreUnavailable, std::string(check.error().message()), "nonce");
+    switch (TRY(std::move(check))) {
+    case NonceCheck::Fresh: break;
+    case NonceCheck::Invalid:
+        return refuse(a, proto::ErrorCode::NonceUnknown, "the nonce was not issued by this broker", "nonce");
+    case NonceCheck::Expired:
+        return refuse(a, proto::ErrorCode::NonceExpired, "the nonce has expired: ask for a new challenge", "nonce");
+    case NonceCheck::BeforeStart:
+        return refuse(a, proto::ErrorCode::NonceExpired,
+                      "the nonce was issued before this broker restarted, which forgot the nonces used until then: "
+                      "ask for a new challenge",
+                      "nonce");
+    case NonceCheck::Reused: return refuse(a, proto::ErrorCode::NonceReused, "the nonce was already used", "nonce");
+    }
+    return {};
+}
+
+Result<verify::Evidence> Broker::evidence_for(Attempt& a, verify::Evidence evidence,
                                               const snp::AttestationReport& report)
 {
-    auto evidence = verify::evidence_from_cert_list(req.report, req.certs);
-    if (!evidence)
-        return refuse(a, proto::ErrorCode::BadRequest, std::string(evidence.error().message()), "certs");
-    if (!evidence->vek.empty())
+    if (!evidence.vek.empty())
         return evidence;
     if (report.signing_key == snp::SigningKey::Vlek)
         return refuse(a, proto::ErrorCode::Chain, "a VLEK-signed report must carry its VLEK in certs", "certs");
@@ -174,7 +213,7 @@ Result<verify::Evidence> Broker::evidence_for(Attempt& a, const proto::AttestReq
         return refuse(a, down ? proto::ErrorCode::KdsUnavailable : proto::ErrorCode::Chain,
                       std::string(vcek.error().message()), "vcek");
     }
-    evidence->vek = vcek.release_value();
+    evidence.vek = vcek.release_value();
     return evidence;
 }
 
@@ -190,7 +229,7 @@ Result<void> Broker::check_policy(Attempt& a, const verify::Verification& v)
     if (!failed)
         return {};
     return refuse(a, code_for_claim(failed->name), failed->detail.empty() ? "claim failed" : failed->detail,
-                  failed->name, failed->found, {failed->expected});
+                  failed->name, failed->found, expected_values(failed->expected));
 }
 
 Result<proto::Release> Broker::release_for(Attempt& a, const snp::AttestationReport& report)
@@ -220,6 +259,49 @@ Result<proto::Release> Broker::release_for(Attempt& a, const snp::AttestationRep
             release.volumes.push_back({volume->name, SecretBytes::copy_of(volume->key.expose())});
     }
     return release;
+}
+
+Result<void> Broker::record_once_per_launch(Attempt& a, const snp::AttestationReport& report,
+                                            const proto::X25519PublicKey& pubkey)
+{
+    for (const std::string& name : a.resources) {
+        if (!once_per_launch(name))
+            continue;
+        // Kept without expiry: a launch may run for years, and only a record stops its workload.
+        std::string key = store_keys::release(report.report_id, name);
+        auto first = m_options.store->set_if_absent(key, pubkey, 0);
+        auto holder = first && !first.value() ? m_options.store->get(key) : Result<std::optional<Bytes>>(std::nullopt);
+        std::optional<Error> failed;
+        if (!first)
+            failed = first.release_error();
+        else if (!holder)
+            failed = holder.release_error();
+        if (failed && failed->code() == Errc::Unavailable)
+            return refuse(a, proto::ErrorCode::StoreUnavailable, std::string(failed->message()), "resource", name);
+        if (failed)
+            return *failed;
+        // The same key again is an agent retrying after a lost answer: only it can open the answer.
+        // A record that vanished between the two calls is not taken as consent: refused.
+        if (!first.value() && (!holder.value() || !constant_time_equal(*holder.value(), pubkey)))
+            return refuse(a, proto::ErrorCode::AlreadyReleased,
+                          "the resource '" + name +
+                              "' is released once per launch and already went to another key of this REPORT_ID",
+                          "resource", name);
+    }
+    return {};
+}
+
+bool Broker::once_per_launch(std::string_view name) const
+{
+    for (const SecretResource& s : m_config.secrets) {
+        if (s.name == name)
+            return s.once_per_launch;
+    }
+    for (const VolumeResource& v : m_config.volumes) {
+        if (v.name == name)
+            return v.once_per_launch;
+    }
+    return false;
 }
 
 }  // namespace cvm::broker

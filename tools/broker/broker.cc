@@ -22,6 +22,8 @@ net::HttpResponse error_response(const proto::ErrorBody& error)
     net::HttpResponse r = json_response(proto::http_status(error.code), proto::serialize_error(error));
     if (error.code == proto::ErrorCode::KdsUnavailable)
         r.headers.add("Retry-After", "5");
+    else if (error.code == proto::ErrorCode::StoreUnavailable)
+        r.headers.add("Retry-After", "1");  // the broker recovers as soon as the store answers
     return r;
 }
 
@@ -32,17 +34,21 @@ Broker::Broker(BrokerConfig config, BrokerOptions options) : m_config(std::move(
 Result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config, BrokerOptions options)
 {
     std::unique_ptr<Broker> b(new Broker(std::move(config), std::move(options)));
-    if (!b->m_options.used_nonces) {
-        b->m_own_nonces = std::make_unique<MemoryUsedNonces>();
-        b->m_options.used_nonces = b->m_own_nonces.get();
+    if (!b->m_options.store) {
+        b->m_own_store = std::make_unique<MemoryStore>(b->m_options.clock);
+        b->m_options.store = b->m_own_store.get();
     }
+    // A store in this process's memory knows no nonce used before it was made; with a key that
+    // outlives the process (a configured nonce_key), earlier nonces are refused (nonces.h).
+    std::optional<int64_t> remembers_since = b->m_options.store->remembers_since();
+    int64_t not_before = b->m_config.nonce_key && remembers_since ? *remembers_since : 0;
     Secret<32> nonce_key;
     if (b->m_config.nonce_key)
         std::copy_n(b->m_config.nonce_key->expose().begin(), 32, nonce_key.expose().begin());
     else
         randombytes_buf(nonce_key.expose().data(), nonce_key.size());
-    b->m_nonces =
-        std::make_unique<NonceIssuer>(std::move(nonce_key), b->m_config.nonce_lifetime, *b->m_options.used_nonces);
+    b->m_nonces = std::make_unique<NonceIssuer>(std::move(nonce_key), b->m_config.nonce_lifetime, *b->m_options.store,
+                                                not_before);
 
     verify::VerifierOptions verifier_options;
     verifier_options.trusted_roots = std::move(b->m_config.simulated_roots);

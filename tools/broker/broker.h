@@ -28,14 +28,18 @@
 #include "nonces.h"
 #include "proto/messages.h"
 #include "proto/release.h"
+#include "store.h"
 #include "vcek_source.h"
 #include "verify/verifier.h"
 
 namespace cvm::broker {
 
 struct BrokerOptions {
-    kds::Clock* clock = nullptr;                  // nullptr: the system clock; must outlive the broker
-    UsedNonces* used_nonces = nullptr;            // nullptr: an in-memory store owned by the broker
+    kds::Clock* clock = nullptr;  // nullptr: the system clock; must outlive the broker
+    // Used nonces and release records (store.h); must outlive the broker, and is kept across
+    // reloads. nullptr: a MemoryStore owned by the broker. With a configured nonce_key and a store
+    // in memory, nonces issued before the store was made are refused (Store::remembers_since).
+    Store* store = nullptr;
     std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
 };
 
@@ -58,16 +62,20 @@ private:
     net::HttpResponse challenge(const net::HttpRequest& request);
     net::HttpResponse attest(const net::HttpRequest& request);
     Result<proto::AttestAnswer> run_attest(Attempt& attempt, std::string_view body);
-    Result<verify::Evidence> evidence_for(Attempt& attempt, const proto::AttestRequest& request,
+    Result<void> use_nonce(Attempt& attempt, const proto::Nonce& nonce);
+    Result<verify::Evidence> evidence_for(Attempt& attempt, verify::Evidence evidence,
                                           const snp::AttestationReport& report);
     Result<void> check_policy(Attempt& attempt, const verify::Verification& verification);
     Result<proto::Release> release_for(Attempt& attempt, const snp::AttestationReport& report);
+    Result<void> record_once_per_launch(Attempt& attempt, const snp::AttestationReport& report,
+                                        const proto::X25519PublicKey& pubkey);
+    bool once_per_launch(std::string_view name) const;
     int64_t now();
     void log(const std::string& line) const;
 
     BrokerConfig m_config;
     BrokerOptions m_options;
-    std::unique_ptr<MemoryUsedNonces> m_own_nonces;
+    std::unique_ptr<MemoryStore> m_own_store;  // null when options.store is set
     std::unique_ptr<NonceIssuer> m_nonces;
     std::unique_ptr<verify::Verifier> m_verifier;
     mutable Metrics m_metrics;

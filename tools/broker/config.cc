@@ -73,7 +73,7 @@ Result<std::vector<policy::Measurement>> resource_measurements(const toml::table
 Result<SecretResource> secret_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
                                        const std::string& base_dir)
 {
-    TRY(R.only_keys(t, key, {"name", "file", "value", "env", "measurements"}));
+    TRY(R.only_keys(t, key, {"name", "file", "value", "env", "measurements", "once_per_launch"}));
     SecretResource r;
     r.name = TRY(required_string(t, "name", key));
     if (!proto::valid_resource_name(r.name))
@@ -98,13 +98,15 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
             return config_error(key + ".env", "expected an environment variable name of A-Z 0-9 _");
     }
     r.measurements = TRY(resource_measurements(t, key, c.policy));
+    if (const toml::node* once = t.get("once_per_launch"))
+        r.once_per_launch = TRY(R.boolean(*once, key + ".once_per_launch"));
     return r;
 }
 
 Result<VolumeResource> volume_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
                                        const std::string& base_dir)
 {
-    TRY(R.only_keys(t, key, {"name", "key_file", "measurements"}));
+    TRY(R.only_keys(t, key, {"name", "key_file", "measurements", "once_per_launch"}));
     VolumeResource r;
     r.name = TRY(required_string(t, "name", key));
     if (!proto::valid_resource_name(r.name))
@@ -114,6 +116,8 @@ Result<VolumeResource> volume_resource(const toml::table& t, const std::string& 
     if (r.key.size() < 32)
         return config_error(key + ".key_file", "expected 32 to 512 bytes of key material");
     r.measurements = TRY(resource_measurements(t, key, c.policy));
+    if (const toml::node* once = t.get("once_per_launch"))
+        r.once_per_launch = TRY(R.boolean(*once, key + ".once_per_launch"));
     return r;
 }
 

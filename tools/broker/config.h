@@ -11,10 +11,10 @@
 //   [tls] cert = "..." key = "..."         optional; plain HTTP without it
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
-//   [[secret]] name, file | value, env, measurements
+//   [[secret]] name, file | value, env, measurements, once_per_launch (default false)
 //   [store] url, username, password_file, ca_file, server_name, timeout_ms, pool_size
 //                                          optional: Redis shared by replicas (store_config.h)
-//   [[volume]] name, key_file, measurements
+//   [[volume]] name, key_file, measurements, once_per_launch (default true)
 //
 // Relative paths are relative to the configuration file's directory. Every unknown key, wrong
 // type, duplicate resource name, or resource measurement the policy does not accept fails with
@@ -42,12 +42,14 @@ struct SecretResource {
     SecretBytes value;
     std::optional<std::string> env;  // exported to the workload's environment under this name
     std::vector<policy::Measurement> measurements;
+    bool once_per_launch = false;  // released to one agent key per REPORT_ID (docs/broker.md)
 };
 
 struct VolumeResource {
     std::string name;
     SecretBytes key;  // the LUKS2 keyslot passphrase: 32 to 512 bytes
     std::vector<policy::Measurement> measurements;
+    bool once_per_launch = true;  // a workload attesting again later in its launch cannot get it
 };
 
 struct BrokerConfig {

@@ -23,25 +23,6 @@ int64_t expiry_of(const Nonce& nonce)
 
 }  // namespace
 
-bool MemoryUsedNonces::record(const Nonce& nonce, int64_t expires_at, int64_t now)
-{
-    std::lock_guard lock(m_mutex);
-    while (!m_by_expiry.empty() && m_by_expiry.begin()->first < now) {
-        m_used.erase(m_by_expiry.begin()->second);
-        m_by_expiry.erase(m_by_expiry.begin());
-    }
-    if (!m_used.emplace(nonce, expires_at).second)
-        return false;
-    m_by_expiry.emplace(expires_at, nonce);
-    return true;
-}
-
-size_t MemoryUsedNonces::size() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_used.size();
-}
-
 std::array<uint8_t, 8> NonceIssuer::tag(const Nonce& nonce) const
 {
     crypto_auth_hmacsha256_state state;
@@ -60,7 +41,10 @@ Nonce NonceIssuer::issue(int64_t now) const
 {
     Nonce nonce{};
     randombytes_buf(nonce.data(), RANDOM_SIZE);
-    auto expiry = static_cast<uint64_t>(now + m_lifetime);
+    int64_t expiry_seconds = now + m_lifetime;
+    if (m_not_before && expiry_seconds <= m_not_before + m_lifetime)
+        expiry_seconds = m_not_before + m_lifetime + 1;  // told apart from an earlier process's
+    auto expiry = static_cast<uint64_t>(expiry_seconds);
     for (size_t i = 0; i < 8; ++i)
         nonce[EXPIRY_OFFSET + i] = static_cast<uint8_t>(expiry >> (56 - 8 * i));
     auto t = tag(nonce);
@@ -68,7 +52,7 @@ Nonce NonceIssuer::issue(int64_t now) const
     return nonce;
 }
 
-NonceCheck NonceIssuer::check_and_use(const Nonce& nonce, int64_t now)
+Result<NonceCheck> NonceIssuer::check_and_use(const Nonce& nonce, int64_t now)
 {
     auto expected = tag(nonce);
     if (!constant_time_equal(expected, ByteView(nonce).subspan(TAG_OFFSET)))
@@ -78,7 +62,12 @@ NonceCheck NonceIssuer::check_and_use(const Nonce& nonce, int64_t now)
         return NonceCheck::Invalid;
     if (expiry < now)
         return NonceCheck::Expired;
-    return m_used.record(nonce, expiry, now) ? NonceCheck::Fresh : NonceCheck::Reused;
+    // Every nonce this process issued expires after m_not_before + m_lifetime (issue() above).
+    if (m_not_before && expiry <= m_not_before + m_lifetime)
+        return NonceCheck::BeforeStart;
+    static constexpr uint8_t USED[] = {'1'};
+    bool first = TRY(m_store.set_if_absent(store_keys::nonce(nonce), USED, expiry - now + 1 + MAX_CLOCK_SKEW_SECONDS));
+    return first ? NonceCheck::Fresh : NonceCheck::Reused;
 }
 
 }  // namespace cvm::broker

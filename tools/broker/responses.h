@@ -1,4 +1,5 @@
-// The broker's HTTP responses: JSON bodies, never cached; KDS_UNAVAILABLE adds Retry-After.
+// The broker's HTTP responses: JSON bodies, never cached; KDS_UNAVAILABLE and STORE_UNAVAILABLE
+// add Retry-After.
 #pragma once
 
 #include <string>

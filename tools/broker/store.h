@@ -49,6 +49,11 @@ public:
 
     // "memory" or "redis://host:port/db" (never a password), for logs and metrics.
     virtual std::string describe() const = 0;
+
+    // For a store that lives in one process's memory, the time (seconds since the epoch) it was
+    // made: it knows nothing written before then, so a broker with a nonce key that outlives the
+    // process refuses nonces issued earlier (nonces.h). nullopt for a store that persists.
+    virtual std::optional<int64_t> remembers_since() const { return std::nullopt; }
 };
 
 // The key of each entry kind; `id` is hex or another printable identifier.
@@ -63,13 +68,14 @@ std::string release(ByteView report_id, std::string_view resource);
 // the next write, so memory is bounded by what is live.
 class MemoryStore final : public Store {
 public:
-    explicit MemoryStore(kds::Clock* clock = nullptr) : m_clock(clock) {}
+    explicit MemoryStore(kds::Clock* clock = nullptr) : m_clock(clock), m_created(now()) {}
 
     Result<bool> set_if_absent(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<void> put(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<std::optional<Bytes>> get(std::string_view key) override;
     Result<void> ping() override { return {}; }
     std::string describe() const override { return "memory"; }
+    std::optional<int64_t> remembers_since() const override { return m_created; }
 
     size_t size() const;  // live and not yet pruned entries
 
@@ -82,6 +88,7 @@ private:
     void prune(int64_t now);  // with m_mutex held
 
     kds::Clock* m_clock;
+    int64_t m_created;
     mutable std::mutex m_mutex;
     std::map<std::string, Entry, std::less<>> m_entries;
     std::multimap<int64_t, std::string> m_by_expiry;

@@ -28,7 +28,8 @@ std::vector<Bytes> certs_of_table(ByteView table)
     return out;
 }
 
-BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string& extra_top, bool allow_simulated)
+BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string& extra_top, bool allow_simulated,
+                             broker::Store* store)
 {
     const sim::Platform& p = simulated_platform();
     files.write("sim-ark.der", std::string_view(reinterpret_cast<const char*>(p.ark_der.data()), p.ark_der.size()));
@@ -39,6 +40,7 @@ BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string&
     net::ServerOptions options = config->server;
     broker::BrokerOptions broker_options;
     broker_options.clock = &clock;
+    broker_options.store = store;
     broker_options.log = [this](const std::string& line) {
         std::lock_guard lock(m_mutex);
         m_log.push_back(line);

@@ -37,9 +37,10 @@ sim::LaunchState good_launch();
 class BrokerHarness {
 public:
     // `extra_policy` and `extra_top` as broker_config_text(); allow_simulated is added unless
-    // `allow_simulated` is false (the simulated root is configured either way).
+    // `allow_simulated` is false (the simulated root is configured either way). `store` (must
+    // outlive the harness) is shared with other brokers; nullptr: the broker's own.
     explicit BrokerHarness(const std::string& extra_policy = "", const std::string& extra_top = "",
-                           bool allow_simulated = true);
+                           bool allow_simulated = true, broker::Store* store = nullptr);
     ~BrokerHarness();
 
     client::ClientOptions client(std::vector<std::string> resources) const;
