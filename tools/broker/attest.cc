@@ -94,12 +94,23 @@ std::vector<std::string> expected_values(const std::string& expected)
     return out;
 }
 
-std::string join(const std::vector<std::string>& names)
+std::string join(const std::vector<std::string>& names, const char* separator = ",")
 {
     std::string out;
     for (const std::string& n : names)
-        out += (out.empty() ? "" : ",") + n;
+        out += (out.empty() ? "" : separator) + n;
     return out.empty() ? "-" : out;
+}
+
+// A value for a quoted log field: quotes, backslashes and control bytes become '?', so a value
+// taken from a request cannot end the field or forge a line.
+std::string log_value(std::string v)
+{
+    for (char& c : v) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    }
+    return v;
 }
 
 }  // namespace
@@ -122,6 +133,9 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
         line += " claim=" + attempt.refusal->claim;
     if (!answer && attempt.refusal->code == proto::ErrorCode::Internal)
         line += " detail=\"" + attempt.refusal->detail + "\"";  // our failure: the operator needs the cause
+    if (!answer && !attempt.refusal->got.empty())  // what was found and expected: TCB values, measurement...
+        line += " found=\"" + log_value(attempt.refusal->got) + "\" expected=\"" +
+                log_value(join(attempt.refusal->expected, " | ")) + "\"";
     line += " peer=" + attempt.peer + " measurement=" + (attempt.measurement.empty() ? "-" : attempt.measurement) +
             " chip=" + (attempt.chip.empty() ? "-" : attempt.chip) + " resources=" + join(attempt.resources) +
             (attempt.simulated ? " SIMULATED" : "") + " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));

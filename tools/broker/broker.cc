@@ -27,7 +27,10 @@ net::HttpResponse error_response(const proto::ErrorBody& error)
     return r;
 }
 
-Broker::Broker(BrokerConfig config, BrokerOptions options) : m_config(std::move(config)), m_options(std::move(options))
+Broker::Broker(BrokerConfig config, BrokerOptions options)
+        : m_config(std::move(config)), m_options(std::move(options)),
+          m_own_metrics(m_options.metrics ? nullptr : std::make_unique<Metrics>()),
+          m_metrics(m_options.metrics ? *m_options.metrics : *m_own_metrics)
 {
 }
 

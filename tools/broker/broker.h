@@ -40,6 +40,7 @@ struct BrokerOptions {
     // reloads. nullptr: a MemoryStore owned by the broker. With a configured nonce_key and a store
     // in memory, nonces issued before the store was made are refused (Store::remembers_since).
     Store* store = nullptr;
+    Metrics* metrics = nullptr;  // nullptr: the broker's own; set, it outlives the broker (kept across reloads)
     std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
 };
 
@@ -78,7 +79,8 @@ private:
     std::unique_ptr<MemoryStore> m_own_store;  // null when options.store is set
     std::unique_ptr<NonceIssuer> m_nonces;
     std::unique_ptr<verify::Verifier> m_verifier;
-    mutable Metrics m_metrics;
+    std::unique_ptr<Metrics> m_own_metrics;  // null when options.metrics is set
+    Metrics& m_metrics;
     std::unique_ptr<VcekSource> m_vceks;  // null without [kds]
 };
 

@@ -180,9 +180,9 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
 {
     toml::table root = TRY(parse_toml(text, "broker config"));
     TRY(R.only_keys(root, "",
-                    {"listen", "metrics_listen", "signing_key", "nonce_key", "nonce_lifetime", "max_connections",
-                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume",
-                     "store"}));
+                    {"listen", "metrics_listen", "reload_endpoint", "signing_key", "nonce_key", "nonce_lifetime",
+                     "max_connections", "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret",
+                     "volume", "store"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -192,6 +192,12 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         c.metrics_server.emplace();
         c.metrics_server->address = mhost;
         c.metrics_server->port = mport;
+    }
+    if (const toml::node* n = root.get("reload_endpoint")) {
+        c.reload_endpoint = TRY(R.boolean(*n, "reload_endpoint"));
+        if (c.reload_endpoint && !c.metrics_server)
+            return config_error("reload_endpoint", "is true, but POST /-/reload is served on metrics_listen, "
+                                                   "which is not set");
     }
     if (const toml::node* n = root.get("max_connections"))
         c.server.max_connections = static_cast<size_t>(TRY(R.integer(*n, "max_connections", 1, 4096)));

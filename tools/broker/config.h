@@ -2,6 +2,7 @@
 //
 //   listen = "127.0.0.1:8443"              address:port (IPv6 as [::1]:8443)
 //   metrics_listen = "127.0.0.1:9464"      optional, Prometheus text format on its own port
+//   reload_endpoint = false                true: POST /-/reload on metrics_listen reloads
 //   signing_key = "broker.key"             Ed25519 PKCS#8 PEM (openssl genpkey -algorithm ed25519)
 //   nonce_key = "nonce.key"                optional: base64 of 32 bytes, shared by replicas
 //   nonce_lifetime = 60                    seconds
@@ -55,6 +56,7 @@ struct VolumeResource {
 struct BrokerConfig {
     net::ServerOptions server;  // with server.tls set by a [tls] table
     std::optional<net::ServerOptions> metrics_server;
+    bool reload_endpoint = false;                      // POST /-/reload on metrics_server (needs metrics_listen)
     std::optional<proto::Ed25519KeyPair> signing_key;  // always set by parse_broker_config()
     std::optional<Secret<32>> nonce_key;               // nullopt: random per process (one broker)
     int64_t nonce_lifetime = 60;

@@ -19,7 +19,31 @@ std::string number(double v)
     return buf;
 }
 
+std::string escape_label(std::string_view v)
+{
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
 }  // namespace
+
+void Metrics::Histogram::observe(double seconds)
+{
+    for (size_t i = 0; i < BUCKETS.size(); ++i) {
+        if (seconds <= BUCKETS[i])
+            ++buckets[i];
+    }
+    ++count;
+    sum += seconds;
+}
 
 void Metrics::attest(bool released, std::string_view code, bool simulated, double seconds)
 {
@@ -27,12 +51,27 @@ void Metrics::attest(bool released, std::string_view code, bool simulated, doubl
                          std::string(code) + "\",simulated=\"" + (simulated ? "true" : "false") + "\"}";
     std::lock_guard lock(m_mutex);
     ++m_attests[labels];
-    for (size_t i = 0; i < BUCKETS.size(); ++i) {
-        if (seconds <= BUCKETS[i])
-            ++m_bucket_counts[i];
-    }
-    ++m_duration_count;
-    m_duration_sum += seconds;
+    m_attest_duration.observe(seconds);
+}
+
+void Metrics::build_info(std::string_view version)
+{
+    std::lock_guard lock(m_mutex);
+    m_version = version;
+}
+
+void Metrics::reload(bool ok)
+{
+    std::lock_guard lock(m_mutex);
+    ++m_reloads[ok ? "{result=\"ok\"}" : "{result=\"failed\"}"];
+}
+
+void Metrics::store_request(std::string_view op, bool ok, double seconds)
+{
+    std::string labels = "{op=\"" + std::string(op) + "\",result=\"" + (ok ? "ok" : "error") + "\"}";
+    std::lock_guard lock(m_mutex);
+    ++m_store_requests[labels];
+    m_store_duration.observe(seconds);
 }
 
 void Metrics::vcek_cache(bool hit)
@@ -55,21 +94,35 @@ std::string Metrics::render(const VerifierCache& verifier) const
     std::lock_guard lock(m_mutex);
     counter_family(out, "cvmkb_attests_total", "Attest requests by outcome, reason code and simulated evidence.",
                    m_attests);
-    out += "# HELP cvmkb_attest_duration_seconds Time to answer an attest request.\n"
-           "# TYPE cvmkb_attest_duration_seconds histogram\n";
-    for (size_t i = 0; i < BUCKETS.size(); ++i)
-        out += "cvmkb_attest_duration_seconds_bucket{le=\"" + number(BUCKETS[i]) + "\"} " +
-               std::to_string(m_bucket_counts[i]) + "\n";
-    out += "cvmkb_attest_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(m_duration_count) + "\n";
-    out += "cvmkb_attest_duration_seconds_sum " + number(m_duration_sum) + "\n";
-    out += "cvmkb_attest_duration_seconds_count " + std::to_string(m_duration_count) + "\n";
+    histogram(out, "cvmkb_attest_duration_seconds", "Time to answer an attest request.", m_attest_duration);
     counter_family(out, "cvmkb_vcek_cache_total", "Lookups in the broker's VCEK cache.", m_vcek_cache);
     counter_family(out, "cvmkb_kds_fetches_total", "VCEKs obtained through the KDS client, by source.", m_kds);
     counter_family(out, "cvmkb_verifier_cache_hits_total", "Certificates whose verification was cached.",
                    {{"", verifier.hits}});
     counter_family(out, "cvmkb_verifier_cache_misses_total", "Certificates verified from scratch.",
                    {{"", verifier.misses}});
+    out += "# HELP cvm_broker_build_info The running build.\n# TYPE cvm_broker_build_info gauge\n"
+           "cvm_broker_build_info{version=\"" +
+           escape_label(m_version) + "\"} 1\n";
+    out += "# HELP cvm_broker_config_generation The configuration in use: 1 at start, one more per reload.\n"
+           "# TYPE cvm_broker_config_generation gauge\ncvm_broker_config_generation " +
+           std::to_string(m_generation.load()) + "\n";
+    counter_family(out, "cvm_broker_reloads_total", "Configuration reloads by result.", m_reloads);
+    counter_family(out, "cvm_broker_store_requests_total", "Calls to the shared store by operation and result.",
+                   m_store_requests);
+    histogram(out, "cvm_broker_store_duration_seconds", "Time of a call to the shared store.", m_store_duration);
     return out;
+}
+
+void Metrics::histogram(std::string& out, const char* name, const char* help, const Histogram& h)
+{
+    std::string n(name);
+    out += "# HELP " + n + " " + help + "\n# TYPE " + n + " histogram\n";
+    for (size_t i = 0; i < BUCKETS.size(); ++i)
+        out += n + "_bucket{le=\"" + number(BUCKETS[i]) + "\"} " + std::to_string(h.buckets[i]) + "\n";
+    out += n + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+    out += n + "_sum " + number(h.sum) + "\n";
+    out += n + "_count " + std::to_string(h.count) + "\n";
 }
 
 }  // namespace cvm::broker

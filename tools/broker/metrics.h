@@ -7,6 +7,13 @@
 //   cvmkb_vcek_cache_total{result="hit"|"miss"}        the broker's in-memory VCEK cache
 //   cvmkb_kds_fetches_total{source}                    KDS answers by source (network, cache-fresh, cache-stale)
 //   cvmkb_verifier_cache_hits_total / _misses_total    verified-certificate cache of the verify layer
+//                                                      (per configuration generation: a reload restarts them)
+// and, about the process rather than the protocol (one Metrics object outlives every reload):
+//   cvm_broker_build_info{version} 1                   which build is running
+//   cvm_broker_config_generation                       the configuration in use, 1 at start, +1 per reload
+//   cvm_broker_reloads_total{result="ok"|"failed"}     reload attempts (SIGHUP, POST /-/reload)
+//   cvm_broker_store_requests_total{op,result}         store calls by operation, result "ok" or "error"
+//   cvm_broker_store_duration_seconds (histogram)      store call time, every operation
 // Thread-safe; counters only grow.
 #pragma once
 
@@ -25,6 +32,11 @@ public:
     void attest(bool released, std::string_view code, bool simulated, double seconds);
     void vcek_cache(bool hit);
     void kds_fetch(std::string_view source);
+    void build_info(std::string_view version);
+    void config_generation(uint64_t generation) { m_generation.store(generation, std::memory_order_relaxed); }
+    void reload(bool ok);
+    // `op` is the Store method ("set_if_absent", "put", "get", "ping").
+    void store_request(std::string_view op, bool ok, double seconds);
 
     // Verifier cache counters are owned by the verifier; the broker passes them in at render time.
     struct VerifierCache {
@@ -35,15 +47,25 @@ public:
 private:
     static constexpr std::array<double, 12> BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                        0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    struct Histogram {
+        std::array<uint64_t, BUCKETS.size()> buckets{};  // cumulative: observations <= BUCKETS[i]
+        uint64_t count{0};
+        double sum{0};
+        void observe(double seconds);
+    };
+    static void histogram(std::string& out, const char* name, const char* help, const Histogram& h);
 
     std::atomic<uint64_t> m_challenges{0};
     mutable std::mutex m_mutex;                 // guards everything below
     std::map<std::string, uint64_t> m_attests;  // rendered label set -> count
     std::map<std::string, uint64_t> m_vcek_cache;
     std::map<std::string, uint64_t> m_kds;
-    std::array<uint64_t, BUCKETS.size()> m_bucket_counts{};
-    uint64_t m_duration_count{0};
-    double m_duration_sum{0};
+    Histogram m_attest_duration;
+    std::string m_version;
+    std::atomic<uint64_t> m_generation{0};
+    std::map<std::string, uint64_t> m_reloads;
+    std::map<std::string, uint64_t> m_store_requests;
+    Histogram m_store_duration;
 };
 
 }  // namespace cvm::broker

@@ -92,7 +92,11 @@ Result<void> serve(const std::string& config_path)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-    auto broker = TRY(broker::Broker::create(std::move(config)));
+    // [store]: Redis shared by replicas, else memory; it must outlive the broker.
+    auto store = TRY(broker::open_store(config.store ? &*config.store : nullptr, nullptr));
+    broker::BrokerOptions broker_options;
+    broker_options.store = store.get();
+    auto broker = TRY(broker::Broker::create(std::move(config), std::move(broker_options)));
     broker::Broker* b = broker.get();
     auto server = TRY(net::HttpServer::start(options, [b](const net::HttpRequest& r) { return b->handle(r); }));
     std::unique_ptr<net::HttpServer> metrics;

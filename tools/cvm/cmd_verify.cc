@@ -5,10 +5,12 @@
 
 #include "args.h"
 #include "base/file.h"
+#include "base/toml_reader.h"
 #include "commands.h"
 #include "evidence_files.h"
 #include "kds_evidence.h"
 #include "policy/policy.h"
+#include "policy/policy_toml.h"
 #include "verify/verifier.h"
 #include "verify_output.h"
 
@@ -38,8 +40,9 @@ KDS (with --kds):
   --offline            never ask KDS; use the cache, however old
 
 trust and policy:
-  --policy FILE        TOML policy: expected measurements, TCB minimums, VMPL, ... Without it,
-                       the baseline applies: authentic, no DEBUG, no migration agent
+  --policy FILE        TOML policy: expected measurements, TCB minimums, VMPL, ...; or a broker
+                       configuration (docs/broker.md), whose [policy] is used. Without it, the
+                       baseline applies: authentic, no DEBUG, no migration agent
   --product NAME       require this product line (Milan, Genoa, Turin); default: from the evidence
   --trusted-root FILE  also trust this root certificate (e.g. the simulated ARK of `cvm sim`);
                        may be repeated
@@ -130,13 +133,26 @@ Result<std::unique_ptr<verify::Verifier>> make_verifier(const Args& args)
     return verify::Verifier::create(std::move(options));
 }
 
+// A policy file, or a broker configuration (docs/broker.md, recognised by its `listen` key),
+// whose [policy] table is then the policy: the same checks the broker applies.
+Result<policy::Policy> broker_config_policy(std::string_view text)
+{
+    toml::table root = TRY(parse_toml(text, "policy"));
+    if (!root.contains("listen"))
+        return policy::parse_policy_toml(text);
+    const toml::table* table = root["policy"].as_table();
+    if (!table)
+        return Error::make(Errc::Config, "a broker configuration (it has 'listen') without a [policy] table");
+    return policy::parse_policy_table(*table);
+}
+
 Result<policy::Policy> load_policy(const Args& args)
 {
     auto path = args.get("policy");
     if (!path)
         return policy::Policy::baseline();
     std::string text = TRY(read_text_file(*path, MAX_EVIDENCE_FILE));
-    auto parsed = policy::parse_policy_toml(text);
+    auto parsed = broker_config_policy(text);
     if (!parsed.ok())
         return parsed.release_error().prefix("%s", path->c_str());
     return parsed;
