@@ -1,18 +1,25 @@
 // cvm broker: the reference cvmkb/1 key broker (tools/broker), and its key tool.
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "args.h"
 #include "base/file.h"
 #include "broker.h"
 #include "commands.h"
 #include "net/http_server.h"
+#include "service.h"
+#include "summary.h"
 
 namespace cvm::cli {
 namespace {
 
 constexpr const char* USAGE = R"(usage: cvm broker --config FILE
-       cvm broker keygen --out FILE
+       cvm broker check --config FILE
+       cvm broker keygen --out FILE [--force]
        cvm broker pubkey --key FILE
 
 Runs the reference cvmkb/1 key broker: it hands out single-use nonces, verifies each VM's
@@ -22,17 +29,25 @@ key. The protocol is docs/cvmkb-1.md; the configuration keys are in docs/broker.
 
   --config FILE   broker configuration (TOML)
 
-  keygen --out FILE   write a new Ed25519 signing key (PKCS#8 PEM, mode 0600) and print its
-                      public key in the form cvminit.broker_key= takes (base64)
-  pubkey --key FILE   print the public key of an existing signing key
+  check --config FILE   check a configuration and the files it names as the broker would at
+                        start, print its policy summary and warnings, and exit; nothing listens
+  keygen --out FILE     write a new Ed25519 signing key (PKCS#8 PEM, mode 0600) and print its
+                        public key in the form cvminit.broker_key= takes (base64); refuses an
+                        existing FILE (the key every measured image pins) unless --force
+  pubkey --key FILE     print the public key of an existing signing key
 
-The broker runs until SIGINT or SIGTERM. One line per attest goes to stderr: the verdict, the
-reason code, the peer, the MEASUREMENT; never a secret value. Evidence from the simulated
-platform is accepted only with policy.allow_simulated = true, and says SIMULATED wherever it
-appears.
+Signals: SIGHUP reloads the configuration, policy and secret files (the new configuration is
+checked completely, else the running one stays and the error is logged); SIGTERM and SIGINT
+finish the requests in progress and exit 0; other signals are logged and ignored. One line per
+attest goes to stderr: the verdict, the reason code, the peer, the MEASUREMENT, what was found
+and expected; never a secret value. Evidence from the simulated platform is accepted only with
+policy.allow_simulated = true, and says SIMULATED wherever it appears.
 
-exit status: 0 after a clean shutdown, 2 usage or configuration error
+exit status: 0 after a clean shutdown or a passing check, 2 usage or configuration error
 )";
+
+// How long SIGTERM waits for requests in progress before closing their connections.
+constexpr int64_t DRAIN_TIMEOUT_MS = 10'000;
 
 int fail(const Error& e)
 {
@@ -46,7 +61,24 @@ Result<void> keygen(const Args& args)
         return Error::make(Errc::Config, "keygen needs --out FILE");
     proto::Ed25519KeyPair key = proto::Ed25519KeyPair::generate();
     SecretBytes pem = proto::ed25519_private_pem(key);
-    TRY(write_file_atomic(*out, pem.expose(), 0600));
+    if (args.has("force")) {
+        TRY(write_file_atomic(*out, pem.expose(), 0600));
+    } else {
+        // Written beside FILE, then linked to its name: link() fails if the name exists, even
+        // when it appears after a check, so an existing key is never replaced.
+        std::string tmp = *out + ".keygen-" + std::to_string(getpid());
+        TRY(write_file_atomic(tmp, pem.expose(), 0600));
+        int linked = link(tmp.c_str(), out->c_str());
+        int saved = errno;
+        unlink(tmp.c_str());
+        if (linked != 0 && saved == EEXIST)
+            return Error::make(Errc::Config,
+                               "%s exists: refusing to replace a signing key that images may pin (--force "
+                               "replaces it)",
+                               out->c_str());
+        if (linked != 0)
+            return Error::from_errno(Errc::Io, saved, "cannot create %s: %s", out->c_str(), strerror(saved));
+    }
     printf("%s\n", proto::ed25519_public_b64(key.public_key()).c_str());
     return {};
 }
@@ -64,18 +96,54 @@ Result<void> pubkey(const Args& args)
     return {};
 }
 
-net::HttpResponse metrics_response(const broker::Broker& broker, const net::HttpRequest& request)
+// What `cvm broker check` prints: the summary and warnings the broker would log at start.
+Result<void> check(const std::string& config_path)
 {
-    net::HttpResponse r;
-    if (request.target != "/metrics") {
-        r.status = 404;
-        return r;
+    broker::BrokerConfig config = TRY(broker::load_broker_config(config_path));
+    std::string summary = broker::policy_summary(config);
+    std::vector<std::string> warnings = broker::policy_warnings(config);
+    TRY(broker::Broker::create(std::move(config)));  // the checks a start makes beyond parsing
+    printf("%s: OK\n%s\n", config_path.c_str(), summary.c_str());
+    for (const std::string& w : warnings)
+        printf("%s\n", w.c_str());
+    return {};
+}
+
+const char* signal_name(int signal)
+{
+    switch (signal) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGALRM: return "SIGALRM";
+    case SIGVTALRM: return "SIGVTALRM";
+    case SIGPROF: return "SIGPROF";
+    case SIGIO: return "SIGIO";
+    case SIGPWR: return "SIGPWR";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGSTKFLT: return "SIGSTKFLT";
+    default: return "a real-time signal";
     }
-    r.status = 200;
-    r.headers.add("Content-Type", "text/plain; version=0.0.4");
-    std::string text = broker.metrics_text();
-    r.body.assign(text.begin(), text.end());
-    return r;
+}
+
+// Every signal whose default action would end the process, except those the kernel sends for a
+// fault of this process (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP: dying with
+// them is right) and SIGKILL/SIGSTOP, which cannot be caught. They are blocked in every thread
+// and taken one at a time by sigwait(), so none can end the broker unannounced.
+sigset_t handled_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+                  SIGXCPU, SIGXFSZ, SIGSTKFLT})
+        sigaddset(&set, s);
+    for (int s = SIGRTMIN; s <= SIGRTMAX; ++s)
+        sigaddset(&set, s);
+    return set;
 }
 
 Result<void> serve(const std::string& config_path)
@@ -86,32 +154,52 @@ Result<void> serve(const std::string& config_path)
     bool simulated = config.policy.allow_simulated;
 
     // Signals are taken synchronously below; every thread started from here inherits the mask.
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    // A peer closing its connection early must not kill the broker: writes fail with EPIPE.
+    signal(SIGPIPE, SIG_IGN);
+    // An inherited SIG_IGN (nohup's SIGHUP, a shell's SIGINT and SIGQUIT for background jobs)
+    // would discard a signal before sigwait() sees it: back to the default, which blocking defers.
+    sigset_t signals = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    for (int s = 1; s < NSIG; ++s) {
+        if (sigismember(&signals, s) == 1)
+            signal(s, SIG_DFL);
+    }
 
-    // [store]: Redis shared by replicas, else memory; it must outlive the broker.
+    // [store]: Redis shared by replicas, else memory; opened once (a reload keeps it).
     auto store = TRY(broker::open_store(config.store ? &*config.store : nullptr, nullptr));
-    broker::BrokerOptions broker_options;
-    broker_options.store = store.get();
-    auto broker = TRY(broker::Broker::create(std::move(config), std::move(broker_options)));
-    broker::Broker* b = broker.get();
-    auto server = TRY(net::HttpServer::start(options, [b](const net::HttpRequest& r) { return b->handle(r); }));
+    broker::ServiceOptions service_options;
+    service_options.store = store.get();
+    service_options.version = CVM_VERSION;
+    auto service = TRY(broker::Service::create(config_path, std::move(config), std::move(service_options)));
+    broker::Service* s = service.get();
+    auto server = TRY(net::HttpServer::start(options, [s](const net::HttpRequest& r) { return s->handle(r); }));
     std::unique_ptr<net::HttpServer> metrics;
     if (metrics_options)
-        metrics = TRY(net::HttpServer::start(*metrics_options,
-                                             [b](const net::HttpRequest& r) { return metrics_response(*b, r); }));
+        metrics =
+            TRY(net::HttpServer::start(*metrics_options, [s](const net::HttpRequest& r) { return s->handle_ops(r); }));
     fprintf(stderr, "cvm broker: listening on %s://%s:%u, public key %s%s\n", options.tls ? "https" : "http",
-            options.address.c_str(), server->port(), proto::ed25519_public_b64(b->public_key()).c_str(),
+            options.address.c_str(), server->port(), proto::ed25519_public_b64(s->broker()->public_key()).c_str(),
             simulated ? "; SIMULATED evidence is accepted (policy.allow_simulated = true)" : "");
     if (metrics)
         fprintf(stderr, "cvm broker: metrics on http://%s:%u/metrics\n", metrics_options->address.c_str(),
                 metrics->port());
-    int signal = 0;
-    sigwait(&stop, &signal);
-    fprintf(stderr, "cvm broker: %s, shutting down\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    int received = 0;
+    for (;;) {
+        if (sigwait(&signals, &received) != 0)
+            continue;
+        if (received == SIGINT || received == SIGTERM)
+            break;
+        if (received == SIGHUP) {
+            fprintf(stderr, "cvm broker: SIGHUP, reloading %s\n", config_path.c_str());
+            [[maybe_unused]] auto reloaded = s->reload();  // logged either way; the broker runs on
+            continue;
+        }
+        fprintf(stderr, "cvm broker: %s ignored (SIGHUP reloads, SIGTERM or SIGINT stops)\n", signal_name(received));
+    }
+    fprintf(stderr, "cvm broker: %s, shutting down\n", received == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!s->drain(DRAIN_TIMEOUT_MS))
+        fprintf(stderr, "cvm broker: requests still running after %lld ms are cut off\n",
+                static_cast<long long>(DRAIN_TIMEOUT_MS));
     server->stop();
     if (metrics)
         metrics->stop();
@@ -122,9 +210,10 @@ Result<void> serve(const std::string& config_path)
 
 int cmd_broker(const std::vector<std::string>& argv)
 {
-    auto parsed =
-        parse_command("broker", argv, {{"config", Takes::Value}, {"out", Takes::Value}, {"key", Takes::Value}}, USAGE,
-                      Positional::Allowed);
+    auto parsed = parse_command(
+        "broker", argv,
+        {{"config", Takes::Value}, {"out", Takes::Value}, {"key", Takes::Value}, {"force", Takes::Nothing}}, USAGE,
+        Positional::Allowed);
     if (const int* status = std::get_if<int>(&parsed))
         return *status;
     const Args& args = std::get<Args>(parsed);
@@ -132,12 +221,15 @@ int cmd_broker(const std::vector<std::string>& argv)
     Result<void> done;
     if (words.empty() && args.has("config"))
         done = serve(*args.get("config"));
+    else if (words.size() == 1 && words[0] == "check" && args.has("config"))
+        done = check(*args.get("config"));
     else if (words.size() == 1 && words[0] == "keygen")
         done = keygen(args);
     else if (words.size() == 1 && words[0] == "pubkey")
         done = pubkey(args);
     else
-        done = Error::make(Errc::Config, "expected --config FILE, keygen --out FILE or pubkey --key FILE");
+        done = Error::make(Errc::Config,
+                           "expected --config FILE, check --config FILE, keygen --out FILE or pubkey --key FILE");
     return done.ok() ? EXIT_OK : fail(done.error());
 }
 
