@@ -12,7 +12,7 @@ struct Entry {
     bool retryable;
 };
 
-constexpr std::array<Entry, 22> TABLE = {{
+constexpr std::array<Entry, 23> TABLE = {{
     {ErrorCode::BadRequest, "BAD_REQUEST", 400, false},
     {ErrorCode::NotFound, "NOT_FOUND", 404, false},
     {ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED", 405, false},
@@ -32,6 +32,7 @@ constexpr std::array<Entry, 22> TABLE = {{
     {ErrorCode::UnknownResource, "UNKNOWN_RESOURCE", 403, false},
     {ErrorCode::ResourceNotAllowed, "RESOURCE_NOT_ALLOWED", 403, false},
     {ErrorCode::KdsUnavailable, "KDS_UNAVAILABLE", 503, true},
+    {ErrorCode::KdsBudget, "KDS_BUDGET", 429, true},
     {ErrorCode::StoreUnavailable, "STORE_UNAVAILABLE", 503, true},
     {ErrorCode::AlreadyReleased, "ALREADY_RELEASED", 403, false},
     {ErrorCode::Internal, "INTERNAL", 500, false},

@@ -27,6 +27,7 @@ enum class ErrorCode : uint8_t {
     UnknownResource,      // 403: the request names a resource the broker does not have
     ResourceNotAllowed,   // 403: the measurement may not have a requested resource
     KdsUnavailable,       // 503, retryable: no VCEK, and AMD's KDS cannot be reached
+    KdsBudget,            // 429, retryable: this client's budget of KDS look-ups for uncached chips is spent
     StoreUnavailable,     // 503, retryable: the broker's shared store cannot record the nonce or release
     AlreadyReleased,      // 403: a once_per_launch resource already went to another key of this launch
     Internal,             // 500

@@ -221,13 +221,14 @@ Result<verify::Evidence> Broker::evidence_for(Attempt& a, verify::Evidence evide
     if (!m_vceks)
         return refuse(a, proto::ErrorCode::Chain, "the request has no VCEK and this broker has no [kds] to ask",
                       "certs");
-    auto vcek = m_vceks->vcek_for(report);
-    if (!vcek) {
-        bool down = vcek.error().code() == Errc::Unavailable;
-        return refuse(a, down ? proto::ErrorCode::KdsUnavailable : proto::ErrorCode::Chain,
-                      std::string(vcek.error().message()), "vcek");
+    VcekAnswer vcek = m_vceks->vcek_for(report, a.peer);
+    if (!vcek.ok()) {
+        proto::ErrorCode code = vcek.refusal == VcekRefusal::KdsUnavailable ? proto::ErrorCode::KdsUnavailable
+                                : vcek.refusal == VcekRefusal::ClientBudget ? proto::ErrorCode::KdsBudget
+                                                                            : proto::ErrorCode::Chain;
+        return refuse(a, code, std::string(vcek.error.message()), "vcek");
     }
-    evidence.vek = vcek.release_value();
+    evidence.vek = std::move(*vcek.vcek);
     return evidence;
 }
 

@@ -22,6 +22,8 @@ net::HttpResponse error_response(const proto::ErrorBody& error)
     net::HttpResponse r = json_response(proto::http_status(error.code), proto::serialize_error(error));
     if (error.code == proto::ErrorCode::KdsUnavailable)
         r.headers.add("Retry-After", "5");
+    else if (error.code == proto::ErrorCode::KdsBudget)  // the budget window (vcek_source.h)
+        r.headers.add("Retry-After", std::to_string(VcekSourceOptions{}.budget_window_seconds));
     else if (error.code == proto::ErrorCode::StoreUnavailable)
         r.headers.add("Retry-After", "1");  // the broker recovers as soon as the store answers
     return r;
@@ -59,7 +61,9 @@ Result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config, BrokerOption
     if (b->m_config.kds) {
         if (b->m_options.clock)
             b->m_config.kds->clock = b->m_options.clock;
-        b->m_vceks = std::make_unique<VcekSource>(TRY(kds::KdsClient::create(*b->m_config.kds)), b->m_metrics);
+        kds::Clock& clock = b->m_options.clock ? *b->m_options.clock : kds::system_clock();
+        b->m_vceks = std::make_unique<VcekSource>(TRY(kds::KdsClient::create(*b->m_config.kds)), *b->m_options.store,
+                                                  b->m_metrics, clock);
     }
     return b;
 }

@@ -181,8 +181,8 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     toml::table root = TRY(parse_toml(text, "broker config"));
     TRY(R.only_keys(root, "",
                     {"listen", "metrics_listen", "reload_endpoint", "signing_key", "nonce_key", "nonce_lifetime",
-                     "max_connections", "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret",
-                     "volume", "store"}));
+                     "max_connections", "max_connections_per_peer", "header_timeout_ms", "min_body_rate",
+                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume", "store"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -201,6 +201,14 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     }
     if (const toml::node* n = root.get("max_connections"))
         c.server.max_connections = static_cast<size_t>(TRY(R.integer(*n, "max_connections", 1, 4096)));
+    // The starvation limits of net/http_server.h; its defaults unless set.
+    if (const toml::node* n = root.get("max_connections_per_peer"))
+        c.server.max_connections_per_peer =
+            static_cast<size_t>(TRY(R.integer(*n, "max_connections_per_peer", 0, 4096)));
+    if (const toml::node* n = root.get("header_timeout_ms"))
+        c.server.header_timeout_ms = TRY(R.integer(*n, "header_timeout_ms", 100, 60000));
+    if (const toml::node* n = root.get("min_body_rate"))
+        c.server.min_body_rate = static_cast<size_t>(TRY(R.integer(*n, "min_body_rate", 0, 1 << 30)));
     c.server.limits.max_body_bytes = 64 * 1024;
     if (const toml::node* n = root.get("max_request_bytes"))
         c.server.limits.max_body_bytes = static_cast<size_t>(TRY(R.integer(*n, "max_request_bytes", 4096, 1 << 24)));

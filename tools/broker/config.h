@@ -7,6 +7,10 @@
 //   nonce_key = "nonce.key"                optional: base64 of 32 bytes, shared by replicas
 //   nonce_lifetime = 60                    seconds
 //   max_connections = 64
+//   max_connections_per_peer = 16         still sending, per IPv4 / IPv6 /64; default max_connections/4;
+//                                          0: no cap (net/http_server.h)
+//   header_timeout_ms = 5000               accept to the end of the headers, TLS handshake included
+//   min_body_rate = 1024                   body bytes/s a client must keep up after 2 s; 0: no floor
 //   simulated_root = "sim/ark.pem"         the ARK of `cvm sim`: its evidence is recognised as
 //                                          simulated, and accepted only with allow_simulated
 //   [tls] cert = "..." key = "..."         optional; plain HTTP without it
