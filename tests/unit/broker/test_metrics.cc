@@ -32,3 +32,37 @@ TEST_CASE("metrics: Prometheus text with outcomes, codes, a cumulative histogram
     CHECK(text.find("cvmkb_verifier_cache_hits_total 5\n") != std::string::npos);
     CHECK(text.find("# TYPE cvmkb_attest_duration_seconds histogram\n") != std::string::npos);
 }
+
+TEST_CASE("metrics: the process's own families, kept apart from the protocol's")
+{
+    Metrics m;
+    std::string empty = m.render({0, 0});
+    // Families are declared before any event, so a dashboard's queries find them at once.
+    CHECK(empty.find("# TYPE cvm_broker_reloads_total counter\n") != std::string::npos);
+    CHECK(empty.find("# TYPE cvm_broker_store_duration_seconds histogram\n") != std::string::npos);
+    CHECK(empty.find("cvm_broker_config_generation 0\n") != std::string::npos);
+    CHECK(empty.find("cvm_broker_build_info{version=\"\"} 1\n") != std::string::npos);
+
+    m.build_info("1.0 \"rc\"\\x\n");  // a label value is escaped as the text format requires
+    m.config_generation(7);
+    m.reload(true);
+    m.reload(false);
+    m.reload(false);
+    m.store_request("get", true, 0.0004);
+    m.store_request("get", false, 0.3);
+    m.store_request("set_if_absent", true, 0.002);
+    std::string text = m.render({0, 0});
+    CHECK(text.find("cvm_broker_build_info{version=\"1.0 \\\"rc\\\"\\\\x\\n\"} 1\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_config_generation 7\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_reloads_total{result=\"ok\"} 1\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_reloads_total{result=\"failed\"} 2\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_requests_total{op=\"get\",result=\"ok\"} 1\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_requests_total{op=\"get\",result=\"error\"} 1\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_duration_seconds_bucket{le=\"0.0005\"} 1\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_duration_seconds_bucket{le=\"0.0025\"} 2\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_duration_seconds_bucket{le=\"0.25\"} 2\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_duration_seconds_bucket{le=\"0.5\"} 3\n") != std::string::npos);
+    CHECK(text.find("cvm_broker_store_duration_seconds_count 3\n") != std::string::npos);
+    // The attest histogram is separate: no store call shows in it.
+    CHECK(text.find("cvmkb_attest_duration_seconds_count 0\n") != std::string::npos);
+}
