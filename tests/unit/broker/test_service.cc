@@ -247,6 +247,11 @@ TEST_CASE("service: settings that need a restart make a reload fail, naming each
         f.write_config(f.top + "[store]\nurl = \"redis://127.0.0.1:1/0\"\n");
         expected = "store changed";
     }
+    SUBCASE("the per-peer cap and the header deadline")
+    {
+        f.write_config(f.top + "max_connections_per_peer = 3\nheader_timeout_ms = 900\n");
+        expected = "max_connections_per_peer, header_timeout_ms changed";
+    }
     SUBCASE("tls and max_request_bytes")
     {
         f.write_config(f.top + "max_request_bytes = 8192\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n");
