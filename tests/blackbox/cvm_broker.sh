@@ -166,9 +166,9 @@ wait_log() {  # wait_log PATTERN: up to 10 s for a line of the broker's log
 printf 'hunter3' >"$tmp/db.secret"
 kill -HUP "$broker_pid"
 wait_log 'reloaded, now configuration generation 2'; check "SIGHUP reloads" $?
-echo 'max_vmpl = "zero"' >>"$tmp/broker.toml"
+sed -i 's/^\[policy\]$/[policy]\nmax_vmpl = "zero"/' "$tmp/broker.toml"
 kill -HUP "$broker_pid"
-wait_log "reload failed, keeping configuration generation 2: .*max_vmpl"; check "bad reload logged, old kept" $?
+wait_log "reload failed, keeping configuration generation 2: policy key 'max_vmpl': expected an integer"; check "bad reload logged, old kept" $?
 out=$(client "$good" db 0)
 grep -q '^RELEASED' <<<"$out"; check "serving after a failed reload: $out" $?
 cp "$tmp/reload.toml" "$tmp/broker.toml"
@@ -221,6 +221,12 @@ broker_pid=
 grep -q 'SIGTERM, shutting down' "$tmp/broker.log"; check "shutdown line" $?
 grep -q 'attest refused code=MEASUREMENT_MISMATCH claim=policy.measurement .* SIMULATED' "$tmp/broker.log"
 check "refusal logged" $?
+grep -q "attest refused code=MEASUREMENT_MISMATCH claim=policy.measurement found=\"$bad\" expected=\"$good\" " \
+  "$tmp/broker.log"; check "refusal names the measurement found and expected" $?
+grep -q 'attest refused code=VMPL claim=policy.vmpl found="2" expected="<= 0" ' "$tmp/broker.log"
+check "refusal names the VMPL found and expected" $?
+grep -q 'attest refused code=UNKNOWN_RESOURCE claim=resource found="secrets" peer=' "$tmp/broker.log"
+check "no empty expected" $?
 ! grep -q hunter "$tmp/broker.log"; check "no secret in the log" $?
 
 echo "$passed passed, $failed failed"

@@ -134,8 +134,9 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
     if (!answer && attempt.refusal->code == proto::ErrorCode::Internal)
         line += " detail=\"" + attempt.refusal->detail + "\"";  // our failure: the operator needs the cause
     if (!answer && !attempt.refusal->got.empty())  // what was found and expected: TCB values, measurement...
-        line += " found=\"" + log_value(attempt.refusal->got) + "\" expected=\"" +
-                log_value(join(attempt.refusal->expected, " | ")) + "\"";
+        line += " found=\"" + log_value(attempt.refusal->got) + "\"";
+    if (!answer && !attempt.refusal->expected.empty())
+        line += " expected=\"" + log_value(join(attempt.refusal->expected, " | ")) + "\"";
     line += " peer=" + attempt.peer + " measurement=" + (attempt.measurement.empty() ? "-" : attempt.measurement) +
             " chip=" + (attempt.chip.empty() ? "-" : attempt.chip) + " resources=" + join(attempt.resources) +
             (attempt.simulated ? " SIMULATED" : "") + " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
