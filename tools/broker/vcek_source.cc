@@ -70,23 +70,6 @@ VcekSource::VcekSource(std::unique_ptr<kds::KdsClient> kds, Store& store, Metric
 {
 }
 
-VcekSource::VcekSource(std::unique_ptr<kds::KdsClient> kds, Metrics& metrics)
-        : m_kds(std::move(kds)), m_own_store(std::make_unique<MemoryStore>()), m_store(*m_own_store),
-          m_metrics(metrics), m_clock(kds::system_clock())
-{
-}
-
-Result<Bytes> VcekSource::vcek_for(const snp::AttestationReport& report)
-{
-    VcekAnswer answer = vcek_for(report, "");
-    if (answer.ok())
-        return std::move(*answer.vcek);
-    if (answer.refusal != VcekRefusal::NotFound)
-        return Error::make(Errc::Unavailable, "%.*s", static_cast<int>(answer.error.message().size()),
-                           answer.error.message().data());
-    return answer.error;
-}
-
 VcekAnswer VcekSource::vcek_for(const snp::AttestationReport& report, std::string_view peer)
 {
     auto id = kds::vcek_id(report, std::nullopt);

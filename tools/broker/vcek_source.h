@@ -71,15 +71,9 @@ public:
     // `clock` must outlive it.
     VcekSource(std::unique_ptr<kds::KdsClient> kds, Store& store, Metrics& metrics, kds::Clock& clock,
                VcekSourceOptions options = {});
-    // Transitional, until every broker hands over its Store: a MemoryStore of its own and the
-    // system clock.
-    VcekSource(std::unique_ptr<kds::KdsClient> kds, Metrics& metrics);
 
     // The DER VCEK for this report, for the request from `peer` ("address:port").
     VcekAnswer vcek_for(const snp::AttestationReport& report, std::string_view peer);
-    // Transitional: the same for an unnamed client; Errc::Unavailable for KdsUnavailable and
-    // ClientBudget, else the cause's code.
-    Result<Bytes> vcek_for(const snp::AttestationReport& report);
 
     // KDS requests this source's client has sent (for tests and metrics).
     uint64_t kds_requests() const { return m_kds->requests_sent(); }
@@ -99,7 +93,6 @@ private:
     std::optional<int64_t> charge(const std::string& client, int64_t now);
 
     std::unique_ptr<kds::KdsClient> m_kds;
-    std::unique_ptr<MemoryStore> m_own_store;  // transitional constructor only
     Store& m_store;
     Metrics& m_metrics;
     kds::Clock& m_clock;
