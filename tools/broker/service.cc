@@ -91,10 +91,6 @@ Result<std::unique_ptr<Service>> Service::create(std::string config_path, Broker
         return Error::make(Errc::Config, "the broker service needs a store");
     std::unique_ptr<Service> s(new Service(std::move(config_path), std::move(options)));
     s->m_metrics.build_info(s->m_options.version);
-    if (!config.nonce_key) {
-        s->m_generated_nonce_key.emplace();
-        randombytes_buf(s->m_generated_nonce_key->expose().data(), s->m_generated_nonce_key->size());
-    }
     s->m_current = TRY(s->build(std::move(config), 1));
     s->m_metrics.config_generation(1);
     return s;
@@ -105,7 +101,11 @@ Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig c
     std::string summary = policy_summary(config);
     std::vector<std::string> warnings = policy_warnings(config);
     bool generated_key = !config.nonce_key;
-    if (generated_key) {  // outstanding nonces stay valid across reloads
+    if (generated_key) {  // made once, at start or when a reload drops nonce_key; outstanding nonces stay valid
+        if (!m_generated_nonce_key) {
+            m_generated_nonce_key.emplace();
+            randombytes_buf(m_generated_nonce_key->expose().data(), m_generated_nonce_key->size());
+        }
         config.nonce_key.emplace();
         std::copy_n(m_generated_nonce_key->expose().begin(), 32, config.nonce_key->expose().begin());
     }

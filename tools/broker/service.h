@@ -85,7 +85,7 @@ private:
     ServiceOptions m_options;
     Metrics m_metrics;
     TimedStore m_store;
-    std::optional<Secret<32>> m_generated_nonce_key;  // set when the start configuration had none
+    std::optional<Secret<32>> m_generated_nonce_key;  // made by the first generation without nonce_key
 
     mutable std::mutex m_mutex;  // guards m_current (a pointer copy; never held during a request)
     std::shared_ptr<const Generation> m_current;

@@ -274,6 +274,18 @@ TEST_CASE("service: without nonce_key, nonces issued before a reload stay valid 
     CHECK(f.logged("nonce key generated at start"));
 }
 
+TEST_CASE("service: a reload that drops nonce_key gets a generated key, kept by later reloads")
+{
+    ServiceFixture f;
+    f.write_config(f.top, false);
+    REQUIRE(f.service->reload().ok());
+    auto session = client::Session::begin(f.client({"db"}));
+    REQUIRE(session.ok());
+    REQUIRE(f.service->reload().ok());
+    CHECK(f.finish(session.value()) == "s3cret-db-password");
+    CHECK(f.service->generation() == 3);
+}
+
 TEST_CASE("service: operations endpoints")
 {
     ServiceFixture f;
