@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <regex>
@@ -165,8 +166,10 @@ int main(int argc, char** argv)
     std::string config = dir + "/broker.toml";
     char* child_argv[] = {argv[1], const_cast<char*>("broker"), const_cast<char*>("--config"), config.data(), nullptr};
     pid_t pid = 0;
-    if (posix_spawn(&pid, argv[1], &actions, nullptr, child_argv, environ) != 0) {
-        perror("posix_spawn");
+    int spawned = posix_spawn(&pid, argv[1], &actions, nullptr, child_argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        fprintf(stderr, "cannot run %s: %s\n", argv[1], strerror(spawned));
         return 1;
     }
     auto fail = [&](const std::string& why) {
