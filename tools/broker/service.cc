@@ -237,8 +237,7 @@ net::HttpResponse Service::handle_ops(const net::HttpRequest& request)
             return text_response(503, "not ready: shutting down\n");
         std::shared_ptr<const Generation> g = current();
         if (auto ok = m_store.ping(); !ok)
-            return text_response(503, "not ready: store " + m_store.describe() + ": " +
-                                          std::string(ok.error().message()) + "\n");
+            return text_response(503, "not ready: " + std::string(ok.error().message()) + "\n");  // names the store
         return text_response(200, "ready: configuration generation " + std::to_string(g->number) + ", store " +
                                       m_store.describe() + "\n");
     }

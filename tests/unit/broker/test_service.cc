@@ -7,6 +7,7 @@
 
 #include "attest_harness.h"
 #include "base/file.h"
+#include "failing_store.h"
 #include "service.h"
 #include "summary.h"
 
@@ -29,41 +30,6 @@ bool contains(const std::string& haystack, const std::string& needle)
 {
     return haystack.find(needle) != std::string::npos;
 }
-
-// A store whose every call fails while `down` is set, as a Redis store does when the server is
-// unreachable (Errc::Unavailable).
-class SwitchableStore final : public broker::Store {
-public:
-    Result<bool> set_if_absent(std::string_view key, ByteView value, int64_t ttl) override
-    {
-        TRY(up());
-        return m_inner.set_if_absent(key, value, ttl);
-    }
-    Result<void> put(std::string_view key, ByteView value, int64_t ttl) override
-    {
-        TRY(up());
-        return m_inner.put(key, value, ttl);
-    }
-    Result<std::optional<Bytes>> get(std::string_view key) override
-    {
-        TRY(up());
-        return m_inner.get(key);
-    }
-    Result<void> ping() override { return up(); }
-    std::string describe() const override { return "switchable"; }
-    std::optional<int64_t> remembers_since() const override { return m_inner.remembers_since(); }
-
-    std::atomic<bool> down{false};
-
-private:
-    Result<void> up() const
-    {
-        if (down.load())
-            return Error::make(Errc::Unavailable, "connection refused");
-        return {};
-    }
-    broker::MemoryStore m_inner;
-};
 
 // A service on a configuration file in a BrokerFiles directory, its cvmkb/1 endpoints on loopback.
 struct ServiceFixture {
@@ -152,7 +118,7 @@ struct ServiceFixture {
 
     BrokerFiles files;
     FakeClock clock;
-    SwitchableStore store;
+    FailingStore store;
     std::string top;
     std::unique_ptr<broker::Service> service;
     std::unique_ptr<net::HttpServer> server;
@@ -292,13 +258,13 @@ TEST_CASE("service: operations endpoints")
     CHECK(f.ops("GET", "/healthz").status == 200);
     auto ready = f.ops("GET", "/readyz");
     CHECK(ready.status == 200);
-    CHECK(contains(body_of(ready), "ready: configuration generation 1, store switchable"));
-    f.store.down = true;
+    CHECK(contains(body_of(ready), "ready: configuration generation 1, store redis://127.0.0.1:1/0"));
+    f.store.set_down(true);
     ready = f.ops("GET", "/readyz");
     CHECK(ready.status == 503);
-    CHECK(contains(body_of(ready), "not ready: store switchable: connection refused"));
+    CHECK(contains(body_of(ready), "not ready: store redis://127.0.0.1:1/0: connect: Connection refused"));
     CHECK(f.ops("GET", "/healthz").status == 200);  // alive, just not ready
-    f.store.down = false;
+    f.store.set_down(false);
     auto metrics = f.ops("GET", "/metrics");
     CHECK(metrics.status == 200);
     CHECK(contains(body_of(metrics), "cvm_broker_store_requests_total{op=\"ping\",result=\"error\"} 1\n"));
@@ -330,9 +296,9 @@ TEST_CASE("service: store calls are timed, and a store failure is counted as an 
     CHECK(f.attest_db() == "s3cret-db-password");
     std::string metrics = f.service->metrics_text();
     CHECK(contains(metrics, "cvm_broker_store_requests_total{op=\"set_if_absent\",result=\"ok\"} 1\n"));
-    f.store.down = true;
+    f.store.set_down(true);
     CHECK(f.attest_db() != "s3cret-db-password");
-    f.store.down = false;
+    f.store.set_down(false);
     CHECK(contains(f.service->metrics_text(),
                    "cvm_broker_store_requests_total{op=\"set_if_absent\",result=\"error\"} 1\n"));
 }
