@@ -105,6 +105,23 @@ void RawServer::loop()
     }
 }
 
+std::string read_until_closed(const UniqueFd& fd, std::chrono::milliseconds wait)
+{
+    std::string out;
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+        pollfd p{fd.get(), POLLIN, 0};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
 UniqueFd loopback_connect(uint16_t port)
 {
     return loopback_connect_from("127.0.0.1", port);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,6 +20,9 @@ UniqueFd loopback_connect(uint16_t port);
 // The same from the source address `source` (any of 127.0.0.0/8 on Linux's loopback): a second
 // peer, as a server counting connections per address sees it.
 UniqueFd loopback_connect_from(const char* source, uint16_t port);
+
+// What the peer sends on `fd` within `wait`, until it closes the connection.
+std::string read_until_closed(const UniqueFd& fd, std::chrono::milliseconds wait);
 
 class RawServer {
 public:

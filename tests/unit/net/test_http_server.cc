@@ -27,23 +27,6 @@ void raw_send(const UniqueFd& fd, std::string_view data)
 }
 
 // Everything the server sends until it closes (or 3 s pass).
-std::string raw_read_all(const UniqueFd& fd)
-{
-    std::string out;
-    auto until = std::chrono::steady_clock::now() + 3s;
-    while (std::chrono::steady_clock::now() < until) {
-        pollfd p{fd.get(), POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        char buf[4096];
-        ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
-        if (n <= 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
 struct Counting {
     std::atomic<int> calls{0};
     HttpHandler handler()
@@ -74,12 +57,12 @@ TEST_CASE("server: a body over the cap is refused with 413 before it is read, th
 
     auto declared = fakes::loopback_connect(server->port());
     raw_send(declared, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000\r\n\r\n");
-    CHECK(raw_read_all(declared).rfind("HTTP/1.1 413 ", 0) == 0);
+    CHECK(fakes::read_until_closed(declared, 3s).rfind("HTTP/1.1 413 ", 0) == 0);
 
     auto chunked = fakes::loopback_connect(server->port());
     raw_send(chunked, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" +
                           std::string(1024, 'a') + "\r\n1\r\nb\r\n0\r\n\r\n");
-    CHECK(raw_read_all(chunked).rfind("HTTP/1.1 413 ", 0) == 0);
+    CHECK(fakes::read_until_closed(chunked, 3s).rfind("HTTP/1.1 413 ", 0) == 0);
 
     // The real client sends the whole body, and still reads the early 413.
     HttpOptions options;
@@ -105,14 +88,14 @@ TEST_CASE("server: malformed requests get 400, too many headers 431")
 
     auto bad = fakes::loopback_connect(server->port());
     raw_send(bad, "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
-    CHECK(raw_read_all(bad).rfind("HTTP/1.1 400 ", 0) == 0);
+    CHECK(fakes::read_until_closed(bad, 3s).rfind("HTTP/1.1 400 ", 0) == 0);
 
     auto headers = fakes::loopback_connect(server->port());
     std::string many = "GET /x HTTP/1.1\r\n";
     for (int i = 0; i < 20; ++i)
         many += "X-" + std::to_string(i) + ": v\r\n";
     raw_send(headers, many + "\r\n");
-    CHECK(raw_read_all(headers).rfind("HTTP/1.1 431 ", 0) == 0);
+    CHECK(fakes::read_until_closed(headers, 3s).rfind("HTTP/1.1 431 ", 0) == 0);
     CHECK(counting.calls == 0);
 }
 
@@ -141,7 +124,7 @@ TEST_CASE("server: a client that stops sending gets 408 after the I/O timeout")
     auto server = HttpServer::start(small_limits(), counting.handler()).release_value();
     auto slow = fakes::loopback_connect(server->port());
     raw_send(slow, "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
-    CHECK(raw_read_all(slow).rfind("HTTP/1.1 408 ", 0) == 0);
+    CHECK(fakes::read_until_closed(slow, 3s).rfind("HTTP/1.1 408 ", 0) == 0);
     CHECK(counting.calls == 0);
 }
 
@@ -159,7 +142,7 @@ TEST_CASE("server: a client trickling bytes is cut off by the request deadline")
             break;
         pollfd p{trickle.get(), POLLIN, 0};
         if (poll(&p, 1, 50) > 0) {
-            answer = raw_read_all(trickle);
+            answer = fakes::read_until_closed(trickle, 3s);
             break;
         }
     }

@@ -31,24 +31,6 @@ void raw_send(const UniqueFd& fd, std::string_view data)
     REQUIRE(send(fd.get(), data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
 }
 
-// What the server sends within `wait`, until it closes.
-std::string read_until_closed(const UniqueFd& fd, std::chrono::milliseconds wait)
-{
-    std::string out;
-    auto until = Clock::now() + wait;
-    while (Clock::now() < until) {
-        pollfd p{fd.get(), POLLIN, 0};
-        if (poll(&p, 1, 20) <= 0)
-            continue;
-        char buf[4096];
-        ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
-        if (n <= 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
 HttpResponse ok(const HttpRequest& req)
 {
     return HttpResponse{200, {{"Content-Type", "text/plain"}}, Bytes(req.body.begin(), req.body.end())};
@@ -93,7 +75,7 @@ TEST_CASE("per-peer cap: one address's slow connections beyond the cap get 503, 
     std::this_thread::sleep_for(200ms);  // let the acceptor count them
     for (int i = 0; i < 2; ++i) {
         auto over = fakes::loopback_connect_from("127.0.0.2", server->port());
-        std::string answer = read_until_closed(over, 3s);
+        std::string answer = fakes::read_until_closed(over, 3s);
         CHECK(answer.rfind("HTTP/1.1 503 ", 0) == 0);
         CHECK(answer.find("too many connections from this address") != std::string::npos);
     }
@@ -108,7 +90,7 @@ TEST_CASE("per-peer cap: one address's slow connections beyond the cap get 503, 
     std::this_thread::sleep_for(200ms);
     auto again = fakes::loopback_connect_from("127.0.0.2", server->port());
     raw_send(again, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-    CHECK(read_until_closed(again, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(fakes::read_until_closed(again, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
 }
 
 TEST_CASE("per-peer cap: a request read completely no longer counts, so fast clients of one address are not capped")
@@ -160,7 +142,7 @@ TEST_CASE("per-peer cap: the default is a quarter of max_connections; 0 is no ca
     }
     std::this_thread::sleep_for(200ms);
     auto third = fakes::loopback_connect_from("127.0.0.3", server->port());
-    CHECK(read_until_closed(third, 3s).rfind("HTTP/1.1 503 ", 0) == 0);
+    CHECK(fakes::read_until_closed(third, 3s).rfind("HTTP/1.1 503 ", 0) == 0);
 
     o.max_connections_per_peer = 0;
     auto uncapped = HttpServer::start(o, ok).release_value();
@@ -172,7 +154,7 @@ TEST_CASE("per-peer cap: the default is a quarter of max_connections; 0 is no ca
     std::this_thread::sleep_for(200ms);
     auto sixth = fakes::loopback_connect_from("127.0.0.3", uncapped->port());
     raw_send(sixth, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-    CHECK(read_until_closed(sixth, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(fakes::read_until_closed(sixth, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
 }
 
 TEST_CASE("header deadline: headers trickled within the I/O timeout are cut at header_timeout_ms")
@@ -190,7 +172,7 @@ TEST_CASE("header deadline: headers trickled within the I/O timeout are cut at h
             break;
         pollfd p{trickle.get(), POLLIN, 0};
         if (poll(&p, 1, 50) > 0) {
-            answer = read_until_closed(trickle, 3s);
+            answer = fakes::read_until_closed(trickle, 3s);
             break;
         }
     }
@@ -217,7 +199,7 @@ TEST_CASE("body rate floor: a body slower than min_body_rate is cut with 408; a 
             break;
         pollfd p{slow.get(), POLLIN, 0};
         if (poll(&p, 1, 100) > 0)
-            answer = read_until_closed(slow, 3s);
+            answer = fakes::read_until_closed(slow, 3s);
     }
     double took = seconds_since(start);
     CHECK(answer.rfind("HTTP/1.1 408 ", 0) == 0);
@@ -229,5 +211,5 @@ TEST_CASE("body rate floor: a body slower than min_body_rate is cut with 408; a 
         raw_send(fast, "01234567890123456789");
         std::this_thread::sleep_for(40ms);
     }
-    CHECK(read_until_closed(fast, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(fakes::read_until_closed(fast, 3s).rfind("HTTP/1.1 200 ", 0) == 0);
 }
