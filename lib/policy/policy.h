@@ -10,6 +10,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,11 +54,25 @@ struct Policy {
     // Accept evidence from the simulated platform (development and CI only).
     bool allow_simulated{false};
 
+    // Check the chain against AMD's CRLs (verify layer, claim chain.revocation). Turning it off
+    // is explicit (`revocation = false`) and shows in the claim.
+    bool revocation{true};
+
     // The policy `cvm verify` applies without a policy file: authenticity plus no debug and no
     // migration agent; no measurement or VMPL expectations.
     static Policy baseline();
     bool is_baseline{false};
+
+    // The recommended production profile (docs/verify.md): no debug, no migration agent,
+    // alias check complete, committed TCB = current TCB, revocation on, SMT as `allow_smt` says
+    // (the operator's call). Measurements are left empty for the caller to fill.
+    static Policy strict(bool allow_smt);
 };
+
+// The policy as a policy file that parse_policy_toml() reads back to an equal policy (every key,
+// commented); what `cvm verify --print-policy strict` prints. An empty measurement list is
+// written as a placeholder line the parser refuses until an operator fills it in.
+std::string to_toml(const Policy& policy);
 
 // Parses a policy from TOML text (the keys of `[policy]` or a whole policy file; see
 // docs in policy_toml.cc). Unknown keys, wrong types, malformed hex and an empty or missing
@@ -74,5 +89,14 @@ enum class Origin : uint8_t { Amd, Simulated };
 // used when a caller trusts a root on the command line without a policy file, does).
 std::vector<Claim> evaluate(const Policy& policy, const snp::AttestationReport& report, snp::Product product,
                             Origin origin = Origin::Amd);
+
+// Every claim name evaluate() produces. It produces each of them on every call, in this order: a
+// rule the policy does not set passes with expected "any"; policy.simulated passes for AMD-rooted
+// evidence.
+const std::vector<std::string_view>& claim_names();
+
+// Every claim of claim_names(), failing with found "not checked" and detail `why`: the outcome
+// when the report or its product line could not be established.
+std::vector<Claim> not_evaluated(std::string_view why);
 
 }  // namespace cvm::policy

@@ -20,6 +20,10 @@ struct Evidence {
     Bytes vek;     // the VCEK or VLEK certificate, DER or PEM; required
     Bytes ask;     // ASK or ASVK, DER or PEM; empty: the built-in one for the product
     Bytes ark;     // ARK, DER or PEM; empty: the trusted root the ASK's issuer names
+    // The ARK-signed CRL of the product and key family (KDS /vcek|vlek/v1/{P}/crl), DER or PEM.
+    // Untrusted like the rest: its signature, issuer and dates are checked (chain.revocation).
+    // Empty with revocation checking on: chain.revocation fails, naming where to get one.
+    Bytes crl;
 };
 
 // Evidence from a report and its GUID certificate table (snp::parse_cert_table). Takes the VCEK or

@@ -2,6 +2,16 @@
 
 namespace cvm::verify {
 
+const std::vector<std::string_view>& claim_names()
+{
+    static const std::vector<std::string_view> NAMES = {
+        "report.format",    "report.signing_key", "chain.ark",          "chain.ask",   "chain.vek", "chain.validity",
+        "chain.revocation", "vek.extensions",     "vek.struct_version", "vek.product", "vek.kind",  "vek.tcb",
+        "vek.hwid",         "report.signature",
+    };
+    return NAMES;
+}
+
 Errc claim_errc(std::string_view name)
 {
     if (name == "report.format")

@@ -11,6 +11,8 @@
 //   chain.ask           the ASK (VCEK) or ASVK (VLEK), signed by the root
 //   chain.vek           the VCEK/VLEK certificate, signed by the ASK/ASVK
 //   chain.validity      certificate dates                                       [only with `now`]
+//   chain.revocation    the ARK-signed CRL of the product and key family: signature, issuer,
+//                       dates; neither the ASK/ASVK nor the VEK serial listed (crl.h)
 //   vek.extensions      the AMD extensions of the VEK parse
 //   vek.struct_version, vek.product, vek.kind                                   (binding.h)
 //   vek.tcb, vek.hwid                                                           [report given]
@@ -53,6 +55,10 @@ struct Verification {
     // The claim named `name`, or null.
     const Claim* find(std::string_view name) const;
 };
+
+// Every claim name the verify layer can produce, in the order above. Outputs that promise every
+// claim (cvm verify --json) fill the ones a run did not produce as failing "not checked".
+const std::vector<std::string_view>& claim_names();
 
 // The Errc a failing claim of this name maps to (see status()).
 Errc claim_errc(std::string_view name);

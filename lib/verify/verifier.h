@@ -30,6 +30,7 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/result.h"
@@ -50,6 +51,13 @@ struct VerifyOptions {
     std::optional<snp::Product> product;
     // When set (seconds since the epoch, UTC), every certificate must be valid at this time.
     std::optional<std::time_t> now;
+    // Revocation (claim chain.revocation) is checked unless `revocation_off_by` names who turned
+    // it off ("--no-revocation", "policy revocation = false"); then the claim passes with found
+    // "disabled by <who>", so the choice shows in every verdict. Never silently skipped.
+    std::string revocation_off_by;
+    // The time the CRL's thisUpdate/nextUpdate are checked against; nullopt: the system clock at
+    // verify(). (A CRL is only as fresh as this clock says: docs/verify.md.)
+    std::optional<std::time_t> crl_now;
 };
 
 // Counters are cumulative over the Verifier's life; clear_cache() empties the cache, not them.
