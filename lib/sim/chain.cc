@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view OU = "SIMULATED";
 constexpr std::string_view O = "cvminit simulated platform - NOT AMD";
-constexpr uint64_t ARK_SERIAL = 0x10000, ASK_SERIAL = 0x10001, VCEK_SERIAL = 0;
+constexpr uint64_t ARK_SERIAL = SIM_ARK_SERIAL, ASK_SERIAL = SIM_ASK_SERIAL, VCEK_SERIAL = SIM_VCEK_SERIAL;
 constexpr int VALIDITY_YEARS = 25;
 constexpr std::time_t CLOCK_SLACK = 24 * 60 * 60;
 constexpr unsigned RSA_BITS = 4096;
@@ -185,6 +185,7 @@ Result<Platform> create_platform(const PlatformOptions& o)
                          .trailer = TrailerField::Omitted};
     p.vcek_der = TRY(sign_certificate(vcek, *ask_key, *drbg));
     p.vcek_key_der = TRY(private_key_der(*vcek_key));
+    p.ark_key_der = TRY(private_key_der(*ark_key));
     return p;
 }
 

@@ -38,6 +38,9 @@ using ChipId = std::array<uint8_t, CHIP_ID_SIZE>;
 // The first bytes of every generated CHIP_ID, so a simulated chip is recognisable in any log.
 inline constexpr std::string_view CHIP_ID_MARKER = "CVMSIM";
 
+// The serial numbers of the simulated certificates (the shapes above); a CRL revokes by them.
+inline constexpr uint64_t SIM_ARK_SERIAL = 0x10000, SIM_ASK_SERIAL = 0x10001, SIM_VCEK_SERIAL = 0;
+
 // The TCB a simulated part of `product` reports unless told otherwise.
 snp::TcbVersion default_tcb(snp::Product product);
 
@@ -58,6 +61,9 @@ struct Platform {
     ChipId chip_id{};
     Bytes ark_der, ask_der, vcek_der;
     SecretBytes vcek_key_der;  // SEC1 DER of the VCEK private key (P-384): a simulator secret
+    // PKCS#1 DER of the ARK's RSA-4096 private key, to sign CRLs later (sim/crl.h). Host-only:
+    // empty in a platform assembled for a guest (fw_cfg) or read from a directory without it.
+    SecretBytes ark_key_der;
 };
 
 // Generates the three keys and certificates: two RSA-4096 key generations, a few seconds.

@@ -56,7 +56,9 @@ int Drbg::random(void* self, unsigned char* out, size_t len)
     return mbedtls_ctr_drbg_random(&static_cast<Drbg*>(self)->m_drbg, out, len);
 }
 
-Result<std::unique_ptr<PkKey>> parse_p384_private_key(ByteView der_or_pem, Drbg& drbg, const char* what)
+namespace {
+
+Result<std::unique_ptr<PkKey>> parse_private_key(ByteView der_or_pem, Drbg& drbg, const char* what)
 {
     // mbedTLS detects PEM by a NUL-terminated buffer whose length counts the NUL.
     SecretBytes text(der_or_pem.size() + 1);
@@ -69,9 +71,26 @@ Result<std::unique_ptr<PkKey>> parse_p384_private_key(ByteView der_or_pem, Drbg&
         Error e = mbedtls_failure(Errc::Format, rc, "not an unencrypted private key");
         return e.prefix("%s", what);
     }
+    return key;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PkKey>> parse_p384_private_key(ByteView der_or_pem, Drbg& drbg, const char* what)
+{
+    auto key = TRY(parse_private_key(der_or_pem, drbg, what));
     if (mbedtls_pk_get_type(&key->pk) != MBEDTLS_PK_ECKEY ||
         mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(key->pk)) != MBEDTLS_ECP_DP_SECP384R1)
         return Error::make(Errc::Format, "%s: the key is not EC on P-384 (secp384r1), as a VCEK is", what);
+    return key;
+}
+
+Result<std::unique_ptr<PkKey>> parse_rsa4096_private_key(ByteView der_or_pem, Drbg& drbg, const char* what)
+{
+    auto key = TRY(parse_private_key(der_or_pem, drbg, what));
+    if (mbedtls_pk_get_type(&key->pk) != MBEDTLS_PK_RSA || mbedtls_pk_get_bitlen(&key->pk) != 4096)
+        return Error::make(Errc::Format, "%s: the key is %s of %zu bits; expected RSA-4096, as an ARK is", what,
+                           mbedtls_pk_get_name(&key->pk), mbedtls_pk_get_bitlen(&key->pk));
     return key;
 }
 

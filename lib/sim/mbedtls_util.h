@@ -56,6 +56,9 @@ struct PkKey {
 // A private key from DER or PEM (SEC1 "EC PRIVATE KEY" or unencrypted PKCS#8) that must be EC on
 // P-384. Errc::Format naming `what` otherwise.
 Result<std::unique_ptr<PkKey>> parse_p384_private_key(ByteView der_or_pem, Drbg& drbg, const char* what);
+// A private key from DER or PEM (PKCS#1 "RSA PRIVATE KEY" or unencrypted PKCS#8) that must be
+// RSA-4096, as the simulated ARK's is. Errc::Format naming `what` otherwise.
+Result<std::unique_ptr<PkKey>> parse_rsa4096_private_key(ByteView der_or_pem, Drbg& drbg, const char* what);
 
 // SEC1 DER / PEM of a private key, in wiping storage.
 Result<SecretBytes> private_key_der(const PkKey& key);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <mbedtls/x509_crt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/toml_reader.h"
+#include "sim/crl.h"
 #include "sim/mbedtls_util.h"
 
 namespace cvm::sim {
@@ -17,7 +19,7 @@ namespace cvm::sim {
 namespace {
 
 constexpr size_t MAX_CERT_FILE = 16 * 1024;  // AMD certificates are 1.3-2.2 KiB
-constexpr size_t MAX_KEY_FILE = 4 * 1024;
+constexpr size_t MAX_KEY_FILE = 4 * 1024;    // an RSA-4096 PKCS#1 PEM is about 3.2 KiB
 constexpr size_t MAX_TOML_FILE = 4 * 1024;
 
 // An existing directory is acceptable only when empty; anything in it might be a platform.
@@ -121,6 +123,27 @@ Result<Bytes> read_pem_certificate(const std::string& path)
     return pem_decode_certificate(text, path.c_str());
 }
 
+// The optional ark-key.pem: it must be the private key of the ARK certificate's public key, or
+// every CRL made with it would fail to verify.
+Result<void> read_ark_key(Platform& p, const std::string& path)
+{
+    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT)
+        return {};
+    SecretBytes text = TRY(read_secret_file(path, MAX_KEY_FILE));
+    auto drbg = TRY(Drbg::create("cvm sim ark key check"));
+    auto key = TRY(parse_rsa4096_private_key(text.expose(), *drbg, path.c_str()));
+    mbedtls_x509_crt ark;
+    mbedtls_x509_crt_init(&ark);
+    int rc = mbedtls_x509_crt_parse_der(&ark, p.ark_der.data(), p.ark_der.size());
+    if (rc == 0)
+        rc = mbedtls_pk_check_pair(&ark.pk, &key->pk, Drbg::random, drbg->context());
+    mbedtls_x509_crt_free(&ark);
+    if (rc != 0)
+        return Error::make(Errc::Format, "%s does not match the ARK certificate's public key", path.c_str());
+    p.ark_key_der = TRY(private_key_der(*key));
+    return {};
+}
+
 }  // namespace
 
 Result<void> write_platform(const Platform& p, const std::string& dir)
@@ -136,6 +159,12 @@ Result<void> write_platform(const Platform& p, const std::string& dir)
     TRY(write_new(dir + "/" + PLATFORM_VCEK, p.vcek_der, 0644));
     TRY(write_new(dir + "/" + PLATFORM_KEY, key_pem.expose(), 0600));
     TRY(write_new(dir + "/" + PLATFORM_TOML, as_bytes(platform_toml(p)), 0644));
+    if (p.ark_key_der.size() != 0) {
+        auto ark_key = TRY(parse_rsa4096_private_key(p.ark_key_der.expose(), *drbg, "ARK private key"));
+        SecretBytes ark_key_pem = TRY(private_key_pem(*ark_key));
+        TRY(write_new(dir + "/" + PLATFORM_ARK_KEY, ark_key_pem.expose(), 0600));
+        TRY(write_new(dir + "/" + PLATFORM_CRL, TRY(make_crl(p, {})), 0644));
+    }
     return {};
 }
 
@@ -152,6 +181,7 @@ Result<Platform> read_platform(const std::string& dir)
 
     Platform p =
         TRY_PREFIX(assemble_platform(std::move(ark), std::move(ask), std::move(vcek), key.expose()), "%s", dir.c_str());
+    TRY(read_ark_key(p, dir + "/" + PLATFORM_ARK_KEY));
     if (described.product != p.product)
         return Error::make(Errc::Format, "%s: product %s, but the VCEK certificate is for %s", toml_path.c_str(),
                            std::string(snp::product_name(described.product)).c_str(),

@@ -39,6 +39,35 @@ Bytes pss_sha384_algorithm(TrailerField trailer)
     return asn1::sequence({asn1::oid({1, 2, 840, 113549, 1, 1, 10}), asn1::element(der::SEQUENCE, params)});
 }
 
+Bytes pkcs1_sha384_algorithm()
+{
+    return asn1::sequence({asn1::oid({1, 2, 840, 113549, 1, 1, 12}), asn1::null()});
+}
+
+Result<Bytes> rsa_sign_sha384(ByteView tbs, PkKey& key, Drbg& drbg, RsaPadding padding)
+{
+    if (mbedtls_pk_get_type(&key.pk) != MBEDTLS_PK_RSA)
+        return Error::make(Errc::Crypto, "signing key is not RSA");
+    uint8_t digest[48];
+    mbedtls_sha512(tbs.data(), tbs.size(), digest, /*is384=*/1);
+    mbedtls_rsa_context* rsa = mbedtls_pk_rsa(key.pk);
+    // For PSS the MGF1 hash is the one set on the context (RFC 8017 §9.1.1, MGF1 with SHA-384).
+    int rc = mbedtls_rsa_set_padding(rsa, padding == RsaPadding::Pss ? MBEDTLS_RSA_PKCS_V21 : MBEDTLS_RSA_PKCS_V15,
+                                     MBEDTLS_MD_SHA384);
+    if (rc != 0)
+        return mbedtls_failure(Errc::Crypto, rc, "cannot select the RSA padding with SHA-384");
+    Bytes signature(mbedtls_rsa_get_len(rsa));
+    if (padding == RsaPadding::Pss)
+        rc = mbedtls_rsa_rsassa_pss_sign_ext(rsa, Drbg::random, drbg.context(), MBEDTLS_MD_SHA384, sizeof digest,
+                                             digest, PSS_SALT_LENGTH, signature.data());
+    else
+        rc = mbedtls_rsa_pkcs1_sign(rsa, Drbg::random, drbg.context(), MBEDTLS_MD_SHA384, sizeof digest, digest,
+                                    signature.data());
+    if (rc != 0)
+        return mbedtls_failure(Errc::Crypto, rc, "RSA signing failed");
+    return signature;
+}
+
 Bytes distinguished_name(std::string_view ou, std::string_view o, std::string_view cn)
 {
     return asn1::sequence({attribute({2, 5, 4, 11}, ou), attribute({2, 5, 4, 10}, o), attribute({2, 5, 4, 3}, cn)});
@@ -80,18 +109,7 @@ Result<Bytes> sign_certificate(const CertificateSpec& spec, PkKey& issuer_key, D
     Bytes tbs = asn1::sequence({asn1::explicit_tag(0, asn1::integer(2)), asn1::integer(spec.serial), algorithm,
                                 spec.issuer, validity, spec.subject, spec.subject_public_key_info, extensions});
 
-    uint8_t digest[48];
-    mbedtls_sha512(tbs.data(), tbs.size(), digest, /*is384=*/1);
-    mbedtls_rsa_context* rsa = mbedtls_pk_rsa(issuer_key.pk);
-    // The MGF1 hash is the one set on the context (RFC 8017 §9.1.1, MGF1 with SHA-384).
-    int rc = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA384);
-    if (rc != 0)
-        return mbedtls_failure(Errc::Crypto, rc, "cannot select RSASSA-PSS with SHA-384");
-    Bytes signature(mbedtls_rsa_get_len(rsa));
-    rc = mbedtls_rsa_rsassa_pss_sign_ext(rsa, Drbg::random, drbg.context(), MBEDTLS_MD_SHA384, sizeof digest, digest,
-                                         PSS_SALT_LENGTH, signature.data());
-    if (rc != 0)
-        return mbedtls_failure(Errc::Crypto, rc, "RSASSA-PSS signing failed");
+    Bytes signature = TRY(rsa_sign_sha384(tbs, issuer_key, drbg, RsaPadding::Pss));
     // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }.
     return asn1::sequence({tbs, algorithm, asn1::bit_string(signature)});
 }

@@ -26,6 +26,17 @@ enum class TrailerField : uint8_t { Explicit, Omitted };
 // AlgorithmIdentifier { id-RSASSA-PSS, RSASSA-PSS-params { sha384, mgf1SHA384, 48 [, 1] } }.
 Bytes pss_sha384_algorithm(TrailerField trailer);
 
+// sha384WithRSAEncryption (RFC 4055 §5), PKCS#1 v1.5: not what AMD uses; for the tests of
+// what a verifier must refuse.
+Bytes pkcs1_sha384_algorithm();
+
+// The RSA padding of a signature: RSASSA-PSS as above (AMD's), or PKCS#1 v1.5.
+enum class RsaPadding : uint8_t { Pss, Pkcs1v15 };
+
+// The signature value over SHA-384(`tbs`) with `key` (RSA). Errc::Crypto when the key is not RSA
+// or mbedTLS cannot sign.
+Result<Bytes> rsa_sign_sha384(ByteView tbs, PkKey& key, Drbg& drbg, RsaPadding padding);
+
 // Name ::= RDNSequence of OU, O, CN (UTF8String), one attribute per RDN.
 Bytes distinguished_name(std::string_view ou, std::string_view o, std::string_view cn);
 

@@ -44,6 +44,7 @@ sim::Platform copy(const sim::Platform& p)
     out.ask_der = p.ask_der;
     out.vcek_der = p.vcek_der;
     out.vcek_key_der = SecretBytes::copy_of(p.vcek_key_der.expose());
+    out.ark_key_der = SecretBytes::copy_of(p.ark_key_der.expose());
     return out;
 }
 
