@@ -38,7 +38,7 @@ void VerificationCache::put_chain(const CacheKey& key, Claim ark, Claim ask)
     m_chains.insert_or_assign(key, std::make_pair(std::move(ark), std::move(ask)));
 }
 
-std::optional<Claim> VerificationCache::find_vek(const CacheKey& key)
+std::optional<VerificationCache::Vek> VerificationCache::find_vek(const CacheKey& key)
 {
     std::lock_guard lock(m_mutex);
     auto it = m_veks.find(key);
@@ -50,7 +50,7 @@ std::optional<Claim> VerificationCache::find_vek(const CacheKey& key)
     return it->second;
 }
 
-void VerificationCache::put_vek(const CacheKey& key, Claim vek)
+void VerificationCache::put_vek(const CacheKey& key, Vek vek)
 {
     std::lock_guard lock(m_mutex);
     if (m_vek_capacity == 0)

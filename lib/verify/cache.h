@@ -10,6 +10,7 @@
 #include <array>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "verify/amd_roots.h"
 #include "verify/certificate.h"
 #include "verify/chain.h"
+#include "verify/signatures.h"
 #include "verify/verifier.h"
 
 namespace cvm::verify {
@@ -36,10 +38,15 @@ public:
     std::optional<std::pair<Claim, Claim>> find_chain(const CacheKey& key);
     void put_chain(const CacheKey& key, Claim ark, Claim ask);
 
-    // The chain.vek claim of a passing (VEK, ASK/ASVK) pair; nullopt (and a miss counted) when
-    // absent.
-    std::optional<Claim> find_vek(const CacheKey& key);
-    void put_vek(const CacheKey& key, Claim vek);
+    // A passing (VEK, ASK/ASVK) pair: its chain.vek claim and the VEK's parsed public key, so a
+    // report signed by a known VEK costs its ECDSA verification and no key parsing.
+    struct Vek {
+        Claim claim;
+        std::shared_ptr<const ReportKey> key;  // never null
+    };
+    // nullopt (and a miss counted) when absent.
+    std::optional<Vek> find_vek(const CacheKey& key);
+    void put_vek(const CacheKey& key, Vek vek);
 
     void clear();
     CacheStats stats() const;
@@ -48,7 +55,7 @@ private:
     mutable std::mutex m_mutex;  // guards everything below
     size_t m_vek_capacity;
     std::map<CacheKey, std::pair<Claim, Claim>> m_chains;
-    std::map<CacheKey, Claim> m_veks;
+    std::map<CacheKey, Vek> m_veks;
     std::deque<CacheKey> m_vek_order;  // insertion order, for eviction
     CacheStats m_stats;
 };

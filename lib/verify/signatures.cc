@@ -21,6 +21,16 @@
 #error "verify/signatures.cc relies on legacy RSASSA-PSS verification that enforces the salt length"
 #endif
 
+// A ReportKey is shared by threads verifying at once. ECDSA verification (ecdsa.c:
+// mbedtls_ecdsa_verify_restartable() -> ecp.c: mbedtls_ecp_muladd_restartable()) takes the
+// group non-const for one reason: ecp.c: ecp_mul_comb() stores a comb table it computed for the
+// base point in grp->T when the group has none. With the fixed-point optimisation, the library's
+// default (ecp.h), ecp_curves.c: ecp_group_load() gives secp384r1 its static table secp384r1_T,
+// so grp->T is never NULL and nothing in the key context is written. Without it, sharing would race.
+#if !defined(MBEDTLS_ECP_FIXED_POINT_OPTIM) || MBEDTLS_ECP_FIXED_POINT_OPTIM != 1
+#error "verify/signatures.cc shares one P-384 key context between threads: needs MBEDTLS_ECP_FIXED_POINT_OPTIM 1"
+#endif
+
 namespace cvm::verify {
 
 namespace {
@@ -37,10 +47,10 @@ const char* md_name(mbedtls_md_type_t md)
     return name ? name : "unknown hash";
 }
 
-// A private copy of a certificate's public key, parsed again from its SubjectPublicKeyInfo for
-// one verification: mbedTLS verify functions write into the key context (RSA caches its
+// A private copy of an issuer's RSA public key, parsed again from its SubjectPublicKeyInfo for
+// one verification: mbedTLS RSA verification writes into the key context (it caches its
 // Montgomery constant RN lazily in rsa.c: mbedtls_rsa_public()), so threads never share one.
-// Parsing costs microseconds; the RSA or ECDSA operation it precedes costs a millisecond.
+// Parsing costs microseconds; the RSA operation it precedes costs a millisecond.
 class OwnKey {
 public:
     explicit OwnKey(const Certificate& cert)
@@ -120,7 +130,41 @@ bool in_scalar_range(const std::array<uint8_t, P384_SCALAR_SIZE>& v)
     return !all_zero(v) && std::lexicographical_compare(v.begin(), v.end(), P384_ORDER.begin(), P384_ORDER.end());
 }
 
+// Both scalars of the signature in [1, n-1] (FIPS 186-5 §6.4.2 step 1), refused before any arithmetic.
+Result<void> check_scalars(const std::array<uint8_t, P384_SCALAR_SIZE>& r,
+                           const std::array<uint8_t, P384_SCALAR_SIZE>& s)
+{
+    if (!in_scalar_range(r))
+        return Error::make(Errc::Crypto, "SIGNATURE.R is %s, expected 0 < r < n (P-384 order)",
+                           all_zero(r) ? "zero" : "not below n");
+    if (!in_scalar_range(s))
+        return Error::make(Errc::Crypto, "SIGNATURE.S is %s, expected 0 < s < n (P-384 order)",
+                           all_zero(s) ? "zero" : "not below n");
+    return {};
+}
+
 }  // namespace
+
+struct ReportKey::Impl {
+    mbedtls_pk_context pk;
+    Impl() { mbedtls_pk_init(&pk); }
+    ~Impl() { mbedtls_pk_free(&pk); }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+};
+
+ReportKey::ReportKey(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+ReportKey::~ReportKey() = default;
+
+Result<std::shared_ptr<const ReportKey>> ReportKey::create(const Certificate& vek)
+{
+    TRY(check_p384_key(vek));
+    auto impl = std::make_unique<Impl>();
+    const mbedtls_x509_buf& spki = vek.crt().pk_raw;
+    if (int rc = mbedtls_pk_parse_public_key(&impl->pk, spki.p, spki.len); rc != 0)
+        return mbedtls_error(Errc::Crypto, rc, "cannot load the VEK's public key");
+    return std::shared_ptr<const ReportKey>(new ReportKey(std::move(impl)));
+}
 
 std::string signature_algorithm_name(const Certificate& cert)
 {
@@ -211,28 +255,29 @@ Result<void> check_p384_key(const Certificate& cert)
 }
 
 Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uint8_t, P384_SCALAR_SIZE>& r,
-                                     const std::array<uint8_t, P384_SCALAR_SIZE>& s, const Certificate& vek)
+                                     const std::array<uint8_t, P384_SCALAR_SIZE>& s, const ReportKey& key)
 {
-    if (!in_scalar_range(r))
-        return Error::make(Errc::Crypto, "SIGNATURE.R is %s, expected 0 < r < n (P-384 order)",
-                           all_zero(r) ? "zero" : "not below n");
-    if (!in_scalar_range(s))
-        return Error::make(Errc::Crypto, "SIGNATURE.S is %s, expected 0 < s < n (P-384 order)",
-                           all_zero(s) ? "zero" : "not below n");
-    TRY(check_p384_key(vek));
-    OwnKey key(vek);
-    if (key.status() != 0)
-        return mbedtls_error(Errc::Crypto, key.status(), "cannot load the VEK's public key");
+    TRY(check_scalars(r, s));
     uint8_t digest[48];
     mbedtls_sha512(signed_bytes.data(), signed_bytes.size(), digest, /*is384=*/1);
     Bytes sig = {0x30, 0};
     append_integer(sig, r);
     append_integer(sig, s);
     sig[1] = static_cast<uint8_t>(sig.size() - 2);
-    int rc = mbedtls_pk_verify(key.get(), MBEDTLS_MD_SHA384, digest, sizeof digest, sig.data(), sig.size());
+    // Read-only for an EC key (see the #error above), hence shared and const.
+    auto* pk = const_cast<mbedtls_pk_context*>(&key.impl().pk);
+    int rc = mbedtls_pk_verify(pk, MBEDTLS_MD_SHA384, digest, sizeof digest, sig.data(), sig.size());
     if (rc != 0)
         return mbedtls_error(Errc::Crypto, rc, "ECDSA P-384 report signature does not verify under the VEK");
     return {};
+}
+
+Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uint8_t, P384_SCALAR_SIZE>& r,
+                                     const std::array<uint8_t, P384_SCALAR_SIZE>& s, const Certificate& vek)
+{
+    TRY(check_scalars(r, s));  // before any key is parsed
+    std::shared_ptr<const ReportKey> key = TRY(ReportKey::create(vek));
+    return verify_report_signature(signed_bytes, r, s, *key);
 }
 
 }  // namespace cvm::verify

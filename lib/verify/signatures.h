@@ -11,11 +11,14 @@
 // with e = 65537 for the ARK, ASK and ASVK, EC P-384 for the VCEK and VLEK. A hostile key (RSA-8192,
 // a huge exponent) is refused by its shape, so its cost is that of parsing it.
 //
-// Thread-safe: each verification parses its own copy of the issuer's public key, because mbedTLS
-// verification functions write into key contexts (RSA caches its Montgomery constant in the key).
+// Thread-safe: each RSA verification parses its own copy of the issuer's public key, because
+// mbedTLS RSA verification writes into the key context (it caches its Montgomery constant there).
+// The VEK's EC key is parsed once into a ReportKey, which ECDSA verification only reads, so one
+// ReportKey serves every thread (the Verifier caches it with the VEK's chain result).
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "base/bytes.h"
@@ -50,9 +53,34 @@ Result<void> check_rsa4096_key(const Certificate& cert);
 // The subject key is EC on NIST P-384 (VCEK, VLEK).
 Result<void> check_p384_key(const Certificate& cert);
 
-// ECDSA P-384/SHA-384 of `signed_bytes` under `vek`'s key, with r and s big-endian as
+// The VEK's public key, parsed and checked once: EC P-384 (check_p384_key). Immutable after
+// create(), and safe to use from several threads at once (signatures.cc says why).
+class ReportKey {
+public:
+    // Errc::Chain when the key is not P-384 (naming the key found), Errc::Crypto when mbedTLS
+    // cannot load it.
+    static Result<std::shared_ptr<const ReportKey>> create(const Certificate& vek);
+
+    ~ReportKey();
+    ReportKey(const ReportKey&) = delete;
+    ReportKey& operator=(const ReportKey&) = delete;
+
+    struct Impl;  // the mbedTLS key context (signatures.cc)
+    const Impl& impl() const { return *m_impl; }
+
+private:
+    explicit ReportKey(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// ECDSA P-384/SHA-384 of `signed_bytes` under `key`, with r and s big-endian as
 // snp::AttestationReport holds them. Errc::Crypto when r or s is zero or not below the group
 // order n (refused before any arithmetic), or when the signature does not verify.
+Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uint8_t, P384_SCALAR_SIZE>& r,
+                                     const std::array<uint8_t, P384_SCALAR_SIZE>& s, const ReportKey& key);
+
+// The same under `vek`'s key, parsed for this one call (ReportKey::create's errors, as Errc::Crypto
+// for a key of the wrong shape too, after the r and s range checks).
 Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uint8_t, P384_SCALAR_SIZE>& r,
                                      const std::array<uint8_t, P384_SCALAR_SIZE>& s, const Certificate& vek);
 

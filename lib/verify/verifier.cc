@@ -47,7 +47,8 @@ private:
     const VerifyOptions& m_options;
     Verification m_out;
     std::optional<Certificate> m_vek;
-    std::string m_vek_error;  // why m_vek is empty
+    std::string m_vek_error;                        // why m_vek is empty
+    std::shared_ptr<const ReportKey> m_report_key;  // m_vek's key, once chain.vek passed
     std::optional<snp::AmdExtensions> m_ext;
     std::string m_ext_error;
 };
@@ -145,11 +146,18 @@ void Run::chain_claims(const Selection& sel)
     } else {
         CacheKey key = cache_key(m_vek->fingerprint(), sel.ask->fingerprint(), kind);
         if (auto cached = m_state.cache.find_vek(key)) {
-            add(std::move(*cached));
+            m_report_key = std::move(cached->key);
+            add(std::move(cached->claim));
         } else {
             Claim vek = check_vek_certificate(*m_vek, *sel.ask, kind);
-            if (vek.pass)
-                m_state.cache.put_vek(key, vek);
+            // A passing VEK has a P-384 key (chain.h), so create() fails only when mbedTLS cannot
+            // load it; then nothing is cached and the signature check reports why.
+            if (vek.pass) {
+                if (auto report_key = ReportKey::create(*m_vek)) {
+                    m_report_key = report_key.release_value();
+                    m_state.cache.put_vek(key, {vek, m_report_key});
+                }
+            }
             add(std::move(vek));
         }
     }
@@ -201,7 +209,9 @@ void Run::signature_claim()
         return add(not_checked("report.signature", REPORT_SIGNATURE, m_vek_error));
     const snp::AttestationReport& report = *m_out.report;
     ByteView signed_bytes = ByteView(m_evidence.report).first(snp::SIGNED_SIZE);
-    auto verified = verify_report_signature(signed_bytes, report.signature_r, report.signature_s, *m_vek);
+    auto verified = m_report_key
+                        ? verify_report_signature(signed_bytes, report.signature_r, report.signature_s, *m_report_key)
+                        : verify_report_signature(signed_bytes, report.signature_r, report.signature_s, *m_vek);
     if (verified.ok())
         add(make_claim("report.signature", true, "valid signature", REPORT_SIGNATURE,
                        "verified under " + describe(*m_vek)));

@@ -1,5 +1,6 @@
 #include <doctest.h>
 
+#include "vectors.h"
 #include "verify/cache.h"
 
 using namespace cvm;
@@ -19,6 +20,19 @@ Claim passing(const char* name)
     return Claim{name, true, "", "", ""};
 }
 
+std::shared_ptr<const ReportKey> milan_key()
+{
+    static auto key =
+        ReportKey::create(Certificate::parse(test::read_vector("snp-reports/virtee_milan_v2/vcek.der")).release_value())
+            .release_value();
+    return key;
+}
+
+VerificationCache::Vek passing_vek(const char* name)
+{
+    return {passing(name), milan_key()};
+}
+
 }  // namespace
 
 TEST_CASE("keys separate fingerprints and kinds")
@@ -34,13 +48,14 @@ TEST_CASE("VEK entries: hits, misses and oldest-first eviction")
 {
     VerificationCache cache(2);
     CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
-    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
-    cache.put_vek(cache_key(fp(2), fp(9), VekKind::Vcek), passing("two"));
-    cache.put_vek(cache_key(fp(3), fp(9), VekKind::Vcek), passing("three"));
+    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing_vek("one"));
+    cache.put_vek(cache_key(fp(2), fp(9), VekKind::Vcek), passing_vek("two"));
+    cache.put_vek(cache_key(fp(3), fp(9), VekKind::Vcek), passing_vek("three"));
     CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
-    std::optional<Claim> three = cache.find_vek(cache_key(fp(3), fp(9), VekKind::Vcek));
+    std::optional<VerificationCache::Vek> three = cache.find_vek(cache_key(fp(3), fp(9), VekKind::Vcek));
     REQUIRE(three.has_value());
-    CHECK(three->name == "three");
+    CHECK(three->claim.name == "three");
+    CHECK(three->key == milan_key());  // the parsed key itself, not a copy to parse again
     CacheStats s = cache.stats();
     CHECK(s.vek_entries == 2);
     CHECK(s.vek_hits == 1);
@@ -52,7 +67,7 @@ TEST_CASE("VEK entries: hits, misses and oldest-first eviction")
 TEST_CASE("a capacity of zero caches no VEK")
 {
     VerificationCache cache(0);
-    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing("one"));
+    cache.put_vek(cache_key(fp(1), fp(9), VekKind::Vcek), passing_vek("one"));
     CHECK_FALSE(cache.find_vek(cache_key(fp(1), fp(9), VekKind::Vcek)).has_value());
 }
 

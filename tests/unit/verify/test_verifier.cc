@@ -300,3 +300,30 @@ TEST_CASE("verify() may be called from several threads")
         t.join();
     CHECK(passes == 3 * static_cast<int>(test::SIGNED_REPORT_VECTORS.size()));
 }
+
+TEST_CASE("one cached VEK key serves threads verifying good and tampered reports at once")
+{
+    auto verifier = make_verifier();
+    Evidence good = test::vector_evidence("virtee_milan_v2", false);
+    REQUIRE(verifier->verify(good).pass());  // the VEK and its parsed key are now cached
+    Evidence bad = good;
+    bad.report[0x90] ^= 1;  // MEASUREMENT: the signature no longer matches
+    std::atomic<int> good_passes{0}, bad_passes{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                if (t % 2 == 0)
+                    good_passes += verifier->verify(good).pass() ? 1 : 0;
+                else
+                    bad_passes += verifier->verify(bad).pass() ? 1 : 0;
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    CHECK(good_passes == 40);
+    CHECK(bad_passes == 0);
+    CHECK(verifier->cache_stats().vek_misses == 1);
+    CHECK(failing(verifier->verify(bad)) == Names{"report.signature"});
+}
