@@ -38,7 +38,7 @@ Result<ArkIdentity> ark_identity(ByteView ark_der)
 Result<Bytes> sign_crl(const CrlSpec& spec, PkKey& key, Drbg& drbg)
 {
     Bytes algorithm =
-        spec.padding == RsaPadding::Pss ? pss_sha384_algorithm(TrailerField::Explicit) : pkcs1_sha384_algorithm();
+        spec.padding == RsaPadding::Pss ? pss_sha384_algorithm(TrailerField::Omitted) : pkcs1_sha384_algorithm();
     Bytes version = spec.version ? asn1::integer(*spec.version) : Bytes{};
     Bytes next_update = spec.next_update ? TRY(asn1::x509_time(*spec.next_update)) : Bytes{};
     Bytes revoked;

@@ -5,12 +5,14 @@
 // one per product and key family, issued and signed by the product's ARK, listing revoked
 // ASK/ASVK and VLEK serials. Their shape, as `openssl crl -text` shows them:
 //   CertificateList (RFC 5280 §5.1) with version v2, signature RSASSA-PSS SHA-384 / MGF1-SHA-384
-//   / salt 48 (the certificates' scheme, x509_builder.h), issuer the ARK's subject Name byte for
+//   / salt 48 (the certificates' scheme, x509_builder.h) with trailerField omitted as in the
+//   VCEKs, issuer the ARK's subject Name byte for
 //   byte, thisUpdate and nextUpdate, revokedCertificates absent when nothing is revoked
 //   (RFC 5280 §5.1.2.6: an empty list is omitted), each entry a serial and revocationDate
 //   without entry extensions; crlExtensions authorityKeyIdentifier (the ARK's key identifier)
 //   and cRLNumber.
-// Times are UTCTime until 2049, as in the certificates (asn1::x509_time).
+// Times are UTCTime until 2049, as in the certificates (asn1::x509_time). The real ones are in
+// tests/vectors/snp-reports/amd_crls/ (e.g. Genoa's lists the old ASK serial 0x020001).
 #pragma once
 
 #include <cstdint>

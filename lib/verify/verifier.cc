@@ -4,6 +4,7 @@
 #include "verify/binding.h"
 #include "verify/cache.h"
 #include "verify/chain.h"
+#include "verify/crl.h"
 #include "verify/rules.h"
 #include "verify/selection.h"
 #include "verify/signatures.h"
@@ -16,6 +17,7 @@ namespace cvm::verify {
 struct Verifier::State {
     const Trust trust;
     VerificationCache cache;
+    CrlSignatureCache crl_cache;
 
     State(Trust t, size_t capacity) : trust(std::move(t)), cache(capacity) {}
 };
@@ -38,6 +40,7 @@ public:
 private:
     void report_claims();
     void chain_claims(const Selection& sel);
+    void revocation_claim(const Selection& sel);
     void binding_claims();
     void signature_claim();
     void add(Claim c) { m_out.claims.push_back(std::move(c)); }
@@ -51,6 +54,7 @@ private:
     std::shared_ptr<const ReportKey> m_report_key;  // m_vek's key, once chain.vek passed
     std::optional<snp::AmdExtensions> m_ext;
     std::string m_ext_error;
+    bool m_ark_passed{false};  // the root passed its rules: a CRL may be checked under it
 };
 
 Verification Run::go()
@@ -87,6 +91,7 @@ Verification Run::go()
         else
             add(not_checked("chain.validity", "valid at the time given", "the chain is incomplete"));
     }
+    revocation_claim(sel);
     binding_claims();
     if (have_report)
         signature_claim();
@@ -117,16 +122,19 @@ void Run::chain_claims(const Selection& sel)
         add(sel.ask ? not_checked("chain.ask", "ASK/ASVK signed by a trusted root", "no trusted root")
                     : sel.ask_failure);
     } else if (!sel.ask) {
-        add(check_ark(*sel.ark, *sel.anchor, m_out.product));
+        Claim ark = check_ark(*sel.ark, *sel.anchor, m_out.product);
+        m_ark_passed = ark.pass;
+        add(std::move(ark));
         add(sel.ask_failure);
     } else if (auto cached = m_state.cache.find_chain(
                    cache_key(sel.ark->fingerprint(), sel.ask->fingerprint(), kind, *sel.anchor))) {
-        ask_passed = true;
+        ask_passed = m_ark_passed = true;
         add(std::move(cached->first));
         add(std::move(cached->second));
     } else {
         Claim ark = check_ark(*sel.ark, *sel.anchor, m_out.product);
         Claim ask = check_intermediate(*sel.ask, *sel.ark, kind, *sel.anchor, m_out.product);
+        m_ark_passed = ark.pass;
         ask_passed = ark.pass && ask.pass;
         if (ask_passed)
             m_state.cache.put_chain(cache_key(sel.ark->fingerprint(), sel.ask->fingerprint(), kind, *sel.anchor), ark,
@@ -161,6 +169,22 @@ void Run::chain_claims(const Selection& sel)
             add(std::move(vek));
         }
     }
+}
+
+void Run::revocation_claim(const Selection& sel)
+{
+    const std::string& who = m_options.revocation_off_by;
+    if (!who.empty())
+        return add(make_claim("chain.revocation", true, "disabled by " + who, REVOCATION_EXPECTED,
+                              "revocation checking turned off by " + who +
+                                  ": a revoked ASK/ASVK or VEK would not be noticed"));
+    if (!sel.ark || !sel.ask || !m_vek)
+        return add(not_checked("chain.revocation", REVOCATION_EXPECTED, "the chain is incomplete"));
+    if (!m_ark_passed)  // no CRL signature is computed under a key we do not trust
+        return add(not_checked("chain.revocation", REVOCATION_EXPECTED, "the root failed its checks"));
+    std::time_t now = m_options.crl_now.value_or(time(nullptr));
+    add(check_revocation(m_evidence.crl, *sel.ark, *sel.ask, *m_vek, now, *sel.anchor, *m_out.vek_kind,
+                         &m_state.crl_cache));
 }
 
 void Run::binding_claims()
@@ -240,6 +264,7 @@ Verification Verifier::verify(const Evidence& evidence, const VerifyOptions& opt
 void Verifier::clear_cache()
 {
     m_state->cache.clear();
+    m_state->crl_cache.clear();
 }
 
 CacheStats Verifier::cache_stats() const

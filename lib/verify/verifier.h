@@ -1,9 +1,9 @@
 // Verifier: evidence -> Verification, with AMD's roots built in and the RSA work cached.
 //
 // Order (report.md §3.6): parse the report and its signer -> parse the VEK and its AMD
-// extensions -> product line -> root, ASK/ASVK, VEK (chain.h) -> VEK extensions against the
-// report (binding.h) -> ECDSA report signature. Every step yields claims (verification.h); the
-// first failure does not stop the others, so one run shows every bad field.
+// extensions -> product line -> root, ASK/ASVK, VEK (chain.h) -> dates -> revocation (crl.h)
+// -> VEK extensions against the report (binding.h) -> ECDSA report signature. Every step yields claims
+// (verification.h); the first failure does not stop the others, so one run shows every bad field.
 //
 // Product line: VerifyOptions::product when given; else the report's CPUID (version 3 and later);
 // else the VEK's productName; else the product whose built-in ASK/ASVK subject is the VEK's
@@ -14,13 +14,21 @@
 // Name issued the ASK, else the caller's trusted root whose Name did. Validity dates are checked
 // only when VerifyOptions::now is set.
 //
+// Revocation: chain.revocation is always present. It passes with found "disabled by <who>"
+// when VerifyOptions::revocation_off_by is set; it is not checked when the chain is incomplete
+// or the root failed; otherwise Evidence::crl must be the root's CRL (AMD's for a pinned ARK,
+// the caller's for a caller-supplied root: same rules), current at VerifyOptions::crl_now or the
+// system clock, listing neither the ASK/ASVK nor the VEK serial. A missing CRL fails the claim.
+//
 // Caching: a passing ARK -> ASK/ASVK pair is remembered by (ARK, ASK, kind) fingerprints, and a
 // passing VEK certificate by (VEK, ASK, kind), so repeated verification with the same VCEK costs
-// one ECDSA verification. Failures are never cached.
+// one ECDSA verification; a passing CRL signature is remembered by (CRL, ARK) fingerprints, its
+// dates and serials checked on every call. Failures are never cached.
 //
 // Cost under attack: every issuer key must have AMD's shape before a signature is computed with
 // it (signatures.h), and a failed ARK or ASK/ASVK ends the chain (chain.vek is not checked under
-// it), so a hostile chain costs at most the RSA-4096 check of its ASK under a trusted root.
+// it), so a hostile chain costs at most the RSA-4096 check of its ASK under a trusted root, and
+// a hostile CRL one more RSA-4096 check (under a trusted root only; its size is bounded first).
 //
 // Thread-safe and parallel: concurrent verify() calls share no lock but the cache's short one
 // (cache.h), so N threads do about N times the work of one on N cores.

@@ -61,7 +61,8 @@ TEST_CASE("configfs-tsm: a report for our inblob, its certificate table, the ent
     REQUIRE(c.kernel.entries_made.size() == 1);
     CHECK(c.kernel.entries_made[0].rfind(c.dir.path() + "/cvminit-", 0) == 0);
     CHECK(c.root_is_empty());
-    auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table));
+    auto v =
+        test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table, test::genoa()));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.report->report_data == test::report_data(0x42));
 
@@ -340,7 +341,8 @@ TEST_CASE("configfs-tsm falls back to one SNP_GET_REPORT after the certificate E
     CHECK(got->cert_table.empty());  // no path carries more than 16 KiB; the broker asks KDS
     CHECK(got->report.size() == snp::REPORT_SIZE);
     CHECK(g.devices_opened == 1);
-    auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, g.c.psp.cert_table()));
+    auto v = test::verifier_trusting({&test::genoa()})
+                 ->verify(test::evidence(got->report, g.c.psp.cert_table(), test::genoa()));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.report->report_data == test::report_data(0x42));
 

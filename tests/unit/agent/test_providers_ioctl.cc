@@ -127,7 +127,8 @@ TEST_CASE("sev-guest: one SNP_GET_EXT_REPORT with the host's certificates")
     CHECK(got->cert_table == d.psp.cert_table());  // trimmed from the two zero-padded pages
     CHECK(d.requests() == std::vector<unsigned long>{EXT});
     CHECK(d.fake->calls[0].certs_len == 8192);
-    auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table));
+    auto v =
+        test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table, test::genoa()));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.report->report_data == test::report_data(0x42));
 

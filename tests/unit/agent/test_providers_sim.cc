@@ -60,7 +60,8 @@ TEST_CASE("simulated provider: reports from the fw_cfg blobs verify against the 
     REQUIRE_MESSAGE(got.ok(), got.error().message());
     CHECK(got->provider == "simulated");
     CHECK(snp::parse_cert_table(got->cert_table).value().size() == 3);
-    auto v = test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table));
+    auto v =
+        test::verifier_trusting({&test::genoa()})->verify(test::evidence(got->report, got->cert_table, test::genoa()));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.report->report_data == test::report_data(0x42));
     CHECK(v.report->vmpl == 0);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 namespace cvm::test {
 
@@ -66,6 +68,27 @@ verify::Evidence evidence(const Bytes& report, const Bytes& table)
     auto ev = verify::evidence_from_cert_table(report, table);
     REQUIRE_MESSAGE(ev.ok(), ev.error().message());
     return ev.release_value();
+}
+
+verify::Evidence evidence(const Bytes& report, const Bytes& table, const sim::Platform& crl_from)
+{
+    verify::Evidence ev = evidence(report, table);
+    ev.crl = crl_of(crl_from);
+    return ev;
+}
+
+const Bytes& crl_of(const sim::Platform& platform)
+{
+    static std::mutex mutex;
+    static std::map<Bytes, Bytes> made;  // by ARK certificate
+    std::lock_guard lock(mutex);
+    auto it = made.find(platform.ark_der);
+    if (it == made.end()) {
+        auto crl = sim::make_crl(platform, {});
+        REQUIRE_MESSAGE(crl.ok(), crl.error().message());
+        it = made.emplace(platform.ark_der, crl.release_value()).first;
+    }
+    return it->second;
 }
 
 sim::SimulatedPsp psp_for(const sim::Platform& platform, uint8_t fill)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/chain.h"
+#include "sim/crl.h"
 #include "sim/psp.h"
 #include "verify/verification.h"
 #include "verify/verifier.h"
@@ -27,8 +28,13 @@ sim::Platform copy(const sim::Platform& p);
 // created.
 std::unique_ptr<verify::Verifier> verifier_trusting(const std::vector<const sim::Platform*>& trusted);
 
-// Evidence: `report` with the certificates of `table` (a GUID cert table).
+// Evidence: `report` with the certificates of `table` (a GUID cert table), without a CRL.
 verify::Evidence evidence(const Bytes& report, const Bytes& table);
+// The same with the CRL of `crl_from` (crl_of), as a verifier checking revocation needs.
+verify::Evidence evidence(const Bytes& report, const Bytes& table, const sim::Platform& crl_from);
+
+// The platform's CRL with nothing revoked (sim::make_crl defaults), made once per platform.
+const Bytes& crl_of(const sim::Platform& platform);
 
 // A PSP of `platform` for a launch with `measurement` filled with `fill`.
 sim::SimulatedPsp psp_for(const sim::Platform& platform, uint8_t fill = 0x5A);

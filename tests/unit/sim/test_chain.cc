@@ -32,6 +32,7 @@ verify::Evidence chain_only(const sim::Platform& p)
     ev.vek = p.vcek_der;
     ev.ask = p.ask_der;
     ev.ark = p.ark_der;
+    ev.crl = test::crl_of(p);
     return ev;
 }
 

@@ -78,7 +78,7 @@ TEST_CASE("host -> fw_cfg -> guest gives the same PSP, and its reports verify")
     CHECK(same(psp->launch(), launch()));
     CHECK(psp->cert_table() == test::psp_for(p).cert_table());
     Bytes report = psp->get_report(test::report_data(0x77), 0).value();
-    verify::Verification v = test::verifier_trusting({&p})->verify(test::evidence(report, psp->cert_table()));
+    verify::Verification v = test::verifier_trusting({&p})->verify(test::evidence(report, psp->cert_table(), p));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.report->chip_id == p.chip_id);
     CHECK(v.report->measurement == launch().measurement);

@@ -55,7 +55,7 @@ TEST_CASE("a report verifies under the simulated root and carries exactly what w
     REQUIRE(raw.size() == snp::REPORT_SIZE);
 
     auto verifier = test::verifier_trusting({&p});
-    verify::Verification v = verifier->verify(test::evidence(raw, psp->cert_table()));
+    verify::Verification v = verifier->verify(test::evidence(raw, psp->cert_table(), p));
     CHECK_MESSAGE(v.pass(), test::dump(v));
     CHECK(v.anchor == verify::Anchor::CallerSupplied);
 
@@ -116,7 +116,7 @@ TEST_CASE("any one-bit flip in the signed region fails verification")
     sim::SimulatedPsp psp = test::psp_for(p);
     Bytes raw = report_of(psp, 0x33);
     auto verifier = test::verifier_trusting({&p});
-    REQUIRE(verifier->verify(test::evidence(raw, psp.cert_table())).pass());
+    REQUIRE(verifier->verify(test::evidence(raw, psp.cert_table(), p)).pass());
     // VERSION, GUEST_SVN, POLICY, FAMILY_ID, VMPL, CURRENT_TCB, REPORT_DATA, MEASUREMENT,
     // HOST_DATA, REPORT_ID, REPORTED_TCB, CPUID_STEP, CHIP_ID, COMMITTED_TCB, LAUNCH_TCB, the last
     // signed byte, SIGNATURE.R, SIGNATURE.S.
@@ -125,7 +125,7 @@ TEST_CASE("any one-bit flip in the signed region fails verification")
         for (int bit : {0, 7}) {
             Bytes flipped = raw;
             flipped[offset] ^= static_cast<uint8_t>(1 << bit);
-            verify::Verification v = verifier->verify(test::evidence(flipped, psp.cert_table()));
+            verify::Verification v = verifier->verify(test::evidence(flipped, psp.cert_table(), p));
             CHECK_MESSAGE(!v.pass(), "offset " << offset << " bit " << bit);
         }
     }
@@ -157,9 +157,9 @@ TEST_CASE("adversarial launches: authentic evidence that a policy must refuse")
     pol.measurements[0].fill(0x5A);
     pol.min_tcb[Product::Genoa] = sim::default_tcb(Product::Genoa);
 
-    auto policy_failures = [&](const sim::SimulatedPsp& psp, uint32_t vmpl) {
+    auto policy_failures = [&](const sim::Platform& platform, const sim::SimulatedPsp& psp, uint32_t vmpl) {
         Bytes raw = report_of(psp, 0x01, vmpl);
-        verify::Verification v = verifier->verify(test::evidence(raw, psp.cert_table()));
+        verify::Verification v = verifier->verify(test::evidence(raw, psp.cert_table(), platform));
         REQUIRE_MESSAGE(v.pass(), test::dump(v));  // authentic
         std::vector<std::string> names;
         for (const Claim& c : policy::evaluate(pol, *v.report, *v.product, policy::Origin::Simulated)) {
@@ -168,15 +168,17 @@ TEST_CASE("adversarial launches: authentic evidence that a policy must refuse")
         }
         return names;
     };
-    CHECK(policy_failures(test::psp_for(p), 0).empty());
+    CHECK(policy_failures(p, test::psp_for(p), 0).empty());
 
     sim::LaunchState debug;
     debug.measurement.fill(0x5A);
     debug.policy |= 1ull << 19;
-    CHECK(policy_failures(sim::SimulatedPsp::create(p, debug).value(), 0) == std::vector<std::string>{"policy.debug"});
-    CHECK(policy_failures(test::psp_for(p), 1) == std::vector<std::string>{"policy.vmpl"});
-    CHECK(policy_failures(test::psp_for(test::low_tcb_genoa()), 0) == std::vector<std::string>{"policy.min_tcb"});
-    CHECK(policy_failures(test::psp_for(p, 0x5B), 0) == std::vector<std::string>{"policy.measurement"});
+    CHECK(policy_failures(p, sim::SimulatedPsp::create(p, debug).value(), 0) ==
+          std::vector<std::string>{"policy.debug"});
+    CHECK(policy_failures(p, test::psp_for(p), 1) == std::vector<std::string>{"policy.vmpl"});
+    CHECK(policy_failures(test::low_tcb_genoa(), test::psp_for(test::low_tcb_genoa()), 0) ==
+          std::vector<std::string>{"policy.min_tcb"});
+    CHECK(policy_failures(p, test::psp_for(p, 0x5B), 0) == std::vector<std::string>{"policy.measurement"});
 }
 
 TEST_CASE("requests and launches that real firmware refuses")
@@ -218,7 +220,7 @@ TEST_CASE("concurrent requests each get a valid report")
         t.join();
     auto verifier = test::verifier_trusting({&p});
     for (size_t i = 0; i < reports.size(); ++i) {
-        verify::Verification v = verifier->verify(test::evidence(reports[i], psp.cert_table()));
+        verify::Verification v = verifier->verify(test::evidence(reports[i], psp.cert_table(), p));
         CHECK_MESSAGE(v.pass(), test::dump(v));
         CHECK(v.report->report_data == test::report_data(uint8_t(i)));
     }
@@ -238,7 +240,8 @@ TEST_CASE("Milan and Turin parts: their report versions, CPUID, TCB layout and h
         CHECK(p->tcb == sim::default_tcb(product));
         sim::SimulatedPsp psp = test::psp_for(p.value());
         Bytes raw = report_of(psp, 0x0F);
-        verify::Verification v = test::verifier_trusting({&p.value()})->verify(test::evidence(raw, psp.cert_table()));
+        verify::Verification v =
+            test::verifier_trusting({&p.value()})->verify(test::evidence(raw, psp.cert_table(), p.value()));
         CHECK_MESSAGE(v.pass(), test::dump(v));
         CHECK(v.product == product);
         snp::AttestationReport r = parsed(raw);

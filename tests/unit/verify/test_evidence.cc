@@ -58,7 +58,7 @@ TEST_CASE("evidence from a certificate table verifies like the files")
         Bytes report = test::read_vector("snp-reports/" + dir + "/report.bin");
         auto ev = evidence_from_cert_table(report, test::read_vector("snp-reports/" + dir + "/certs_table_SYNTH.bin"));
         REQUIRE(ev.ok());
-        Verification v = verifier->verify(ev.value());
+        Verification v = verifier->verify(ev.value(), test::NO_REVOCATION);
         CHECK_MESSAGE(v.pass(), test::dump(v));
     }
 }
@@ -133,7 +133,7 @@ TEST_CASE("evidence_from_cert_list sorts DER certificates by role, in any order"
     CHECK(ev->ask == ask);
     CHECK(ev->ark == ark);
     CHECK(ev->report == report);
-    CHECK(all_pass(test::make_verifier()->verify(ev.value()).claims));
+    CHECK(all_pass(test::make_verifier()->verify(ev.value(), test::NO_REVOCATION).claims));
 
     std::vector<Bytes> only_vcek = {vcek};
     auto partial = evidence_from_cert_list(report, only_vcek);

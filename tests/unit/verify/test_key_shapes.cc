@@ -123,7 +123,7 @@ TEST_CASE("a hostile ASK ends the chain: chain.ask names the key, chain.vek is n
     for (size_t bits : {8192, 2048}) {
         CAPTURE(bits);
         Certificate ask = ask_with_key(test::rsa_spki(bits, bits == 8192 ? test::odd_exponent(8190) : E_65537));
-        Verification v = verifier->verify(hostile_evidence(ask, bits / 8));
+        Verification v = verifier->verify(hostile_evidence(ask, bits / 8), test::NO_REVOCATION);
         CHECK_FALSE(v.pass());
         const Claim& c = test::claim(v, "chain.ask");
         CHECK_FALSE(c.pass);
@@ -137,7 +137,7 @@ TEST_CASE("a hostile ASK ends the chain: chain.ask names the key, chain.vek is n
     }
     // The same evidence with the real SIM-ASK verifies: the hostile key alone made the difference.
     Evidence good = hostile_evidence(test::testdata_cert("sim_ask.pem"), 0);
-    Verification ok = verifier->verify(good);
+    Verification ok = verifier->verify(good, test::NO_REVOCATION);
     CHECK_MESSAGE(ok.pass(), test::dump(ok));
 }
 
@@ -146,7 +146,7 @@ TEST_CASE("a P-256 VCEK is refused by shape, in the chain and for the report sig
     auto verifier = test::make_verifier(trusting_sim());
     Evidence ev = hostile_evidence(test::testdata_cert("sim_ask.pem"), 0);
     ev.vek = test::read_testdata("sim_vcek_p256.der");
-    Verification v = verifier->verify(ev);
+    Verification v = verifier->verify(ev, test::NO_REVOCATION);
     const Claim& vek = test::claim(v, "chain.vek");
     CHECK_FALSE(vek.pass);
     CHECK(vek.found == "EC secp256r1");
@@ -164,7 +164,7 @@ TEST_CASE("the cost of one hostile chain, now and without the shape rule (printe
     auto start = Clock::now();
     constexpr int RUNS = 5;
     for (int i = 0; i < RUNS; ++i)
-        CHECK_FALSE(verifier->verify(ev).pass());
+        CHECK_FALSE(verifier->verify(ev, test::NO_REVOCATION).pass());
     double now_ms = ms_since(start) / RUNS;
 
     // What the check of the VCEK under that key would have cost: the RSASSA-PSS verification
@@ -202,9 +202,9 @@ TEST_CASE("concurrent verify() calls on one Verifier agree with a single-threade
             for (int i = 0; i < ROUNDS; ++i) {
                 if (i % 4 == t % 4)
                     verifier->clear_cache();  // cold RSA work races with cached lookups
-                wrong[t] += !verifier->verify(good).pass();
-                wrong[t] += !verifier->verify(amd).pass();
-                wrong[t] += verifier->verify(bad).pass();
+                wrong[t] += !verifier->verify(good, test::NO_REVOCATION).pass();
+                wrong[t] += !verifier->verify(amd, test::NO_REVOCATION).pass();
+                wrong[t] += verifier->verify(bad, test::NO_REVOCATION).pass();
             }
         });
     }

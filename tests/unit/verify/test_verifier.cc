@@ -20,21 +20,21 @@ namespace {
 
 VerifyOptions for_product(Product product)
 {
-    VerifyOptions o;
+    VerifyOptions o = test::NO_REVOCATION;
     o.product = product;
     return o;
 }
 
 VerifyOptions at_time(std::time_t now)
 {
-    VerifyOptions o;
+    VerifyOptions o = test::NO_REVOCATION;
     o.now = now;
     return o;
 }
 
-const Names FULL_CLAIMS = {"report.format",  "report.signing_key", "chain.ark",   "chain.ask", "chain.vek",
-                           "vek.extensions", "vek.struct_version", "vek.product", "vek.kind",  "vek.tcb",
-                           "vek.hwid",       "report.signature"};
+const Names FULL_CLAIMS = {"report.format",    "report.signing_key", "chain.ark",          "chain.ask",   "chain.vek",
+                           "chain.revocation", "vek.extensions",     "vek.struct_version", "vek.product", "vek.kind",
+                           "vek.tcb",          "vek.hwid",           "report.signature"};
 
 }  // namespace
 
@@ -45,7 +45,7 @@ TEST_CASE("every AMD-signed vector verifies, with its own chain and with the bui
         for (bool with_chain : {true, false}) {
             CAPTURE(dir);
             CAPTURE(with_chain);
-            Verification v = verifier->verify(test::vector_evidence(dir, with_chain));
+            Verification v = verifier->verify(test::vector_evidence(dir, with_chain), test::NO_REVOCATION);
             CHECK_MESSAGE(v.pass(), test::dump(v));
             CHECK(names(v) == FULL_CLAIMS);
             CHECK(v.status().ok());
@@ -70,7 +70,7 @@ TEST_CASE("products and signers are recognised, v2 reports through the VEK")
                           Case{"oak_turin_v5", Product::Turin, VekKind::Vcek},
                           Case{"trustee_milan_vlek_v3", Product::Milan, VekKind::Vlek}}) {
         CAPTURE(std::string(c.dir));
-        Verification v = verifier->verify(test::vector_evidence(c.dir, false));
+        Verification v = verifier->verify(test::vector_evidence(c.dir, false), test::NO_REVOCATION);
         CHECK(v.product == c.product);
         CHECK(v.vek_kind == c.kind);
     }
@@ -78,14 +78,15 @@ TEST_CASE("products and signers are recognised, v2 reports through the VEK")
 
 TEST_CASE("gosevguest_milan_v2 is authentic: its DEBUG policy is for the policy layer")
 {
-    Verification v = make_verifier()->verify(test::vector_evidence("gosevguest_milan_v2"));
+    Verification v = make_verifier()->verify(test::vector_evidence("gosevguest_milan_v2"), test::NO_REVOCATION);
     CHECK(v.pass());
     CHECK(v.report->policy.debug());
 }
 
 TEST_CASE("constellation_vlek_v2_SIGFAIL: the chain verifies, the report signature does not")
 {
-    Verification v = make_verifier()->verify(test::vector_evidence("constellation_vlek_v2_SIGFAIL"));
+    Verification v =
+        make_verifier()->verify(test::vector_evidence("constellation_vlek_v2_SIGFAIL"), test::NO_REVOCATION);
     CHECK(failing(v) == Names{"report.signature"});
     CHECK(v.vek_kind == VekKind::Vlek);
     auto status = v.status();
@@ -100,10 +101,11 @@ TEST_CASE("virtee_turin_chain_only: a chain without a report")
 {
     auto verifier = make_verifier();
     for (bool with_chain : {true, false}) {
-        Verification v = verifier->verify(test::vector_evidence("virtee_turin_chain_only", with_chain));
+        Verification v =
+            verifier->verify(test::vector_evidence("virtee_turin_chain_only", with_chain), test::NO_REVOCATION);
         CHECK_MESSAGE(v.pass(), test::dump(v));
-        CHECK(names(v) == Names{"chain.ark", "chain.ask", "chain.vek", "vek.extensions", "vek.struct_version",
-                                "vek.product", "vek.kind"});
+        CHECK(names(v) == Names{"chain.ark", "chain.ask", "chain.vek", "chain.revocation", "vek.extensions",
+                                "vek.struct_version", "vek.product", "vek.kind"});
         CHECK(v.product == Product::Turin);
         CHECK_FALSE(v.verified_report().ok());  // there is no report to hand out
     }
@@ -121,7 +123,7 @@ TEST_CASE("the corrupted VCEKs in negative/ fail under the Milan ASK")
         CHECK_FALSE(test::claim(by_option, "chain.vek").pass);
         Bytes ask_pem = test::read_vector("snp-reports/amd_roots/ask_milan.pem");
         ev.ask = ask_pem;
-        Verification by_ask = verifier->verify(ev);
+        Verification by_ask = verifier->verify(ev, test::NO_REVOCATION);
         CHECK_FALSE(test::claim(by_ask, "chain.vek").pass);
         CHECK(test::claim(by_ask, "chain.ask").pass);
     }
@@ -132,8 +134,8 @@ TEST_CASE("dates: not checked by default, checked against the caller's time on r
 {
     auto verifier = make_verifier();
     Evidence ev = test::vector_evidence("trustee_milan_vlek_v3");  // VLEK expired 2025-12-10
-    CHECK(verifier->verify(ev).pass());
-    CHECK(verifier->verify(ev).find("chain.validity") == nullptr);
+    CHECK(verifier->verify(ev, test::NO_REVOCATION).pass());
+    CHECK(verifier->verify(ev, test::NO_REVOCATION).find("chain.validity") == nullptr);
     Verification june_2025 = verifier->verify(ev, at_time(1749000000));
     CHECK(june_2025.pass());
     Verification jan_2026 = verifier->verify(ev, at_time(1767225600));
@@ -160,21 +162,21 @@ TEST_CASE("another product's ASK or ARK in the evidence fails")
     auto verifier = make_verifier();
     Evidence ev = test::vector_evidence("virtee_milan_v2", false);
     ev.ask = test::read_vector("snp-reports/amd_roots/ask_genoa.pem");
-    Verification wrong_ask = verifier->verify(ev);
+    Verification wrong_ask = verifier->verify(ev, test::NO_REVOCATION);
     CHECK_FALSE(test::claim(wrong_ask, "chain.ask").pass);
     CHECK_FALSE(test::claim(wrong_ask, "chain.vek").pass);
     CHECK(test::claim(wrong_ask, "report.signature").pass);  // the report itself is fine
 
     ev = test::vector_evidence("virtee_milan_v2", false);
     ev.ark = test::read_vector("snp-reports/amd_roots/ark_genoa.pem");
-    Verification wrong_ark = verifier->verify(ev);
+    Verification wrong_ark = verifier->verify(ev, test::NO_REVOCATION);
     const Claim& ark = test::claim(wrong_ark, "chain.ark");
     CHECK_FALSE(ark.pass);
     CHECK(ark.detail == "the ARK in the evidence is not a trusted root");
 
     ev = test::vector_evidence("oak_turin_v5", false);  // a VCEK chain handed an ASVK
     ev.ask = test::read_vector("snp-reports/amd_roots/asvk_turin.pem");
-    CHECK_FALSE(test::claim(verifier->verify(ev), "chain.ask").pass);
+    CHECK_FALSE(test::claim(verifier->verify(ev, test::NO_REVOCATION), "chain.ask").pass);
 }
 
 TEST_CASE("the VEK must be the kind SIGNING_KEY names")
@@ -182,7 +184,7 @@ TEST_CASE("the VEK must be the kind SIGNING_KEY names")
     auto verifier = make_verifier();
     Evidence ev = test::vector_evidence("virtee_milan_v2", false);  // SIGNING_KEY VCEK
     ev.vek = test::read_vector("snp-reports/trustee_milan_vlek_v3/vlek.der");
-    Verification v = verifier->verify(ev);
+    Verification v = verifier->verify(ev, test::NO_REVOCATION);
     CHECK(v.vek_kind == VekKind::Vcek);
     CHECK_FALSE(test::claim(v, "chain.vek").pass);
     CHECK_FALSE(test::claim(v, "vek.kind").pass);
@@ -190,7 +192,7 @@ TEST_CASE("the VEK must be the kind SIGNING_KEY names")
 
     ev = test::vector_evidence("trustee_milan_vlek_v3", false);  // SIGNING_KEY VLEK
     ev.vek = test::read_vector("snp-reports/virtee_milan_v2/vcek.der");
-    Verification w = verifier->verify(ev);
+    Verification w = verifier->verify(ev, test::NO_REVOCATION);
     CHECK(w.vek_kind == VekKind::Vlek);
     CHECK_FALSE(test::claim(w, "chain.vek").pass);
     CHECK_FALSE(test::claim(w, "vek.kind").pass);
@@ -200,13 +202,13 @@ TEST_CASE("an unsigned report is rejected")
 {
     Evidence ev = test::vector_evidence("virtee_milan_v2", false);
     ev.report[0x48] |= 7 << 2;  // SIGNING_KEY = NONE
-    Verification v = make_verifier()->verify(ev);
+    Verification v = make_verifier()->verify(ev, test::NO_REVOCATION);
     CHECK_FALSE(test::claim(v, "report.signing_key").pass);
     CHECK_FALSE(test::claim(v, "report.signature").pass);
     CHECK(v.status().error().code() == Errc::Crypto);
     ev = test::vector_evidence("virtee_milan_v2", false);
     ev.report[0x48] |= 1 << 1;  // MASK_CHIP_KEY
-    CHECK_FALSE(test::claim(make_verifier()->verify(ev), "report.signing_key").pass);
+    CHECK_FALSE(test::claim(make_verifier()->verify(ev, test::NO_REVOCATION), "report.signing_key").pass);
 }
 
 TEST_CASE("broken inputs give failing claims, never a crash or a pass")
@@ -214,7 +216,7 @@ TEST_CASE("broken inputs give failing claims, never a crash or a pass")
     auto verifier = make_verifier();
     Evidence no_vek = test::vector_evidence("virtee_milan_v2", false);
     no_vek.vek.clear();
-    Verification a = verifier->verify(no_vek);
+    Verification a = verifier->verify(no_vek, test::NO_REVOCATION);
     CHECK_FALSE(a.pass());
     CHECK(test::claim(a, "chain.vek").detail == "the evidence has no VCEK/VLEK certificate");
     CHECK(test::claim(a, "vek.tcb").found == "not checked");
@@ -223,19 +225,19 @@ TEST_CASE("broken inputs give failing claims, never a crash or a pass")
     Evidence garbage = test::vector_evidence("virtee_milan_v2", false);
     garbage.vek = Bytes(100, 0x30);
     garbage.ask = Bytes{1, 2, 3};
-    Verification b = verifier->verify(garbage);
+    Verification b = verifier->verify(garbage, test::NO_REVOCATION);
     CHECK_FALSE(b.pass());
     CHECK_FALSE(test::claim(b, "chain.ask").pass);
 
     Evidence short_report = test::vector_evidence("virtee_milan_v2", false);
     short_report.report.resize(1000);
-    Verification c = verifier->verify(short_report);
+    Verification c = verifier->verify(short_report, test::NO_REVOCATION);
     CHECK_FALSE(test::claim(c, "report.format").pass);
     CHECK(c.status().error().code() == Errc::Format);
     CHECK(test::claim(c, "chain.vek").pass);  // the chain is still checked and shown
     CHECK(test::claim(c, "report.signature").found == "not checked");
 
-    Verification nothing = verifier->verify(Evidence{});
+    Verification nothing = verifier->verify(Evidence{}, test::NO_REVOCATION);
     CHECK_FALSE(nothing.pass());
     CHECK_FALSE(nothing.claims.empty());
 }
@@ -246,11 +248,11 @@ TEST_CASE("the verified ARK -> ASK pair and each VEK are cached; cached claims e
     small_cache.vek_cache_capacity = 2;
     auto verifier = make_verifier(std::move(small_cache));
     Evidence milan = test::vector_evidence("virtee_milan_v2", false);
-    Verification cold = verifier->verify(milan);
+    Verification cold = verifier->verify(milan, test::NO_REVOCATION);
     CacheStats s = verifier->cache_stats();
     CHECK(s.chain_misses == 1);
     CHECK(s.vek_misses == 1);
-    Verification warm = verifier->verify(milan);
+    Verification warm = verifier->verify(milan, test::NO_REVOCATION);
     s = verifier->cache_stats();
     CHECK(s.chain_hits == 1);
     CHECK(s.vek_hits == 1);
@@ -261,16 +263,16 @@ TEST_CASE("the verified ARK -> ASK pair and each VEK are cached; cached claims e
         CHECK(cold.claims[i].detail == warm.claims[i].detail);
     }
     // Another VCEK under the same ASK: the chain part is a hit, the VEK a miss.
-    verifier->verify(test::vector_evidence("gosevguest_milan_v2", false));
+    verifier->verify(test::vector_evidence("gosevguest_milan_v2", false), test::NO_REVOCATION);
     s = verifier->cache_stats();
     CHECK(s.chain_hits == 2);
     CHECK(s.vek_misses == 2);
     // Capacity 2: a third VEK evicts the oldest.
-    verifier->verify(test::vector_evidence("oak_turin_v5", false));
+    verifier->verify(test::vector_evidence("oak_turin_v5", false), test::NO_REVOCATION);
     CHECK(verifier->cache_stats().vek_entries == 2);
     verifier->clear_cache();
     CHECK(verifier->cache_stats().vek_entries == 0);
-    verifier->verify(milan);
+    verifier->verify(milan, test::NO_REVOCATION);
     CHECK(verifier->cache_stats().vek_misses == 4);
 }
 
@@ -278,9 +280,9 @@ TEST_CASE("a cached chain does not make a tampered report pass")
 {
     auto verifier = make_verifier();
     Evidence ev = test::vector_evidence("oak_turin_v5", false);
-    REQUIRE(verifier->verify(ev).pass());
+    REQUIRE(verifier->verify(ev, test::NO_REVOCATION).pass());
     ev.report[0x90] ^= 1;  // MEASUREMENT
-    Verification v = verifier->verify(ev);
+    Verification v = verifier->verify(ev, test::NO_REVOCATION);
     CHECK(failing(v) == Names{"report.signature"});
 }
 
@@ -293,7 +295,7 @@ TEST_CASE("verify() may be called from several threads")
         Evidence ev = test::vector_evidence(dir, false);
         threads.emplace_back([&verifier, &passes, ev] {
             for (int i = 0; i < 3; ++i)
-                passes += verifier->verify(ev).pass() ? 1 : 0;
+                passes += verifier->verify(ev, test::NO_REVOCATION).pass() ? 1 : 0;
         });
     }
     for (auto& t : threads)
@@ -305,7 +307,7 @@ TEST_CASE("one cached VEK key serves threads verifying good and tampered reports
 {
     auto verifier = make_verifier();
     Evidence good = test::vector_evidence("virtee_milan_v2", false);
-    REQUIRE(verifier->verify(good).pass());  // the VEK and its parsed key are now cached
+    REQUIRE(verifier->verify(good, test::NO_REVOCATION).pass());  // the VEK and its parsed key are now cached
     Evidence bad = good;
     bad.report[0x90] ^= 1;  // MEASUREMENT: the signature no longer matches
     std::atomic<int> good_passes{0}, bad_passes{0};
@@ -314,9 +316,9 @@ TEST_CASE("one cached VEK key serves threads verifying good and tampered reports
         threads.emplace_back([&, t] {
             for (int i = 0; i < 20; ++i) {
                 if (t % 2 == 0)
-                    good_passes += verifier->verify(good).pass() ? 1 : 0;
+                    good_passes += verifier->verify(good, test::NO_REVOCATION).pass() ? 1 : 0;
                 else
-                    bad_passes += verifier->verify(bad).pass() ? 1 : 0;
+                    bad_passes += verifier->verify(bad, test::NO_REVOCATION).pass() ? 1 : 0;
             }
         });
     }
@@ -325,5 +327,5 @@ TEST_CASE("one cached VEK key serves threads verifying good and tampered reports
     CHECK(good_passes == 40);
     CHECK(bad_passes == 0);
     CHECK(verifier->cache_stats().vek_misses == 1);
-    CHECK(failing(verifier->verify(bad)) == Names{"report.signature"});
+    CHECK(failing(verifier->verify(bad, test::NO_REVOCATION)) == Names{"report.signature"});
 }

@@ -17,6 +17,15 @@ inline const std::vector<std::string> SIGNED_REPORT_VECTORS = {
     "virtee_milan_v2", "gosevguest_milan_v2", "trustee_azure_genoa_v3", "oak_turin_v5", "trustee_milan_vlek_v3",
 };
 
+// Revocation off, saying why: these tests are about other claims, the AMD vectors' CRLs
+// (snp-reports/amd_crls) expired before today, and the fixture roots' keys were thrown away
+// (data/make_sim_chain.sh). test_crl.cc and test_revocation.cc check revocation itself.
+inline const verify::VerifyOptions NO_REVOCATION = [] {
+    verify::VerifyOptions o;
+    o.revocation_off_by = "test: not about revocation";
+    return o;
+}();
+
 // report.bin (when present), vcek.der or vlek.der, and the chain as the directory holds it
 // (ask_ark.pem, or ask.pem/asvk.pem plus ark.pem). `with_chain` false leaves ask/ark empty so the
 // built-in roots are used.
