@@ -1,110 +1,22 @@
-// Policy files (TOML). Keys, at the top level or under [policy]:
-//
-//   measurements = ["<96 hex>", ...]      required, non-empty: the launch digests accepted
-//   allow_debug = false                   allow_migration_agent = false
-//   allow_smt = true                      require_single_socket = false
-//   min_abi = "1.51"                      max_vmpl = 0             min_guest_svn = 0
-//   report_data = "<128 hex>"             host_data = "<64 hex>"
-//   family_id = "<32 hex>"                image_id = "<32 hex>"
-//   id_key_digests = ["<96 hex>"]         author_key_digests = ["<96 hex>"]
-//   require_platform_info = ["tsme", "alias_check_complete", ...]
-//   allow_simulated = false
-//   [min_tcb.Milan] bootloader = 3  tee = 0  snp = 8  microcode = 115   (Turin adds fmc)
+// Policy files (TOML): every key, its type and the claim it drives are listed in docs/verify.md,
+// section "The policy file". Parsing is strict: an unknown key, a wrong type, malformed hex, a
+// bit named in both a require_* and a forbid_* list, and an empty or missing `measurements` list
+// fail with Errc::Config naming the key. The value parsers are in policy_toml_values.cc; the
+// writer, to_toml(), in policy_write.cc.
 #include "policy/policy_toml.h"
 
-#include "base/toml_reader.h"
-
-#include <string>
+#include "policy/toml_values.h"
 
 namespace cvm::policy {
 
 namespace {
 
-const TomlReader R("policy");
+using namespace toml_values;
 
-Error config(const std::string& key, const char* what)
+Result<void> apply_guest(Policy& p, const std::string& key, const toml::node& v, bool& known)
 {
-    return R.error(key, what);
-}
-
-Result<uint32_t> small(const toml::node& v, const std::string& key, int64_t max)
-{
-    return static_cast<uint32_t>(TRY(R.integer(v, key, 0, max)));
-}
-
-Result<void> min_abi(Policy& p, const toml::node& v, const std::string& key)
-{
-    auto s = v.value_exact<std::string>();
-    unsigned major = 0, minor = 0;
-    char tail = 0;
-    if (!s || sscanf(s->c_str(), "%u.%u%c", &major, &minor, &tail) != 2 || major > 255 || minor > 255)
-        return config(key, "expected \"MAJOR.MINOR\"");
-    p.min_abi_major = static_cast<uint8_t>(major);
-    p.min_abi_minor = static_cast<uint8_t>(minor);
-    return {};
-}
-
-Result<snp::TcbVersion> tcb(const toml::node& v, const std::string& key)
-{
-    const toml::table* t = v.as_table();
-    if (!t)
-        return config(key, "expected a table of bootloader, tee, snp, microcode (and fmc on Turin)");
-    snp::TcbVersion out;
-    for (auto&& [k, value] : *t) {
-        std::string name = key + "." + std::string(k.str());
-        uint8_t component = static_cast<uint8_t>(TRY(small(value, name, 255)));
-        if (k == "bootloader")
-            out.boot_loader = component;
-        else if (k == "tee")
-            out.tee = component;
-        else if (k == "snp")
-            out.snp = component;
-        else if (k == "microcode")
-            out.microcode = component;
-        else if (k == "fmc")
-            out.fmc = component;
-        else
-            return config(name, "unknown TCB component (bootloader, tee, snp, microcode, fmc)");
-    }
-    return out;
-}
-
-Result<void> min_tcbs(Policy& p, const toml::node& v)
-{
-    const toml::table* t = v.as_table();
-    if (!t)
-        return config("min_tcb", "expected tables [min_tcb.Milan], [min_tcb.Genoa], [min_tcb.Turin]");
-    for (auto&& [k, value] : *t) {
-        std::string key = "min_tcb." + std::string(k.str());
-        auto product = snp::product_from_name(k.str());
-        if (!product || k.str() != snp::product_name(*product))
-            return config(key, "unknown product (Milan, Genoa, Turin)");
-        p.min_tcb[*product] = TRY(tcb(value, key));
-    }
-    return {};
-}
-
-Result<void> platform_bits(Policy& p, const toml::node& v, const std::string& key)
-{
-    const toml::array* a = v.as_array();
-    if (!a)
-        return config(key, "expected a list of names");
-    for (const toml::node& item : *a) {
-        auto name = item.value_exact<std::string>();
-        auto bit = name ? platform_info_bit(*name) : std::nullopt;
-        if (!bit)
-            return config(key,
-                          "unknown bit (smt, tsme, ecc, rapl_disabled, ciphertext_hiding, alias_check_complete, tio)");
-        p.required_platform_info |= *bit;
-    }
-    return {};
-}
-
-Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
-{
-    if (key == "measurements")
-        p.measurements = TRY(R.hex_list<48>(v, key));
-    else if (key == "allow_debug")
+    known = true;
+    if (key == "allow_debug")
         p.allow_debug = TRY(R.boolean(v, key));
     else if (key == "allow_migration_agent")
         p.allow_migration_agent = TRY(R.boolean(v, key));
@@ -112,14 +24,26 @@ Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
         p.allow_smt = TRY(R.boolean(v, key));
     else if (key == "require_single_socket")
         p.require_single_socket = TRY(R.boolean(v, key));
-    else if (key == "allow_simulated")
-        p.allow_simulated = TRY(R.boolean(v, key));
+    else if (key == "require_guest_policy")
+        p.required_guest_policy = TRY(bit_list(v, key, guest_policy_bits()));
+    else if (key == "forbid_guest_policy")
+        p.forbidden_guest_policy = TRY(bit_list(v, key, guest_policy_bits()));
     else if (key == "min_abi")
-        TRY(min_abi(p, v, key));
+        std::tie(p.min_abi_major, p.min_abi_minor) = TRY(major_minor(v, key));
     else if (key == "max_vmpl")
         p.max_vmpl = TRY(small(v, key, 3));
     else if (key == "min_guest_svn")
         p.min_guest_svn = TRY(small(v, key, UINT32_MAX));
+    else
+        known = false;
+    return {};
+}
+
+Result<void> apply_identity(Policy& p, const std::string& key, const toml::node& v, bool& known)
+{
+    known = true;
+    if (key == "measurements")
+        p.measurements = TRY(R.hex_list<48>(v, key));
     else if (key == "report_data")
         p.report_data = TRY(R.hex_array<64>(v, key));
     else if (key == "host_data")
@@ -128,16 +52,80 @@ Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
         p.family_id = TRY(R.hex_array<16>(v, key));
     else if (key == "image_id")
         p.image_id = TRY(R.hex_array<16>(v, key));
+    else if (key == "report_id_ma")
+        p.report_id_ma = TRY(R.hex_array<32>(v, key));
     else if (key == "id_key_digests")
         p.id_key_digests = TRY(R.hex_list<48>(v, key));
     else if (key == "author_key_digests")
         p.author_key_digests = TRY(R.hex_list<48>(v, key));
-    else if (key == "require_platform_info")
-        TRY(platform_bits(p, v, key));
-    else if (key == "min_tcb")
-        TRY(min_tcbs(p, v));
+    else if (key == "chip_ids")
+        p.chip_ids = TRY(chip_ids(v, key));
     else
-        return config(key, "unknown key");
+        known = false;
+    return {};
+}
+
+Result<void> apply_platform(Policy& p, const std::string& key, const toml::node& v, bool& known)
+{
+    known = true;
+    if (key == "require_platform_info")
+        p.required_platform_info = TRY(bit_list(v, key, platform_info_bits()));
+    else if (key == "forbid_platform_info")
+        p.forbidden_platform_info = TRY(bit_list(v, key, platform_info_bits()));
+    else if (key == "min_report_version")
+        p.min_report_version = static_cast<uint32_t>(TRY(R.integer(v, key, 2, 5)));
+    else if (key == "min_launch_mit_vector")
+        p.min_launch_mit_vector = static_cast<uint64_t>(TRY(R.integer(v, key, 0, INT64_MAX)));
+    else if (key == "min_current_mit_vector")
+        p.min_current_mit_vector = static_cast<uint64_t>(TRY(R.integer(v, key, 0, INT64_MAX)));
+    else if (key == "min_tcb")
+        p.min_tcb = TRY(tcb_tables(v, key));
+    else if (key == "min_committed_tcb")
+        p.min_committed_tcb = TRY(tcb_tables(v, key));
+    else if (key == "min_launch_tcb")
+        p.min_launch_tcb = TRY(tcb_tables(v, key));
+    else if (key == "permit_provisional_firmware")
+        p.permit_provisional_firmware = TRY(R.boolean(v, key));
+    else if (key == "min_build")
+        p.min_build = static_cast<uint8_t>(TRY(R.integer(v, key, 0, 255)));
+    else if (key == "min_version")
+        p.min_version = TRY(major_minor(v, key));
+    else if (key == "allow_simulated")
+        p.allow_simulated = TRY(R.boolean(v, key));
+    else if (key == "revocation")
+        p.revocation = TRY(R.boolean(v, key));
+    else
+        known = false;
+    return {};
+}
+
+Result<void> apply(Policy& p, const std::string& key, const toml::node& v)
+{
+    bool known = false;
+    TRY(apply_guest(p, key, v, known));
+    if (!known)
+        TRY(apply_identity(p, key, v, known));
+    if (!known)
+        TRY(apply_platform(p, key, v, known));
+    if (!known)
+        return R.error(key, "unknown key");
+    return {};
+}
+
+// A bit both required and forbidden can never pass: a configuration error, named by both keys.
+Result<void> consistent(const Policy& p)
+{
+    uint64_t smt = *guest_policy_bit("smt"), single = *guest_policy_bit("single_socket");
+    uint64_t forbidden = p.forbidden_guest_policy | (p.allow_smt ? 0 : smt);
+    uint64_t required = p.required_guest_policy | (p.require_single_socket ? single : 0);
+    if (uint64_t both = required & forbidden)
+        return R.error("forbid_guest_policy",
+                       ("also required (require_guest_policy, require_single_socket or allow_smt = false): " +
+                        describe_bits(both, guest_policy_bits()))
+                           .c_str());
+    if (uint64_t both = p.required_platform_info & p.forbidden_platform_info)
+        return R.error("forbid_platform_info",
+                       ("also in require_platform_info: " + describe_bits(both, platform_info_bits())).c_str());
     return {};
 }
 
@@ -150,7 +138,7 @@ Result<Policy> parse_policy_toml(std::string_view text)
     if (root.size() == 1 && root.contains("policy")) {
         table = root["policy"].as_table();
         if (!table)
-            return config("policy", "expected a table");
+            return R.error("policy", "expected a table");
     }
     return parse_policy_table(*table);
 }
@@ -161,7 +149,8 @@ Result<Policy> parse_policy_table(const toml::table& table)
     for (auto&& [k, v] : table)
         TRY(apply(p, std::string(k.str()), v));
     if (p.measurements.empty())
-        return config("measurements", "missing: a policy must list the launch measurements it accepts");
+        return R.error("measurements", "missing: a policy must list the launch measurements it accepts");
+    TRY(consistent(p));
     return p;
 }
 

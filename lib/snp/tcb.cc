@@ -35,6 +35,15 @@ std::optional<Product> product_from_cpuid(uint8_t family, uint8_t model)
     return std::nullopt;
 }
 
+std::optional<std::string_view> unsupported_product_from_cpuid(uint8_t family, uint8_t model)
+{
+    bool zen6 =
+        (model >= 0x50 && model <= 0x5F) || (model >= 0x80 && model <= 0xAF) || (model >= 0xC0 && model <= 0xCF);
+    if (family == 0x1A && zen6)
+        return "Venice";
+    return std::nullopt;
+}
+
 namespace {
 
 uint8_t byte_at(uint64_t raw, int index)

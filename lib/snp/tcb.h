@@ -25,10 +25,23 @@ std::string_view product_name(Product product);
 // "Milan-B0", "Genoa", "Genoa-B1", "Turin"... (the stepping suffix is ignored). Case-sensitive.
 std::optional<Product> product_from_name(std::string_view name);
 
-// Product line from the report's CPUID fields (report version 3 and later): family 0x19 models
-// 0x00-0x0F Milan, 0x10-0x1F and 0xA0-0xAF Genoa (incl. Bergamo and Siena), family 0x1A models
-// 0x00-0x11 Turin. nullopt for anything else, including version 2 reports (all zero).
+// Product line from the report's CPUID fields (report version 3 and later), as KDS names it:
+//   family 19h (Zen 3/Zen 4) models 00h-0Fh   Milan
+//   family 19h models 10h-1Fh (Genoa) and A0h-AFh (the Zen 4c parts Bergamo and Siena)   Genoa:
+//       KDS serves their VCEKs under /vcek/v1/Genoa (vector trustee_e2e_genoa_siena_v3: model A0h)
+//   family 1Ah (Zen 5) models 00h-11h: Turin (02h, seen in oak_turin_v5) and Turin dense (11h)
+// Sources: Linux arch/x86/kernel/cpu/amd.c: bsp_init_amd() (Zen 4 family 19h models 10h-1Fh,
+// A0h-AFh; Zen 5 family 1Ah models 00h-2Fh, 40h-4Fh, 60h-7Fh, the client parts above 1Fh);
+// the ranges snpguest and trustee use (../shared/reference/report.md §1.1).
+// nullopt for anything else, including version 2 reports (all zero) and Venice.
 std::optional<Product> product_from_cpuid(uint8_t family, uint8_t model);
+
+// A product line that has SEV-SNP but that this verifier refuses, by name, so that its reports
+// are refused clearly rather than misparsed: "Venice" for family 1Ah Zen 6 models 50h-5Fh,
+// 80h-AFh and C0h-CFh (Linux arch/x86/kernel/cpu/amd.c: bsp_init_amd(), X86_FEATURE_ZEN6,
+// as of commit "x86/CPU/AMD: Add more Zen6 models", 2025-10). AMD has not published the KDS
+// product name, certificate chain or TCB layout of Venice, so it is not supported until it does.
+std::optional<std::string_view> unsupported_product_from_cpuid(uint8_t family, uint8_t model);
 
 struct TcbVersion {
     uint8_t fmc{0};  // Turin only; 0 on Milan/Genoa
