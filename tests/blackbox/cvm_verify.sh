@@ -44,16 +44,16 @@ expect "policy with another measurement fails" 1 '^FAIL +policy\.measurement' --
 expect "policy typo is a usage error" 2 "allow_debugg" -- \
   verify --report "$vectors/virtee_milan_v2/report.bin" --certs "$vectors/virtee_milan_v2" --policy "$tmp/typo.toml"
 
-# JSON: flat, parseable, verdict included.
+# JSON: the cvm.verify/2 document (its schema and the policy rules: cvm_verify_json.sh).
 json_check() {
   "$cvm" verify --json "$@" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert all(not isinstance(v, dict) for v in d.values()), "nested object"
-print(d["verdict"], d["measurement"][:16], d["policy.debug"])'
+print(d["schema"], d["verdict"], d["report"]["measurement"][:16], d["report"]["guest_policy"]["debug"],
+      d["claims"]["policy.debug"]["pass"])'
 }
 out=$(json_check --report "$vectors/gosevguest_milan_v2/report.bin" --certs "$vectors/gosevguest_milan_v2")
-if [[ $out == "fail b07af9620f3b839b False" ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED json: $out"; fi
+if [[ $out == "cvm.verify/2 fail b07af9620f3b839b True False" ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED json: $out"; fi
 
 # --kds against a stand-in KDS on loopback that serves the vector files in KDS's URL layout.
 report=$vectors/virtee_milan_v2/report.bin

@@ -50,8 +50,15 @@ trust and policy:
                        since AMD certificate validity says little about a report)
 
 output:
-  --json               one flat JSON object: "verdict", every claim as true/false, report fields
+  --json               the document cvm.verify/2: verdict, every report field typed, and every
+                       claim with pass, found, expected and reason (docs/verify.md)
   -h, --help           this text
+
+cvm verify --print-policy strict [--allow-smt]
+  prints the recommended production policy as a policy file (measurements to fill in); SMT is
+  forbidden unless --allow-smt
+
+What each claim means, what is left to the caller, the policy file's keys: docs/verify.md.
 
 exit status: 0 every claim passed, 1 evidence rejected, 2 usage or input error
 )";
@@ -61,7 +68,7 @@ const std::vector<FlagSpec> FLAGS = {
     {"kds", Takes::Nothing},         {"kds-url", Takes::Value},       {"cache-dir", Takes::Value},
     {"cache-ttl", Takes::Value},     {"offline", Takes::Nothing},     {"policy", Takes::Value},
     {"product", Takes::Value},       {"trusted-root", Takes::Values}, {"json", Takes::Nothing},
-    {"check-dates", Takes::Nothing},
+    {"check-dates", Takes::Nothing}, {"print-policy", Takes::Value},  {"allow-smt", Takes::Nothing},
 };
 
 int usage_error(const Error& e)
@@ -167,6 +174,48 @@ Result<verify::VerifyOptions> verify_options(const Args& args)
     return options;
 }
 
+// --print-policy PROFILE: the profile as a policy file. Every other flag but --allow-smt is
+// refused, so a command line that meant to verify something does not silently print instead.
+int print_policy(const Args& args)
+{
+    std::string profile = *args.get("print-policy");
+    if (profile != "strict")
+        return usage_error(Error::make(Errc::Config, "--print-policy %s: expected strict", profile.c_str()));
+    auto refused = refuse_flags(args, "--print-policy",
+                                {"report", "certs", "cert-table", "kds", "kds-url", "cache-dir", "cache-ttl", "offline",
+                                 "policy", "product", "trusted-root", "json", "check-dates"});
+    if (!refused.ok())
+        return usage_error(refused.error());
+    fputs(policy::to_toml(policy::Policy::strict(args.has("allow-smt"))).c_str(), stdout);
+    return EXIT_OK;
+}
+
+// Certificate dates are checked only on request (--check-dates); without it the claim says so and
+// passes, so that every claim of the document is one this run decided (verify_output.h).
+Claim dates_not_requested()
+{
+    return {"chain.validity", true, "not required (no --check-dates)", "valid now, with --check-dates",
+            "certificate dates are checked only with --check-dates (docs/verify.md)"};
+}
+
+VerifyOutcome outcome_of(const verify::Verification& v, const policy::Policy& pol, bool dates_checked)
+{
+    std::vector<Claim> claims = v.claims;
+    if (!dates_checked)
+        claims.push_back(dates_not_requested());
+    std::vector<Claim> policy_claims;
+    if (v.report && v.product) {
+        auto origin = v.anchor == verify::Anchor::CallerSupplied ? policy::Origin::Simulated : policy::Origin::Amd;
+        policy_claims = policy::evaluate(pol, *v.report, *v.product, origin);
+    } else {
+        policy_claims = policy::not_evaluated("the report or its product line could not be established");
+    }
+    claims.insert(claims.end(), policy_claims.begin(), policy_claims.end());
+    VerifyOutcome outcome{every_claim(claims), v.report, v.product, v.vek_kind};
+    outcome.simulated = v.anchor == verify::Anchor::CallerSupplied;
+    return outcome;
+}
+
 }  // namespace
 
 int cmd_verify(const std::vector<std::string>& argv)
@@ -175,6 +224,11 @@ int cmd_verify(const std::vector<std::string>& argv)
     if (const int* status = std::get_if<int>(&parsed))
         return *status;
     const Args& args = std::get<Args>(parsed);
+    if (args.has("print-policy"))
+        return print_policy(args);
+    if (args.has("allow-smt"))
+        return usage_error(Error::make(Errc::Config, "--allow-smt goes with --print-policy strict; a policy file "
+                                                     "says allow_smt"));
 
     auto evidence = load_evidence(args);
     auto verifier = evidence.ok() ? make_verifier(args) : Result<std::unique_ptr<verify::Verifier>>(evidence.error());
@@ -187,17 +241,7 @@ int cmd_verify(const std::vector<std::string>& argv)
     }
 
     verify::Verification v = verifier.value()->verify(evidence.value(), options.value());
-    VerifyOutcome outcome{v.claims, v.report, v.product};
-    if (v.vek_kind)
-        outcome.signer = v.vek_kind == verify::VekKind::Vcek ? "VCEK" : "VLEK";
-    if (v.report && v.product) {
-        auto origin = v.anchor == verify::Anchor::CallerSupplied ? policy::Origin::Simulated : policy::Origin::Amd;
-        auto policy_claims = policy::evaluate(pol.value(), *v.report, *v.product, origin);
-        outcome.claims.insert(outcome.claims.end(), policy_claims.begin(), policy_claims.end());
-    } else {
-        outcome.claims.push_back({"policy", false, "not evaluated", "a parsed report of a known product",
-                                  "the report or its product line could not be established"});
-    }
+    VerifyOutcome outcome = outcome_of(v, pol.value(), options.value().now.has_value());
     if (args.has("json"))
         print_json(stdout, outcome);
     else
