@@ -1,6 +1,7 @@
 #include "verify/selection.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "verify/rules.h"
 
@@ -20,6 +21,12 @@ bool same(ByteView a, ByteView b)
 std::string cn_or_none(const std::string& cn)
 {
     return cn.empty() ? "(no CN)" : printable(cn);
+}
+
+std::optional<snp::AttestationReport> parsed_report(const Evidence& evidence)
+{
+    auto r = snp::parse_report(evidence.report);
+    return r.ok() ? std::optional(r.release_value()) : std::nullopt;
 }
 
 // An ARK that came with the evidence is only ever used if it is, byte for byte, a root we trust.
@@ -48,12 +55,16 @@ void select_evidence_ark(Selection& out, const Trust& trust, const Evidence& evi
             return;
         }
     }
-    out.ark_failure = make_claim("chain.ark", false, describe(*out.evidence_ark), expected,
-                                 "the ARK in the evidence is not a trusted root");
+    std::string why = "the ARK in the evidence is not a trusted root";
+    if (!product) {
+        auto report = parsed_report(evidence);
+        why = unknown_product_reason(report ? &*report : nullptr) + ", and " + why;
+    }
+    out.ark_failure = make_claim("chain.ark", false, describe(*out.evidence_ark), expected, why);
 }
 
 // Without an ARK in the evidence: the trusted root whose subject Name issued the ASK/ASVK.
-void select_root_by_name(Selection& out, const Trust& trust, std::optional<Product> product)
+void select_root_by_name(Selection& out, const Trust& trust, const Evidence& evidence, std::optional<Product> product)
 {
     if (product && (!out.ask || same(trust.roots(*product).ark.subject_raw(), out.ask->issuer_raw()))) {
         out.ark = &trust.roots(*product).ark;
@@ -75,8 +86,10 @@ void select_root_by_name(Selection& out, const Trust& trust, std::optional<Produ
         return;
     }
     std::string issuer = out.ask ? cn_or_none(out.ask->issuer_cn()) : "unknown";
-    out.ark_failure = make_claim("chain.ark", false, "issuer CN=" + issuer, "a trusted root",
-                                 "the product line is unknown and no trusted root issued the ASK/ASVK");
+    auto report = parsed_report(evidence);
+    out.ark_failure =
+        make_claim("chain.ark", false, "issuer CN=" + issuer, "a trusted root",
+                   unknown_product_reason(report ? &*report : nullptr) + " and no trusted root issued the ASK/ASVK");
 }
 
 }  // namespace
@@ -109,6 +122,9 @@ std::optional<Product> decide_product(const Trust& trust, std::optional<Product>
                                       const snp::AttestationReport* report, const Certificate* vek,
                                       const snp::AmdExtensions* ext, VekKind kind)
 {
+    if (report && report->version >= 3 &&
+        snp::unsupported_product_from_cpuid(report->cpuid_fam_id, report->cpuid_mod_id))
+        return std::nullopt;  // refused, never parsed with another product's TCB layout
     if (requested)
         return requested;
     if (report && report->version >= 3 && report->cpuid_product())
@@ -122,6 +138,21 @@ std::optional<Product> decide_product(const Trust& trust, std::optional<Product>
             return p;
     }
     return std::nullopt;
+}
+
+std::string unknown_product_reason(const snp::AttestationReport* report)
+{
+    auto refused = report && report->version >= 3
+                       ? snp::unsupported_product_from_cpuid(report->cpuid_fam_id, report->cpuid_mod_id)
+                       : std::nullopt;
+    if (!refused)
+        return "the product line is unknown";
+    char buf[200];
+    snprintf(buf, sizeof buf,
+             "%s (CPUID family %02Xh model %02Xh, Zen 6) is not supported until AMD publishes its KDS format "
+             "(product name, certificate chain, TCB layout)",
+             refused->data(), report->cpuid_fam_id, report->cpuid_mod_id);
+    return buf;
 }
 
 void select_chain(Selection& out, const Trust& trust, const Evidence& evidence, std::optional<Product> product,
@@ -140,13 +171,15 @@ void select_chain(Selection& out, const Trust& trust, const Evidence& evidence, 
     } else if (product) {
         out.ask = &trust.roots(*product).intermediate(kind);
     } else {
-        out.ask_failure = make_claim("chain.ask", false, "no " + role, role + " signed by a trusted root",
-                                     "the evidence has no " + role + " and the product line is unknown");
+        auto report = parsed_report(evidence);
+        out.ask_failure =
+            make_claim("chain.ask", false, "no " + role, role + " signed by a trusted root",
+                       "the evidence has no " + role + " and " + unknown_product_reason(report ? &*report : nullptr));
     }
     if (!evidence.ark.empty())
         select_evidence_ark(out, trust, evidence, product);
     else
-        select_root_by_name(out, trust, product);
+        select_root_by_name(out, trust, evidence, product);
 }
 
 }  // namespace cvm::verify

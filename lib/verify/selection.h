@@ -28,7 +28,9 @@ Result<Trust> load_trust(std::vector<Certificate> caller_roots);
 // SIGNING_KEY of a signed report; otherwise the VEK's CN ("SEV-VLEK" -> VLEK), else VCEK.
 VekKind decide_kind(const snp::AttestationReport* report, const Certificate* vek);
 
-// The product line, in the order verifier.h states; nullopt when nothing names one.
+// The product line, in the order verifier.h states; nullopt when nothing names one, and always
+// nullopt for a report whose CPUID names a product this verifier refuses (Venice, snp/tcb.h):
+// neither --product nor the certificate can make it parse with another product's layout.
 std::optional<snp::Product> decide_product(const Trust& trust, std::optional<snp::Product> requested,
                                            const snp::AttestationReport* report, const Certificate* vek,
                                            const snp::AmdExtensions* ext, VekKind kind);
@@ -48,6 +50,11 @@ struct Selection {
     Selection(const Selection&) = delete;
     Selection& operator=(const Selection&) = delete;
 };
+
+// Why the product line is unknown, for the claims that cannot be checked without one: the refusal
+// of an unsupported product the report's CPUID names ("Venice (CPUID family 1Ah model 50h) is not
+// supported until AMD publishes its KDS format ..."), else "the product line is unknown".
+std::string unknown_product_reason(const snp::AttestationReport* report);
 
 void select_chain(Selection& out, const Trust& trust, const Evidence& evidence, std::optional<snp::Product> product,
                   VekKind kind);

@@ -191,7 +191,7 @@ void Run::binding_claims()
 {
     const bool have_report = !m_evidence.report.empty();
     const snp::AttestationReport* report = m_out.report ? &*m_out.report : nullptr;
-    std::string why = !m_ext ? m_ext_error : !m_out.product ? "the product line is unknown" : "";
+    std::string why = !m_ext ? m_ext_error : !m_out.product ? unknown_product_reason(report) : "";
     if (m_ext)
         add(make_claim("vek.extensions", true, "AMD extensions", "well-formed AMD extensions", "parsed"));
     else
