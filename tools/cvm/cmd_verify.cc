@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/toml_reader.h"
 #include "commands.h"
+#include "crl_source.h"
 #include "evidence_files.h"
 #include "kds_evidence.h"
 #include "policy/policy.h"
@@ -49,6 +50,17 @@ trust and policy:
   --check-dates        require every certificate to be valid now (host clock; off by default,
                        since AMD certificate validity says little about a report)
 
+revocation (claim chain.revocation; on by default):
+  --crl FILE           the ARK-signed CRL to check the chain against (DER or PEM); needed for a
+                       --trusted-root chain (a simulated platform's DIR/crl.der). Default for
+                       AMD-rooted evidence: KDS /vcek|vlek/v1/{product}/crl, through the same
+                       cache (--kds-url, --cache-dir, --cache-ttl, --offline)
+  --no-revocation      do not check revocation (the claim shows who turned it off); a policy
+                       with revocation = false does the same
+  --at TIME            check the CRL's dates (and --check-dates) at TIME, seconds since the
+                       epoch or YYYY-MM-DD[THH:MM:SSZ] UTC, instead of the host clock: for
+                       evidence and CRLs archived together
+
 output:
   --json               the document cvm.verify/2: verdict, every report field typed, and every
                        claim with pass, found, expected and reason (docs/verify.md)
@@ -64,11 +76,12 @@ exit status: 0 every claim passed, 1 evidence rejected, 2 usage or input error
 )";
 
 const std::vector<FlagSpec> FLAGS = {
-    {"report", Takes::Value},        {"certs", Takes::Value},         {"cert-table", Takes::Value},
-    {"kds", Takes::Nothing},         {"kds-url", Takes::Value},       {"cache-dir", Takes::Value},
-    {"cache-ttl", Takes::Value},     {"offline", Takes::Nothing},     {"policy", Takes::Value},
-    {"product", Takes::Value},       {"trusted-root", Takes::Values}, {"json", Takes::Nothing},
-    {"check-dates", Takes::Nothing}, {"print-policy", Takes::Value},  {"allow-smt", Takes::Nothing},
+    {"report", Takes::Value},        {"certs", Takes::Value},           {"cert-table", Takes::Value},
+    {"kds", Takes::Nothing},         {"kds-url", Takes::Value},         {"cache-dir", Takes::Value},
+    {"cache-ttl", Takes::Value},     {"offline", Takes::Nothing},       {"policy", Takes::Value},
+    {"product", Takes::Value},       {"trusted-root", Takes::Values},   {"json", Takes::Nothing},
+    {"check-dates", Takes::Nothing}, {"print-policy", Takes::Value},    {"allow-smt", Takes::Nothing},
+    {"crl", Takes::Value},           {"no-revocation", Takes::Nothing}, {"at", Takes::Value},
 };
 
 int usage_error(const Error& e)
@@ -181,9 +194,10 @@ int print_policy(const Args& args)
     std::string profile = *args.get("print-policy");
     if (profile != "strict")
         return usage_error(Error::make(Errc::Config, "--print-policy %s: expected strict", profile.c_str()));
-    auto refused = refuse_flags(args, "--print-policy",
-                                {"report", "certs", "cert-table", "kds", "kds-url", "cache-dir", "cache-ttl", "offline",
-                                 "policy", "product", "trusted-root", "json", "check-dates"});
+    auto refused =
+        refuse_flags(args, "--print-policy",
+                     {"report", "certs", "cert-table", "kds", "kds-url", "cache-dir", "cache-ttl", "offline", "policy",
+                      "product", "trusted-root", "json", "check-dates", "crl", "no-revocation", "at"});
     if (!refused.ok())
         return usage_error(refused.error());
     fputs(policy::to_toml(policy::Policy::strict(args.has("allow-smt"))).c_str(), stdout);
@@ -240,7 +254,15 @@ int cmd_verify(const std::vector<std::string>& argv)
             return usage_error(*e);
     }
 
-    verify::Verification v = verifier.value()->verify(evidence.value(), options.value());
+    auto kds = kds_settings(args);
+    auto revocation = kds.ok() ? revocation_settings(args, pol.value(), kds.release_value())
+                               : Result<RevocationSettings>(kds.error());
+    if (!revocation.ok())
+        return usage_error(revocation.error());
+    auto verified = verify_with_revocation(*verifier.value(), evidence.value(), options.value(), revocation.value());
+    if (!verified.ok())
+        return usage_error(verified.error());
+    verify::Verification v = verified.release_value();
     VerifyOutcome outcome = outcome_of(v, pol.value(), options.value().now.has_value());
     if (args.has("json"))
         print_json(stdout, outcome);
