@@ -112,6 +112,17 @@ genoa "mitigation vector on a v3 report" 1 \
   '^FAIL +policy\.launch_mit_vector +found VERSION 3 has no LAUNCH_MIT_VECTOR, expected bits 0x1 set \(VERSION 5 or later\)' \
   'min_launch_mit_vector = 1'
 
+# Venice (Zen 6): the Turin vector with CPUID model 50h (the signature breaks, but the product is
+# decided first) is refused by name, not parsed with Turin's TCB layout, even with --product.
+cp "$vectors/oak_turin_v5/report.bin" "$tmp/venice.bin"
+printf '\x50' | dd of="$tmp/venice.bin" bs=1 seek=$((0x189)) conv=notrunc status=none
+for product in "" "--product Turin"; do
+  # shellcheck disable=SC2086
+  expect "Venice refused $product" 1 \
+    '^FAIL +chain\.ark .*Venice \(CPUID family 1Ah model 50h, Zen 6\) is not supported until AMD publishes its KDS format' -- \
+    verify --report "$tmp/venice.bin" --cert-table "$vectors/oak_turin_v5/certs_table_SYNTH.bin" --no-revocation $product
+done
+
 # Policy files refused by name (exit status 2, nothing judged).
 report=$vectors/oak_turin_v5/report.bin
 bad() { # NAME PATTERN POLICY-LINES...
