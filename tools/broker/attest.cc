@@ -1,4 +1,5 @@
 // The attest endpoint: the steps of broker.h, one function each, and the verdict's log line.
+#include <algorithm>
 #include <chrono>
 
 #include "base/bytes.h"
@@ -7,6 +8,7 @@
 #include "proto/answer.h"
 #include "proto/release.h"
 #include "responses.h"
+#include "snp/amd_extensions.h"
 #include "snp/report.h"
 #include "verify/evidence.h"
 
@@ -174,7 +176,9 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
                       to_hex(report->report_data), {to_hex(expected)});
 
     verify::Evidence evidence = TRY(evidence_for(a, certs.release_value(), report.value()));
-    verify::Verification verification = m_verifier->verify(evidence);
+    verify::VerifyOptions options;
+    TRY(add_crl(a, evidence, report.value(), options));
+    verify::Verification verification = m_verifier->verify(evidence, options);
     a.simulated = verification.anchor == verify::Anchor::CallerSupplied;
     TRY(check_policy(a, verification));
 
@@ -231,6 +235,71 @@ Result<verify::Evidence> Broker::evidence_for(Attempt& a, verify::Evidence evide
     }
     evidence.vek = std::move(*vcek.vcek);
     return evidence;
+}
+
+Result<void> Broker::add_crl(Attempt& a, verify::Evidence& evidence, const snp::AttestationReport& report,
+                             verify::VerifyOptions& options)
+{
+    evidence.crl.clear();  // cvmkb/1 carries no CRL; whatever is here is not the broker's own
+    if (!m_config.policy.revocation) {
+        options.revocation_off_by = "policy revocation = false";
+        return {};
+    }
+    options.crl_now = now();
+    if (chains_to_simulated_root(evidence)) {
+        evidence.crl = m_config.simulated_crl;
+        return {};
+    }
+    // AMD-rooted (or claiming to be): the product line's CRL of the signing key's family. A wrong
+    // guess fails closed: the CRL's issuer and signature must match the ARK the verifier picks.
+    std::optional<snp::Product> product = report.cpuid_product();
+    if (!product) {  // VERSION 2 reports have no CPUID: the VEK's productName says it
+        if (auto vek = verify::Certificate::parse(evidence.vek)) {
+            if (auto ext = snp::parse_amd_extensions(vek->extensions()); ext && ext->product_name)
+                product = snp::product_from_name(*ext->product_name);
+        }
+    }
+    if (!product)
+        return refuse(a, proto::ErrorCode::Chain,
+                      "the product line is unknown (no CPUID in the report, no productName in the VEK), so there "
+                      "is no CRL to check revocation against",
+                      "chain.revocation", "unknown product line", {"a report or VEK naming Milan, Genoa or Turin"});
+    if (!m_vceks)
+        return refuse(a, proto::ErrorCode::Chain,
+                      "revocation is on and this broker has no [kds] to fetch AMD's CRL from (add [kds], or set "
+                      "policy.revocation = false)",
+                      "chain.revocation", "no CRL", {"AMD's CRL from KDS"});
+    kds::KeyFamily family = report.signing_key == snp::SigningKey::Vlek ? kds::KeyFamily::Vlek : kds::KeyFamily::Vcek;
+    CrlAnswer crl = m_vceks->crl_for(*product, family);
+    if (!crl.ok()) {
+        proto::ErrorCode code =
+            crl.refusal == VcekRefusal::KdsUnavailable ? proto::ErrorCode::KdsUnavailable : proto::ErrorCode::Chain;
+        return refuse(a, code, std::string(crl.error.message()), "chain.revocation", "no CRL",
+                      {"AMD's current CRL from KDS " + kds::crl_path(*product, family)});
+    }
+    evidence.crl = std::move(*crl.crl);
+    return {};
+}
+
+bool Broker::chains_to_simulated_root(const verify::Evidence& evidence) const
+{
+    // The verifier decides for itself which root anchors the evidence; this only picks the CRL,
+    // and a wrong pick fails the revocation claim, never passes it.
+    const std::vector<verify::Certificate>& roots = m_simulated_roots;
+    if (roots.empty())
+        return false;
+    if (!evidence.ark.empty()) {
+        auto ark = verify::Certificate::parse(evidence.ark);
+        return ark && std::any_of(roots.begin(), roots.end(),
+                                  [&](const verify::Certificate& r) { return r.fingerprint() == ark->fingerprint(); });
+    }
+    if (!evidence.ask.empty()) {
+        auto ask = verify::Certificate::parse(evidence.ask);
+        return ask && std::any_of(roots.begin(), roots.end(), [&](const verify::Certificate& r) {
+                   return std::ranges::equal(r.subject_raw(), ask->issuer_raw());
+               });
+    }
+    return false;
 }
 
 Result<void> Broker::check_policy(Attempt& a, const verify::Verification& v)

@@ -56,6 +56,8 @@ Result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config, BrokerOption
                                                 not_before);
 
     verify::VerifierOptions verifier_options;
+    for (const verify::Certificate& root : b->m_config.simulated_roots)
+        b->m_simulated_roots.push_back(TRY(verify::Certificate::parse_der(root.der())));
     verifier_options.trusted_roots = std::move(b->m_config.simulated_roots);
     b->m_verifier = TRY(verify::Verifier::create(std::move(verifier_options)));
     if (b->m_config.kds) {

@@ -7,7 +7,10 @@
 // An attest is released only when every step passes, in this order: the message parses; the
 // nonce is ours, fresh and unused (it is used up by this request whatever follows); the report
 // parses; REPORT_DATA is the binding of nonce, key and request; the VCEK chain and the report
-// signature verify (certificates from the request, else the VCEK cache, else KDS); the policy
+// signature verify (certificates from the request, else the VCEK cache, else KDS), and neither
+// the ASK/ASVK nor the VEK is revoked (policy.revocation, on by default: the broker's own copy of
+// the CRL — simulated_crl for simulated evidence, AMD's from KDS through the VCEK path's cache
+// otherwise — never one from the request, which could be an old one replayed); the policy
 // passes, including simulated evidence only with allow_simulated; every requested resource
 // exists and lists this MEASUREMENT. Each refusal is one error object naming the code, the
 // claim, what was found and what was expected, and one log line with the same code.
@@ -66,6 +69,11 @@ private:
     Result<void> use_nonce(Attempt& attempt, const proto::Nonce& nonce);
     Result<verify::Evidence> evidence_for(Attempt& attempt, verify::Evidence evidence,
                                           const snp::AttestationReport& report);
+    // Puts the broker's CRL for this evidence in `evidence.crl`, or says in `options` that the
+    // policy turned revocation off.
+    Result<void> add_crl(Attempt& attempt, verify::Evidence& evidence, const snp::AttestationReport& report,
+                         verify::VerifyOptions& options);
+    bool chains_to_simulated_root(const verify::Evidence& evidence) const;
     Result<void> check_policy(Attempt& attempt, const verify::Verification& verification);
     Result<proto::Release> release_for(Attempt& attempt, const snp::AttestationReport& report);
     Result<void> record_once_per_launch(Attempt& attempt, const snp::AttestationReport& report,
@@ -79,7 +87,8 @@ private:
     std::unique_ptr<MemoryStore> m_own_store;  // null when options.store is set
     std::unique_ptr<NonceIssuer> m_nonces;
     std::unique_ptr<verify::Verifier> m_verifier;
-    std::unique_ptr<Metrics> m_own_metrics;  // null when options.metrics is set
+    std::vector<verify::Certificate> m_simulated_roots;  // copies of the verifier's, to pick the CRL
+    std::unique_ptr<Metrics> m_own_metrics;              // null when options.metrics is set
     Metrics& m_metrics;
     std::unique_ptr<VcekSource> m_vceks;  // null without [kds]
 };

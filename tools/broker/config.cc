@@ -9,6 +9,7 @@
 #include "policy/policy_toml.h"
 #include "proto/messages.h"
 #include "store_toml.h"
+#include "verify/crl.h"
 
 namespace cvm::broker {
 namespace {
@@ -142,6 +143,31 @@ Result<kds::KdsOptions> kds_options(const toml::table& t, const std::string& bas
     return o;
 }
 
+// Where the CRLs of revocation checking come from (config.h): the simulated platform's from
+// simulated_crl, AMD's from [kds].
+Result<void> revocation_sources(const toml::table& root, BrokerConfig& c, const std::string& base_dir)
+{
+    if (const toml::node* n = root.get("simulated_crl")) {
+        if (c.simulated_roots.empty())
+            return config_error("simulated_crl", "is set without simulated_root: it is the simulated ARK's CRL");
+        c.simulated_crl_path = resolve(base_dir, TRY(R.string(*n, "simulated_crl")));
+        c.simulated_crl = TRY_PREFIX(read_file(c.simulated_crl_path, verify::CRL_MAX_PEM_SIZE), "simulated_crl");
+        // Its signature and dates are the verifier's to check, on every attest; a file that is no
+        // CRL at all is a mistake to catch now.
+        TRY_PREFIX(verify::Crl::parse(c.simulated_crl), "simulated_crl %s", c.simulated_crl_path.c_str());
+    }
+    if (!c.policy.revocation)
+        return {};
+    if (!c.simulated_roots.empty() && c.simulated_crl.empty())
+        return config_error("simulated_crl", "missing: revocation is on (the default), so simulated evidence needs "
+                                             "its CRL: name sim/crl.der (cvm sim init, cvm sim crl), or set "
+                                             "policy.revocation = false");
+    if (!c.kds && !c.policy.allow_simulated)
+        return config_error("kds", "missing: revocation is on (the default) and AMD's CRLs come from KDS: add [kds] "
+                                   "(url, or offline with a cache_dir holding them), or set policy.revocation = false");
+    return {};
+}
+
 Result<void> resources(const toml::table& root, BrokerConfig& c, const std::string& base_dir)
 {
     std::set<std::string> names;
@@ -182,7 +208,8 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     TRY(R.only_keys(root, "",
                     {"listen", "metrics_listen", "reload_endpoint", "signing_key", "nonce_key", "nonce_lifetime",
                      "max_connections", "max_connections_per_peer", "header_timeout_ms", "min_body_rate",
-                     "max_request_bytes", "simulated_root", "tls", "kds", "policy", "secret", "volume", "store"}));
+                     "max_request_bytes", "simulated_root", "simulated_crl", "tls", "kds", "policy", "secret", "volume",
+                     "store"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -268,6 +295,7 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     } else if (c.policy.allow_simulated) {
         return config_error("simulated_root", "missing: policy.allow_simulated needs the simulated ARK it trusts");
     }
+    TRY(revocation_sources(root, c, base_dir));
     TRY(resources(root, c, base_dir));
     if (c.secrets.empty() && c.volumes.empty())
         return config_error("secret", "no [[secret]] or [[volume]]: the broker would have nothing to release");

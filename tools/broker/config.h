@@ -13,6 +13,8 @@
 //   min_body_rate = 1024                   body bytes/s a client must keep up after 2 s; 0: no floor
 //   simulated_root = "sim/ark.pem"         the ARK of `cvm sim`: its evidence is recognised as
 //                                          simulated, and accepted only with allow_simulated
+//   simulated_crl = "sim/crl.der"          the simulated platform's CRL (cvm sim init / cvm sim crl):
+//                                          the one simulated evidence is checked against
 //   [tls] cert = "..." key = "..."         optional; plain HTTP without it
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
@@ -23,7 +25,14 @@
 //
 // Relative paths are relative to the configuration file's directory. Every unknown key, wrong
 // type, duplicate resource name, or resource measurement the policy does not accept fails with
-// Errc::Config naming the key. Secret values are read into SecretBytes and never appear in an
+// Errc::Config naming the key.
+//
+// Revocation (policy.revocation, on unless `revocation = false`) needs a CRL for every kind of
+// evidence the broker may accept, so these fail with Errc::Config naming the key and the fix:
+// simulated_root without simulated_crl, and no [kds] (where AMD's CRLs come from) unless
+// policy.allow_simulated marks a development broker (its AMD-rooted evidence is then refused per
+// request, naming the missing CRL). The broker never uses a CRL a client sends: an old one could
+// be replayed. Secret values are read into SecretBytes and never appear in an
 // error message.
 #pragma once
 
@@ -66,6 +75,8 @@ struct BrokerConfig {
     int64_t nonce_lifetime = 60;
     policy::Policy policy;
     std::vector<verify::Certificate> simulated_roots;
+    Bytes simulated_crl;                 // DER or PEM, parsed once at load; empty without simulated_crl
+    std::string simulated_crl_path;      // for the summary
     std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request
     std::vector<SecretResource> secrets;
     std::vector<VolumeResource> volumes;

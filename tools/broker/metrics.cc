@@ -86,6 +86,18 @@ void Metrics::kds_fetch(std::string_view source)
     ++m_kds["{source=\"" + std::string(source) + "\"}"];
 }
 
+void Metrics::crl_cache(bool hit)
+{
+    std::lock_guard lock(m_mutex);
+    ++m_crl_cache[hit ? "{result=\"hit\"}" : "{result=\"miss\"}"];
+}
+
+void Metrics::crl_fetch(std::string_view source)
+{
+    std::lock_guard lock(m_mutex);
+    ++m_crl_fetches["{source=\"" + std::string(source) + "\"}"];
+}
+
 std::string Metrics::render(const VerifierCache& verifier) const
 {
     std::string out = "# HELP cvmkb_challenges_total Challenge nonces issued.\n# TYPE cvmkb_challenges_total counter\n"
@@ -97,6 +109,8 @@ std::string Metrics::render(const VerifierCache& verifier) const
     histogram(out, "cvmkb_attest_duration_seconds", "Time to answer an attest request.", m_attest_duration);
     counter_family(out, "cvmkb_vcek_cache_total", "Lookups in the broker's VCEK cache.", m_vcek_cache);
     counter_family(out, "cvmkb_kds_fetches_total", "VCEKs obtained through the KDS client, by source.", m_kds);
+    counter_family(out, "cvmkb_crl_cache_total", "Lookups in the broker's CRL cache.", m_crl_cache);
+    counter_family(out, "cvmkb_crl_fetches_total", "CRLs obtained through the KDS client, by source.", m_crl_fetches);
     counter_family(out, "cvmkb_verifier_cache_hits_total", "Certificates whose verification was cached.",
                    {{"", verifier.hits}});
     counter_family(out, "cvmkb_verifier_cache_misses_total", "Certificates verified from scratch.",

@@ -6,6 +6,8 @@
 //   cvmkb_attest_duration_seconds (histogram)          attest handling time, released or refused
 //   cvmkb_vcek_cache_total{result="hit"|"miss"}        the broker's in-memory VCEK cache
 //   cvmkb_kds_fetches_total{source}                    KDS answers by source (network, cache-fresh, cache-stale)
+//   cvmkb_crl_cache_total{result="hit"|"miss"}         the broker's CRL cache (revocation of AMD evidence)
+//   cvmkb_crl_fetches_total{source}                    CRLs obtained through the KDS client, by source
 //   cvmkb_verifier_cache_hits_total / _misses_total    verified-certificate cache of the verify layer
 //                                                      (per configuration generation: a reload restarts them)
 // and, about the process rather than the protocol (one Metrics object outlives every reload):
@@ -32,6 +34,8 @@ public:
     void attest(bool released, std::string_view code, bool simulated, double seconds);
     void vcek_cache(bool hit);
     void kds_fetch(std::string_view source);
+    void crl_cache(bool hit);
+    void crl_fetch(std::string_view source);
     void build_info(std::string_view version);
     void config_generation(uint64_t generation) { m_generation.store(generation, std::memory_order_relaxed); }
     void reload(bool ok);
@@ -60,6 +64,8 @@ private:
     std::map<std::string, uint64_t> m_attests;  // rendered label set -> count
     std::map<std::string, uint64_t> m_vcek_cache;
     std::map<std::string, uint64_t> m_kds;
+    std::map<std::string, uint64_t> m_crl_cache;
+    std::map<std::string, uint64_t> m_crl_fetches;
     Histogram m_attest_duration;
     std::string m_version;
     std::atomic<uint64_t> m_generation{0};

@@ -61,6 +61,15 @@ std::string policy_summary(const BrokerConfig& c)
          (c.kds ? (c.kds->mode == kds::Mode::Offline ? "the KDS cache " + c.kds->cache_dir + " (offline)"
                                                      : c.kds->base_url)
                 : std::string("the requests only"));
+    s += "; revocation ";
+    if (!p.revocation) {
+        s += "OFF (policy.revocation = false)";
+    } else {
+        s += std::string("on (AMD's CRLs ") + (c.kds ? "from there too" : "from nowhere: no [kds], AMD evidence refused");
+        if (!c.simulated_crl_path.empty())
+            s += "; the simulated CRL " + c.simulated_crl_path;
+        s += ")";
+    }
     s += "; nonces live " + std::to_string(c.nonce_lifetime) + " s";
     return s;
 }
@@ -77,6 +86,11 @@ std::vector<std::string> policy_warnings(const BrokerConfig& c)
     if (c.policy.min_tcb.empty())
         w.push_back("WARNING: no policy.min_tcb: reports from firmware of any TCB version, including ones with "
                     "published vulnerabilities, are accepted");
+    if (!c.policy.revocation)
+        w.push_back("WARNING: policy.revocation = false: an ASK, ASVK or VLEK that AMD revoked is still trusted");
+    else if (!c.kds)
+        w.push_back("WARNING: no [kds]: revocation needs AMD's CRLs, so every AMD-rooted report is refused "
+                    "(chain.revocation); only simulated evidence can pass");
     if (c.policy.allow_migration_agent)
         w.push_back("WARNING: policy.allow_migration_agent = true: a migration agent may export the guest's memory");
     return w;

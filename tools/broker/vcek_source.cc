@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kds/cache.h"
+#include "verify/crl.h"
 
 namespace cvm::broker {
 
@@ -25,9 +26,9 @@ struct Stored {
 };
 
 // The store is not trusted: a value of the wrong size is no entry at all.
-std::optional<Stored> unstamp(const Bytes& value)
+std::optional<Stored> unstamp(const Bytes& value, size_t max_size = kds::MAX_VCEK_SIZE)
 {
-    if (value.size() <= STAMP_SIZE || value.size() > STAMP_SIZE + kds::MAX_VCEK_SIZE)
+    if (value.size() <= STAMP_SIZE || value.size() > STAMP_SIZE + max_size)
         return std::nullopt;
     uint64_t at = 0;
     for (size_t i = 0; i < STAMP_SIZE; ++i)
@@ -96,11 +97,11 @@ VcekAnswer VcekSource::vcek_for(const snp::AttestationReport& report, std::strin
                         "KDS has no VCEK for CHIP_ID %.16s... at this TCB (its 404 is remembered for %lld s)",
                         to_hex(id.value().hwid).c_str(), static_cast<long long>(m_options.miss_ttl_seconds)));
 
-    std::shared_ptr<Flight> flight;
+    std::shared_ptr<Flight<VcekAnswer>> flight;
     {
         std::unique_lock lock(m_mutex);
         if (auto it = m_flights.find(key); it != m_flights.end()) {
-            std::shared_ptr<Flight> joined = it->second;  // someone is asking KDS for this VCEK
+            std::shared_ptr<Flight<VcekAnswer>> joined = it->second;  // someone is asking KDS for this VCEK
             m_landed.wait(lock, [&] { return joined->done; });
             return joined->answer;
         }
@@ -116,7 +117,7 @@ VcekAnswer VcekSource::vcek_for(const snp::AttestationReport& report, std::strin
                                        static_cast<long long>(*wait)),
                            *wait);
         }
-        flight = std::make_shared<Flight>();
+        flight = std::make_shared<Flight<VcekAnswer>>();
         m_flights.emplace(key, flight);
     }
     VcekAnswer answer = fetch(id.value(), key, std::move(stale));
@@ -149,6 +150,91 @@ VcekAnswer VcekSource::fetch(const kds::VcekId& id, const std::string& key, std:
     if (fetched.error().code() == Errc::Network)  // KDS answered, and not with a VCEK (404)
         (void)m_store.put(store_keys::kds_miss(key), as_bytes(std::string_view("404")), m_options.miss_ttl_seconds);
     return refused(VcekRefusal::NotFound, fetched.error());
+}
+
+bool VcekSource::current(ByteView crl, int64_t now)
+{
+    auto parsed = verify::Crl::parse(crl);
+    if (!parsed)
+        return false;
+    std::optional<std::time_t> next = parsed->next_update_time();
+    return next && now <= *next;
+}
+
+CrlAnswer VcekSource::crl_for(snp::Product product, kds::KeyFamily family)
+{
+    const std::string key = kds::crl_cache_key(product, family);
+    const int64_t now = m_clock.now();
+    std::optional<Bytes> stale;
+    if (auto value = m_store.get(store_keys::cache(key)); value && value.value()) {
+        if (auto entry = unstamp(*value.value(), verify::CRL_MAX_PEM_SIZE)) {
+            bool young = entry->fetched_at <= now && now - entry->fetched_at < m_options.cache_ttl_seconds;
+            if (young && current(entry->der, now)) {
+                m_metrics.crl_cache(true);
+                CrlAnswer a;
+                a.crl = std::move(entry->der);
+                return a;
+            }
+            stale = std::move(entry->der);
+        }
+    }
+    m_metrics.crl_cache(false);
+
+    std::shared_ptr<Flight<CrlAnswer>> flight;
+    {
+        std::unique_lock lock(m_mutex);
+        if (auto it = m_crl_flights.find(key); it != m_crl_flights.end()) {
+            std::shared_ptr<Flight<CrlAnswer>> joined = it->second;  // someone is asking KDS for this CRL
+            m_landed.wait(lock, [&] { return joined->done; });
+            return joined->answer;
+        }
+        flight = std::make_shared<Flight<CrlAnswer>>();
+        m_crl_flights.emplace(key, flight);
+    }
+    CrlAnswer answer = fetch_crl(product, family, key, std::move(stale));
+    {
+        std::lock_guard lock(m_mutex);
+        flight->answer = answer;
+        flight->done = true;
+        m_crl_flights.erase(key);
+    }
+    m_landed.notify_all();
+    return answer;
+}
+
+CrlAnswer VcekSource::fetch_crl(snp::Product product, kds::KeyFamily family, const std::string& key,
+                                std::optional<Bytes> stale)
+{
+    CrlAnswer a;
+    const int64_t now = m_clock.now();
+    auto fetched = m_kds->crl(product, family);
+    if (fetched && (fetched->source != kds::Source::CacheStale || current(fetched->data, now))) {
+        m_metrics.crl_fetch(kds::source_name(fetched->source));
+        if (fetched->source != kds::Source::CacheStale)  // a failed write costs the next look-up a request
+            (void)m_store.put(store_keys::cache(key), stamped(fetched->fetched_at, fetched->data), STORED_CRL_SECONDS);
+        a.crl = std::move(fetched->data);
+        return a;
+    }
+    if (!fetched && fetched.error().code() != Errc::Unavailable) {  // KDS answered, without a CRL (404)
+        a.error = fetched.error();
+        return a;
+    }
+    // KDS cannot be reached: a copy is usable until its own nextUpdate.
+    if (stale && current(*stale, now)) {
+        m_metrics.crl_fetch(kds::source_name(kds::Source::CacheStale));
+        a.crl = std::move(*stale);
+        return a;
+    }
+    a.refusal = VcekRefusal::KdsUnavailable;
+    a.retry_after = KDS_RETRY_SECONDS;
+    std::string cause =
+        fetched ? "the KDS client's cached copy is past its nextUpdate" : std::string(fetched.error().message());
+    a.error = Error::make(Errc::Unavailable,
+                          "no current %s %s CRL: KDS cannot be reached (%s), and no stored copy's "
+                          "nextUpdate is still ahead",
+                          std::string(snp::product_name(product)).c_str(),
+                          std::string(kds::key_family_name(family)).c_str(), cause.c_str());
+    return a;
 }
 
 std::optional<int64_t> VcekSource::charge(const std::string& client, int64_t now)

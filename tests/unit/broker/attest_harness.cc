@@ -2,6 +2,7 @@
 
 #include <doctest.h>
 
+#include "sim/crl.h"
 #include "snp/cert_table.h"
 
 namespace cvm::test {
@@ -10,6 +11,21 @@ const sim::Platform& simulated_platform()
 {
     static const sim::Platform platform = sim::create_platform({}).release_value();
     return platform;
+}
+
+const Bytes& simulated_crl()
+{
+    static const Bytes crl = sim::make_crl(simulated_platform(), {}).release_value();
+    return crl;
+}
+
+std::string simulated_top(const BrokerFiles& files)
+{
+    const sim::Platform& p = simulated_platform();
+    files.write("sim-ark.der", std::string_view(reinterpret_cast<const char*>(p.ark_der.data()), p.ark_der.size()));
+    const Bytes& crl = simulated_crl();
+    files.write("sim-crl.der", std::string_view(reinterpret_cast<const char*>(crl.data()), crl.size()));
+    return "simulated_root = \"sim-ark.der\"\nsimulated_crl = \"sim-crl.der\"\n";
 }
 
 sim::LaunchState good_launch()
@@ -31,10 +47,8 @@ std::vector<Bytes> certs_of_table(ByteView table)
 BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string& extra_top, bool allow_simulated,
                              broker::Store* store)
 {
-    const sim::Platform& p = simulated_platform();
-    files.write("sim-ark.der", std::string_view(reinterpret_cast<const char*>(p.ark_der.data()), p.ark_der.size()));
     std::string policy = (allow_simulated ? "allow_simulated = true\n" : "") + extra_policy;
-    std::string top = "simulated_root = \"sim-ark.der\"\n" + extra_top;
+    std::string top = simulated_top(files) + extra_top;
     auto config = broker::parse_broker_config(broker_config_text(policy, top), files.dir());
     REQUIRE_MESSAGE(config.ok(), std::string(config.ok() ? "" : config.error().message()));
     net::ServerOptions options = config->server;

@@ -31,6 +31,14 @@ private:
 // One simulated Genoa platform per test process (two RSA-4096 key generations).
 const sim::Platform& simulated_platform();
 
+// The simulated platform's CRL (sim/crl.h: nothing revoked, valid for a year from yesterday, so
+// it covers FakeClock's start), made once.
+const Bytes& simulated_crl();
+
+// The configuration lines that name the simulated root and its CRL, and writes both files
+// (sim-ark.der, sim-crl.der) into `files`: revocation stays on for simulated evidence.
+std::string simulated_top(const BrokerFiles& files);
+
 // The launch the tests' policies accept: MEASUREMENT = GOOD_MEASUREMENT, no debug, SMT allowed.
 sim::LaunchState good_launch();
 

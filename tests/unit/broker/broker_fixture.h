@@ -31,7 +31,8 @@ inline const std::string OTHER_MEASUREMENT(96, 'b');
 
 // A complete configuration text: listen 127.0.0.1:0, secrets "db" (file, env DB_PASSWORD) and
 // "token" (value) and volume "data", all for GOOD_MEASUREMENT; `extra_policy` lines are added to
-// [policy]; `extra_top` lines before it.
+// [policy]; `extra_top` lines before it; unless they have a [kds] table, an offline [kds] whose
+// cache directory is empty (revocation is on, and AMD's CRLs come from KDS).
 std::string broker_config_text(const std::string& extra_policy = "", const std::string& extra_top = "");
 
 }  // namespace cvm::test

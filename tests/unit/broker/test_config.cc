@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "attest_harness.h"
 #include "broker_fixture.h"
 #include "config.h"
+#include "summary.h"
 
 using namespace cvm;
 using namespace cvm::broker;
@@ -38,7 +40,10 @@ TEST_CASE("broker config: a complete file parses with every resource")
     CHECK(c->secrets[1].measurements.size() == 2);
     REQUIRE(c->volumes.size() == 1);
     CHECK(c->volumes[0].key.size() == 64);
-    CHECK_FALSE(c->kds);
+    REQUIRE(c->kds);  // the fixture's offline one: revocation is on, and AMD's CRLs come from KDS
+    CHECK(c->kds->mode == kds::Mode::Offline);
+    CHECK(c->policy.revocation);
+    CHECK(c->simulated_crl.empty());
     CHECK_FALSE(c->server.tls);
     CHECK(c->simulated_roots.empty());
 }
@@ -121,4 +126,72 @@ TEST_CASE("broker config: keys, simulation and policy are checked")
                                            "measurements = [\"" +
                                            test::GOOD_MEASUREMENT + "\"]\n");
     CHECK(leak.find("TOPSECRET") == std::string::npos);
+}
+
+namespace {
+
+// The fixture's configuration without its offline [kds] table.
+std::string without_kds(std::string text)
+{
+    const std::string kds = "[kds]\noffline = true\ncache_dir = \"kds-offline\"\n";
+    REQUIRE(text.find(kds) != std::string::npos);
+    return text.erase(text.find(kds), kds.size());
+}
+
+bool has_line(const std::vector<std::string>& lines, const std::string& part)
+{
+    for (const std::string& l : lines) {
+        if (l.find(part) != std::string::npos)
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("broker config: revocation needs a CRL for every kind of evidence the broker may accept")
+{
+    test::BrokerFiles files;
+    const std::string sim = test::simulated_top(files);
+    const std::string sim_root_only = "simulated_root = \"sim-ark.der\"\n";
+
+    // The simulated root and its CRL: parsed, and named in the summary.
+    auto c = parse_broker_config(test::broker_config_text("allow_simulated = true\n", sim), files.dir());
+    REQUIRE_MESSAGE(c.ok(), std::string(c.ok() ? "" : c.error().message()));
+    CHECK(c->simulated_crl == test::simulated_crl());
+    CHECK(policy_summary(c.value()).find("revocation on (AMD's CRLs from there too; the simulated CRL " + files.dir() +
+                                         "/sim-crl.der)") != std::string::npos);
+
+    // A simulated root without its CRL: simulated evidence could never pass, said at start.
+    std::string e = error_of(files, test::broker_config_text("allow_simulated = true\n", sim_root_only));
+    CHECK(e.find("'simulated_crl': missing") != std::string::npos);
+    CHECK(e.find("cvm sim init") != std::string::npos);
+    CHECK(e.find("revocation = false") != std::string::npos);
+
+    // No [kds] and AMD evidence possible (a production broker): AMD's CRLs have no source.
+    e = error_of(files, without_kds(test::broker_config_text()));
+    CHECK(e.find("'kds': missing") != std::string::npos);
+    CHECK(e.find("revocation = false") != std::string::npos);
+
+    // A development broker (allow_simulated) without [kds] starts, warned that AMD evidence is refused.
+    c = parse_broker_config(without_kds(test::broker_config_text("allow_simulated = true\n", sim)), files.dir());
+    REQUIRE(c.ok());
+    CHECK(has_line(policy_warnings(c.value()), "WARNING: no [kds]: revocation needs AMD's CRLs"));
+    CHECK(policy_summary(c.value()).find("AMD's CRLs from nowhere: no [kds], AMD evidence refused") !=
+          std::string::npos);
+
+    // Revocation off: neither is needed, and the choice is warned about.
+    c = parse_broker_config(without_kds(test::broker_config_text("revocation = false\n", sim_root_only)), files.dir());
+    REQUIRE_MESSAGE(c.ok(), std::string(c.ok() ? "" : c.error().message()));
+    CHECK_FALSE(c->policy.revocation);
+    CHECK(policy_summary(c.value()).find("revocation OFF (policy.revocation = false)") != std::string::npos);
+    CHECK(has_line(policy_warnings(c.value()), "WARNING: policy.revocation = false"));
+
+    // simulated_crl without the root it belongs to, and a file that is no CRL.
+    e = error_of(files, test::broker_config_text("", "simulated_crl = \"sim-crl.der\"\n"));
+    CHECK(e.find("'simulated_crl': is set without simulated_root") != std::string::npos);
+    e = error_of(files, test::broker_config_text("", sim_root_only + "simulated_crl = \"sim-ark.der\"\n"));
+    CHECK(e.find("simulated_crl ") != std::string::npos);  // names the key and the file
+    e = error_of(files, test::broker_config_text("", sim_root_only + "simulated_crl = \"missing.der\"\n"));
+    CHECK(e.find("simulated_crl") != std::string::npos);
 }

@@ -196,10 +196,9 @@ TEST_CASE("restart: with a configured nonce_key and its own store, a broker refu
     h.clock.advance(5);                              // it dies and is started again
 
     auto restart = [&](broker::Store* store) {
-        auto config =
-            broker::parse_broker_config(
-                broker_config_text("allow_simulated = true\n", "simulated_root = \"sim-ark.der\"\n"), h.files.dir())
-                .release_value();
+        auto config = broker::parse_broker_config(
+                          broker_config_text("allow_simulated = true\n", simulated_top(h.files)), h.files.dir())
+                          .release_value();
         broker::BrokerOptions o;
         o.clock = &h.clock;
         o.store = store;

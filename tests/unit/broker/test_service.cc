@@ -35,9 +35,7 @@ bool contains(const std::string& haystack, const std::string& needle)
 struct ServiceFixture {
     explicit ServiceFixture(const std::string& extra_top = "", bool with_nonce_key = true)
     {
-        const sim::Platform& p = simulated_platform();
-        files.write("sim-ark.der", {reinterpret_cast<const char*>(p.ark_der.data()), p.ark_der.size()});
-        top = "simulated_root = \"sim-ark.der\"\nmetrics_listen = \"127.0.0.1:0\"\n" + extra_top;
+        top = simulated_top(files) + "metrics_listen = \"127.0.0.1:0\"\n" + extra_top;
         write_config(top, with_nonce_key);
         auto config = broker::load_broker_config(path());
         REQUIRE_MESSAGE(config.ok(), std::string(config.ok() ? "" : config.error().message()));
@@ -205,7 +203,7 @@ TEST_CASE("service: settings that need a restart make a reload fail, naming each
     }
     SUBCASE("metrics_listen and max_connections")
     {
-        f.write_config("simulated_root = \"sim-ark.der\"\nmetrics_listen = \"[::1]:0\"\nmax_connections = 7\n");
+        f.write_config(simulated_top(f.files) + "metrics_listen = \"[::1]:0\"\nmax_connections = 7\n");
         expected = "metrics_listen, max_connections changed";
     }
     SUBCASE("the store")

@@ -40,7 +40,8 @@ TEST_CASE("summary: a strict policy, in one line, with no warning")
     CHECK(s == "policy: accepts 2 measurements (aaaaaaaaaaaa…, cccccccccccc…); VMPL <= 0; debug refused; migration "
                "agent refused; SMT allowed; min_tcb Genoa bl=9 tee=0 snp=23 ucode=72; simulated evidence unknown; "
                "secrets: db (1 measurement), token (2 measurements); volumes: data (1 measurement); VCEKs from the "
-               "requests only; nonces live 60 s");
+               "KDS cache " +
+                   files.dir() + "/kds-offline (offline); revocation on (AMD's CRLs from there too); nonces live 60 s");
     CHECK(s.find('\n') == std::string::npos);
     CHECK(s.find("s3cret") == std::string::npos);  // never a secret value
     CHECK(policy_warnings(c).empty());
