@@ -3,6 +3,7 @@
 # policy file") passing and failing on real AMD-signed vectors, and on simulated evidence where
 # the field is one `cvm sim report` sets. Every FAIL line is checked for the value found and the
 # value expected. Revocation is the chain's business (cvm_verify.sh), so --no-revocation here.
+# Needs openssl and python3 (re-signing patched simulated reports).
 # Usage: cvm_verify_policy.sh CVM VECTORS_DIR
 set -uo pipefail
 cvm=$1
@@ -169,6 +170,66 @@ sim "required ciphertext hiding" 1 '^FAIL +policy\.platform_info +found 0x25 \(s
 sim "HOST_DATA" 1 "^FAIL +policy\.host_data +found $hd, expected 0{64}" "host_data = \"$(printf '0%.0s' $(seq 64))\""
 sim "GUEST_SVN" 1 '^FAIL +policy\.guest_svn +found 3, expected >= 4' 'min_guest_svn = 4'
 sim "simulated firmware is committed" 0 '^PASS +policy\.committed_version' 'permit_provisional_firmware = false'
+
+# Fields `cvm sim report` does not choose (uncommitted firmware, mitigation vectors, a Siena CPUID):
+# a simulated report with the field patched as firmware would write it, then signed again with the
+# platform's VCEK key (openssl: ECDSA P-384 over SHA-384 of bytes [0, 0x2A0), R and S stored
+# little-endian in 72-byte fields, 56860 "ECDSA Signature Format").
+patch() { # FILE OFFSET SIZE VALUE: a little-endian integer at OFFSET
+  python3 -c 'import sys; f, o, n, v = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3]), int(sys.argv[4], 0)
+b = bytearray(open(f, "rb").read()); b[o:o + n] = v.to_bytes(n, "little"); open(f, "wb").write(b)' "$@"
+}
+resign() { # FILE KEY
+  head -c $((0x2A0)) "$1" >"$tmp/signed.bin"
+  openssl dgst -sha384 -sign "$2" -out "$tmp/sig.der" "$tmp/signed.bin" || return 1
+  python3 -c 'import sys
+rep, der = bytearray(open(sys.argv[1], "rb").read()), open(sys.argv[2], "rb").read()
+def integer(i):
+    assert der[i] == 2
+    n = der[i + 1]
+    return int.from_bytes(der[i + 2:i + 2 + n], "big"), i + 2 + n
+r, i = integer(2 if der[1] < 0x80 else 3)
+s, _ = integer(i)
+rep[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
+rep[0x2E8:0x2E8 + 72] = s.to_bytes(72, "little")
+open(sys.argv[1], "wb").write(rep)' "$1" "$tmp/sig.der"
+}
+"$cvm" sim init "$tmp/turin" --product Turin >/dev/null || { echo "FAILED sim init Turin"; failed=$((failed + 1)); }
+"$cvm" sim report "$tmp/turin" --report-data "$(printf '00%.0s' $(seq 64))" --measurement "$m" \
+  -o "$tmp/turin.bin" --cert-table "$tmp/turin.certs" >/dev/null || { echo "FAILED sim report Turin"; failed=$((failed + 1)); }
+patched() { # NAME STATUS PATTERN BASE PLATFORM "OFFSET SIZE VALUE"... -- POLICY-LINES...
+  local name=$1 status=$2 pattern=$3 base=$4 platform=$5
+  shift 5
+  cp "$tmp/$base.bin" "$tmp/p-$name.bin"
+  while [[ $1 != -- ]]; do
+    # shellcheck disable=SC2086
+    patch "$tmp/p-$name.bin" $1
+    shift
+  done
+  shift
+  resign "$tmp/p-$name.bin" "$tmp/$platform/vcek-key.pem"
+  printf 'measurements = ["%s"]\nallow_simulated = true\n' "$m" >"$tmp/p-$name.toml"
+  printf '%s\n' "$@" >>"$tmp/p-$name.toml"
+  expect "patched: $name" "$status" "$pattern" -- verify --report "$tmp/p-$name.bin" --cert-table "$tmp/$base.certs" \
+    --trusted-root "$tmp/$platform/ark.pem" --no-revocation --policy "$tmp/p-$name.toml"
+}
+patched "re-signing alone changes nothing" 0 '^verdict: PASS' turin turin --
+patched "mitigation vectors present pass" 0 '^PASS +policy\.launch_mit_vector +0x5$' turin turin \
+  "0x1F8 8 0x5" "0x200 8 0x7" -- 'min_launch_mit_vector = 0x5' 'min_current_mit_vector = 0x3'
+patched "mitigation vector missing a bit" 1 '^FAIL +policy\.current_mit_vector +found 0x7, expected bits 0xb set' turin turin \
+  "0x1F8 8 0x5" "0x200 8 0x7" -- 'min_current_mit_vector = 0xb'
+# COMMITTED one microcode step behind CURRENT (Turin TCB: microcode is byte 7), version one build behind.
+patched "uncommitted firmware" 1 '^FAIL +policy\.committed_tcb +found fmc=1 bl=1 tee=0 snp=3 ucode=71, expected = CURRENT_TCB fmc=1 bl=1 tee=0 snp=3 ucode=72' \
+  turin turin "0x1E7 1 71" -- 'revocation = true'
+patched "uncommitted firmware version" 1 '^FAIL +policy\.committed_version +found 1\.55\.[0-9]+, expected = current 1\.55\.[0-9]+' \
+  turin turin "0x1EC 1 1" --
+patched "uncommitted firmware permitted" 0 '^PASS +policy\.committed_tcb +fmc=1 bl=1 tee=0 snp=3 ucode=71' \
+  turin turin "0x1E7 1 71" -- 'permit_provisional_firmware = true'
+patched "REPORTED above CURRENT" 1 '^FAIL +policy\.reported_tcb +found fmc=1 bl=1 tee=0 snp=3 ucode=72, expected <= CURRENT_TCB fmc=1 bl=1 tee=0 snp=2 ucode=72' \
+  turin turin "0x3B 1 2" "0x1E3 1 2" -- 'permit_provisional_firmware = true'
+patched "REPORTED_TCB is the VEK's" 1 '^FAIL +vek\.tcb' turin turin "0x187 1 73" --
+# Siena (CPUID family 19h model A0h) is a Genoa part to KDS: a Genoa chain verifies it.
+patched "Siena verifies as Genoa" 0 '^PASS +policy\.cpuid +family 19h model A0h stepping [0-9]+ \(Genoa\)' sim sim "0x189 1 0xA0" --
 
 echo "cvm_verify_policy: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
