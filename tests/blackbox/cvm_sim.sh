@@ -39,32 +39,62 @@ expect "not a platform" 2 'ark.pem' -- sim report "$tmp" --report-data "$rd" --m
 
 # cvm verify: accepted with the simulated root named, and only then.
 expect "verify with the simulated root" 0 '^verdict: PASS' -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "the claim says simulated" 0 '^PASS +policy\.simulated' -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "the chain names the simulated root" 0 '^PASS +chain\.ark +SIMULATED-ARK-Genoa \(cvm sim, not AMD\)' -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "the measurement is the one asked for" 0 "^measurement: $m\$" -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "verify from the cert table" 0 '^verdict: PASS' -- \
-  verify --report "$tmp/report.bin" --cert-table "$tmp/table.bin" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/report.bin" --cert-table "$tmp/table.bin" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "verify without the root fails the chain" 1 '^FAIL +chain\.ark .*not a trusted root' -- \
   verify --report "$tmp/report.bin" --certs "$plat"
 printf 'measurements = ["%s"]\n' "$m" >"$tmp/policy.toml"
 expect "a policy must allow simulated evidence" 1 '^FAIL +policy\.simulated' -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --policy "$tmp/policy.toml"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der" --policy "$tmp/policy.toml"
 printf 'measurements = ["%s"]\nallow_simulated = true\n' "$m" >"$tmp/allow.toml"
 expect "allow_simulated = true accepts it" 0 '^verdict: PASS' -- \
-  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --policy "$tmp/allow.toml"
+  verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der" --policy "$tmp/allow.toml"
+
+expect "another platform" 0 'SIMULATED' -- sim init "$tmp/other"
+cp "$tmp/other/crl.der" "$tmp/other-crl.der"
+"$cvm" sim init "$tmp/keep" >/dev/null
+# Revocation: the platform's CRL (crl.der from init), and the ones `cvm sim crl` makes.
+[[ $(stat -c %a "$plat/ark-key.pem") == 600 ]] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAILED ark-key.pem mode: $(stat -c '%a' "$plat/ark-key.pem")"; }
+v=(verify --report "$tmp/report.bin" --certs "$plat" --trusted-root "$plat/ark.pem")
+expect "crl: init's CRL passes" 0 '^PASS +chain\.revocation +not revoked' -- "${v[@]}" --crl "$plat/crl.der"
+expect "crl: a simulated root needs its CRL" 1 '^FAIL +chain\.revocation +found no CRL.*cvm verify --crl DIR/crl\.der.*--no-revocation' -- "${v[@]}"
+expect "crl: or --no-revocation" 0 '^PASS +chain\.revocation +disabled by --no-revocation' -- "${v[@]}" --no-revocation
+expect "crl: revoke the ASK" 0 '^SIMULATED CRL \(Genoa ARK, 1 revoked\)' -- sim crl "$plat" --revoke ask --out "$tmp/ask-revoked.der"
+expect "crl: revoked ASK fails" 1 '^FAIL +chain\.revocation +found serial 0x10001 \(ASK\) revoked' -- "${v[@]}" --crl "$tmp/ask-revoked.der"
+expect "crl: revoked ASK fails only that" 1 '^verdict: FAIL \(1 of [0-9]+ claims failed\)' -- "${v[@]}" --crl "$tmp/ask-revoked.der"
+"$cvm" sim crl "$plat" --revoke vcek --out "$tmp/vcek-revoked.der" >/dev/null
+expect "crl: revoked VCEK fails" 1 '^FAIL +chain\.revocation +found serial 0x0 \(VCEK\) revoked' -- "${v[@]}" --crl "$tmp/vcek-revoked.der"
+"$cvm" sim crl "$plat" --this-update -30d --next-update -1d --out "$tmp/expired.der" >/dev/null
+expect "crl: expired" 1 '^FAIL +chain\.revocation +found nextUpdate .*expected now <= nextUpdate' -- "${v[@]}" --crl "$tmp/expired.der"
+"$cvm" sim crl "$plat" --this-update +2d --next-update +30d --out "$tmp/future.der" >/dev/null
+expect "crl: not yet valid" 1 '^FAIL +chain\.revocation +found thisUpdate' -- "${v[@]}" --crl "$tmp/future.der"
+# Every simulated Genoa ARK has the same Name: another platform's CRL is caught by its signature.
+expect "crl: another platform's CRL (same Name, another key)" 1 '^FAIL +chain\.revocation .*not signed by the ARK' -- "${v[@]}" --crl "$tmp/other-crl.der"
+expect "crl: PEM" 0 '^verdict: PASS' -- "${v[@]}" --crl <(openssl crl -inform DER -in "$plat/crl.der")
+expect "crl: dates" 0 'written to' -- sim crl "$plat" --this-update 2026-01-01 --next-update 2026-01-02T12:00:00Z --out "$tmp/dated.der"
+[[ $(openssl crl -inform DER -in "$tmp/dated.der" -noout -nextupdate) == 'nextUpdate=Jan  2 12:00:00 2026 GMT' ]] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAILED crl dates"; }
+expect "crl: bad --revoke" 2 '--revoke ark: expected ask or vcek' -- sim crl "$plat" --revoke ark
+expect "crl: nextUpdate before thisUpdate" 2 'precedes thisUpdate' -- sim crl "$plat" --this-update 2026-01-02 --next-update 2026-01-01
+cp -r "$plat" "$tmp/keyless" && rm "$tmp/keyless/ark-key.pem"
+expect "crl: a platform without its ARK key" 2 'no ARK private key' -- sim crl "$tmp/keyless"
+expect "crl: the default replaces DIR/crl.der" 0 'written to .*/keep/crl\.der' -- sim crl "$tmp/keep"
 
 # Adversarial launches: authentic, and refused by policy.
 expect "debug report" 0 'SIMULATED report' -- \
   sim report "$plat" --report-data "$rd" --measurement "$m" --policy 0xb0000 -o "$tmp/debug.bin"
 expect "debug report fails policy.debug" 1 '^FAIL +policy\.debug' -- \
-  verify --report "$tmp/debug.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
-expect "another platform's chain fails" 0 'SIMULATED' -- sim init "$tmp/other"
+  verify --report "$tmp/debug.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 expect "mixed chains fail" 1 '^FAIL +report\.signature' -- \
-  verify --report "$tmp/report.bin" --certs "$tmp/other" --trusted-root "$tmp/other/ark.pem"
+  verify --report "$tmp/report.bin" --certs "$tmp/other" --trusted-root "$tmp/other/ark.pem" --crl "$tmp/other/crl.der"
 
 # --launch computes the MEASUREMENT as cvm measure --launch does.
 mkdir -p "$tmp/vm"
@@ -75,7 +105,7 @@ launch_m=$("$cvm" measure --launch "$tmp/vm/launch.toml")
 expect "report from launch.toml" 0 "measurement $launch_m\\)" -- \
   sim report "$plat" --report-data "$rd" --launch "$tmp/vm/launch.toml" -o "$tmp/launch.bin"
 expect "launch.toml measurement verifies" 0 "^measurement: $launch_m\$" -- \
-  verify --report "$tmp/launch.bin" --certs "$plat" --trusted-root "$plat/ark.pem"
+  verify --report "$tmp/launch.bin" --certs "$plat" --trusted-root "$plat/ark.pem" --crl "$plat/crl.der"
 
 # fw_cfg: the blobs and one QEMU argument per line.
 expect "fw-cfg" 0 "^name=opt/cvminit/sim/key,file=$tmp/fw/key\$" -- sim fw-cfg "$plat" --measurement "$m" --out "$tmp/fw"
@@ -91,7 +121,7 @@ expect "Turin init" 0 'platform \(Turin\)' -- sim init "$tmp/turin" --product Tu
 expect "Turin report" 0 'SIMULATED report \(Turin' -- \
   sim report "$tmp/turin" --report-data "$rd" --measurement "$m" -o "$tmp/turin.bin"
 expect "Turin verifies as version 5" 0 'report version: 5' -- \
-  verify --report "$tmp/turin.bin" --certs "$tmp/turin" --trusted-root "$tmp/turin/ark.pem"
+  verify --report "$tmp/turin.bin" --certs "$tmp/turin" --trusted-root "$tmp/turin/ark.pem" --crl "$tmp/turin/crl.der"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
