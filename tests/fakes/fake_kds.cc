@@ -32,6 +32,13 @@ void FakeKds::serve(const std::string& target, Bytes body, const std::string& co
     respond(target, {200, {{"Content-Type", content_type}}, std::move(body)});
 }
 
+std::string FakeKds::serve_crl(const std::string& product, const std::string& family, Bytes der)
+{
+    std::string target = "/" + family + "/v1/" + product + "/crl";
+    serve(target, std::move(der), "application/pkix-crl");
+    return target;
+}
+
 void FakeKds::respond(const std::string& target, net::HttpResponse response)
 {
     std::lock_guard lock(m_mutex);

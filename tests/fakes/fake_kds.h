@@ -25,6 +25,10 @@ public:
 
     // GET `target` (path and query, as the client sends it) answers 200 with `body`.
     void serve(const std::string& target, Bytes body, const std::string& content_type = "application/octet-stream");
+    // The CRL endpoint of one product and key family (KDS spec 57230 §4: GET
+    // /vcek/v1/{product}/crl, /vlek/v1/{product}/crl) answers 200 with `der`, typed
+    // application/pkix-crl as RFC 2585 §4.2 registers it for CRLs over HTTP. Returns the target.
+    std::string serve_crl(const std::string& product, const std::string& family, Bytes der);
     // GET `target` answers `response` (any status and headers).
     void respond(const std::string& target, net::HttpResponse response);
     // While non-zero, every request is answered with this status (e.g. 503), whatever its target.
