@@ -21,4 +21,6 @@ deny contains "vmpl: not VMPL 0" if not input.report.vmpl == 0
 deny contains "reported_tcb: SNP firmware below the product's minimum" if not input.report.reported_tcb.snp >= data.min_tcb[input.product].snp
 deny contains "platform_info: alias check not complete" if not input.report.platform_info.alias_check_complete == true
 
+default allow := false
+
 allow if count(deny) == 0
