@@ -121,6 +121,14 @@ expect "kds crl: also without --kds" 0 '^PASS +chain\.revocation +not revoked' -
 expect "kds crl: the real clock is past its nextUpdate" 1 '^FAIL +chain\.revocation .*nextUpdate 2026-11-09' -- "${crl_certs[@]}"
 expect "kds crl: a simulated root gets no KDS CRL" 1 '^FAIL +chain\.revocation +found no CRL.*crl\.der' -- \
   verify --report "$tmp/sim-report.bin" --cert-table "$tmp/sim-table.bin" --trusted-root "$tmp/sim/ark.pem" "${kds_url[@]}" --cache-dir "$tmp/cache3"
+# A cached CRL fresh by the TTL but past its own nextUpdate is asked for again: its successor.
+cp "$crls/milan_vcek_reprobuild-n11.crl" "$tmp/kds/vcek/v1/Milan/crl"
+successor=(verify --report "$report" --certs "$vectors/virtee_milan_v2" "${kds_url[@]}" --cache-dir "$tmp/cache4")
+expect "kds crl: n11 cached" 0 'CRL from network' -- "${successor[@]}" --at 2026-09-25
+cp "$crls/milan_vcek_reprobuild-n12.crl" "$tmp/kds/vcek/v1/Milan/crl"
+expect "kds crl: past its nextUpdate, asked again" 0 'cached CRL is past its nextUpdate 2026-10-04T00:00:00Z: asking KDS' -- \
+  "${successor[@]}" --at 2026-10-10
+expect "kds crl: the successor passes" 0 '^verdict: PASS' -- "${successor[@]}" --at 2026-10-10
 kill "$kds_pid"; wait "$kds_pid" 2>/dev/null
 expect "kds crl: fresh cache" 0 'CRL from cache-fresh' -- "${kds[@]}"
 expect "kds crl: KDS down, stale copy inside nextUpdate passes" 0 'CRL from cache-stale .*KDS not used.*stale copy, nextUpdate 2026-11-09T01:00:00Z' -- "${kds[@]}" --cache-ttl 0

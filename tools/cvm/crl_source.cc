@@ -39,13 +39,30 @@ Result<std::time_t> parse_time(const std::string& text)
                        text.c_str());
 }
 
-// AMD's CRL for what `v` established, from KDS or its cache; nullopt (said on stderr) when
-// there is none to be had.
-std::optional<Bytes> fetch_amd_crl(const verify::Verification& v, const KdsSettings& settings)
+Result<kds::Fetched> fetch(const verify::Verification& v, const kds::KdsOptions& options)
 {
     kds::KeyFamily family = *v.vek_kind == verify::VekKind::Vlek ? kds::KeyFamily::Vlek : kds::KeyFamily::Vcek;
-    auto client = kds::KdsClient::create(settings.options);
-    auto fetched = client.ok() ? client.value()->crl(*v.product, family) : Result<kds::Fetched>(client.error());
+    auto client = TRY(kds::KdsClient::create(options));
+    return client->crl(*v.product, family);
+}
+
+// AMD's CRL for what `v` established, from KDS or its cache; nullopt (said on stderr) when
+// there is none to be had. A cached copy that is fresh by the TTL but past its own nextUpdate
+// at `now` is asked for again (TTL 0), since AMD has published its successor by then.
+std::optional<Bytes> fetch_amd_crl(const verify::Verification& v, const KdsSettings& settings, std::time_t now)
+{
+    auto fetched = fetch(v, settings.options);
+    if (fetched.ok() && fetched.value().source == kds::Source::CacheFresh &&
+        settings.options.mode == kds::Mode::Online) {
+        auto crl = verify::Crl::parse(fetched.value().data);
+        if (crl.ok() && !crl.value().current_at(now)) {
+            say("cvm verify: the cached CRL is past its nextUpdate %s: asking KDS for its successor",
+                crl.value().next_update());
+            kds::KdsOptions again = settings.options;
+            again.ttl_seconds = 0;
+            fetched = fetch(v, again);
+        }
+    }
     if (!fetched.ok()) {
         say("cvm verify: no CRL from KDS: %s", std::string(fetched.error().message()));
         return std::nullopt;
@@ -111,7 +128,7 @@ Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, 
     }
     if (!amd_chain || !revocation || revocation->pass)
         return v;
-    std::optional<Bytes> crl = fetch_amd_crl(v, s.kds);
+    std::optional<Bytes> crl = fetch_amd_crl(v, s.kds, options.crl_now.value_or(time(nullptr)));
     if (!crl)
         return v;
     evidence.crl = std::move(*crl);

@@ -6,7 +6,8 @@
 //   otherwise                  for AMD-rooted evidence, the CRL of its product and key family
 //                              from KDS (/vcek|vlek/v1/{product}/crl) through the certificates'
 //                              cache: same directory, TTL, --offline and stale fallback. A stale
-//                              copy is bounded by its own nextUpdate, which the claim checks.
+//                              copy is bounded by its own nextUpdate, which the claim checks;
+//                              a cached copy past its nextUpdate is asked for again.
 //                              For a caller-supplied (--trusted-root, simulated) root KDS cannot
 //                              help: the claim fails, saying to pass that platform's CRL or
 //                              --no-revocation.
