@@ -30,6 +30,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "sim/chain.h"
+#include "sim/crl.h"
 #include "sim/psp.h"
 #include "snp/cert_table.h"
 #include "store.h"
@@ -68,6 +69,7 @@ struct Bench {
     sim::Platform platform;
     sim::LaunchState launch;
     proto::Ed25519PublicKey broker_key{};
+    Bytes crl;  // the platform's CRL: revocation is on, as in a broker's default configuration
     std::string config_text;
 };
 
@@ -206,6 +208,7 @@ double crypto_cost(const Bench& b)
         report_data[0]++;
         Bytes report = must(psp.get_report(report_data, 0), "report");
         verify::Evidence evidence = must(verify::evidence_from_cert_list(report, certs), "evidence");
+        evidence.crl = b.crl;
         if (!all_pass(verifier->verify(evidence).claims)) {
             fprintf(stderr, "bench_broker: a simulated report failed verification\n");
             exit(2);
@@ -260,11 +263,14 @@ int main(int argc, char** argv)
     b.broker_key = key.public_key();
     write(b.dir + "/broker.key", proto::ed25519_private_pem(key).expose());
     write(b.dir + "/ark.der", b.platform.ark_der);
+    b.crl = must(sim::make_crl(b.platform, {}), "simulated CRL");
+    write(b.dir + "/crl.der", b.crl);
     write(b.dir + "/nonce.key", text_bytes(base64_encode(Bytes(32, 0x5a)) + "\n"));
     write(b.dir + "/s", text_bytes("bench-secret"));
     std::string m(96, 'a');
     b.config_text = "listen = \"127.0.0.1:0\"\nsigning_key = \"broker.key\"\nnonce_key = \"nonce.key\"\n"
-                    "max_connections = 256\nsimulated_root = \"ark.der\"\nnonce_lifetime = 600\n[policy]\n"
+                    "max_connections = 256\nsimulated_root = \"ark.der\"\nsimulated_crl = \"crl.der\"\n"
+                    "nonce_lifetime = 600\n[policy]\n"
                     "allow_simulated = true\nmeasurements = [\"" +
                     m + "\"]\n[[secret]]\nname = \"s\"\nfile = \"s\"\nmeasurements = [\"" + m + "\"]\n";
 

@@ -43,6 +43,7 @@ listen = "127.0.0.1:0"
 metrics_listen = "127.0.0.1:0"
 signing_key = "broker.key"
 simulated_root = "sim/ark.pem"
+simulated_crl = "sim/crl.der"
 [policy]
 measurements = ["$good"]
 allow_simulated = true
@@ -57,6 +58,9 @@ expect "unknown key named" 2 "broker config key 'signing_keyy': unknown key" -- 
 expect "check: typo" 2 "broker config key 'signing_keyy': unknown key" -- broker check --config "$tmp/typo.toml"
 expect "check: ok" 0 "broker.toml: OK" -- broker check --config "$tmp/broker.toml"
 expect "check: summary" 0 "^policy: accepts 1 measurement \(aaaaaaaaaaaa…\); VMPL <= 0; debug refused;.* min_tcb NONE" -- \
+  broker check --config "$tmp/broker.toml"
+expect "check: revocation on, from the simulated CRL" 0 \
+  "; revocation on \(AMD's CRLs from nowhere: no \[kds\], AMD evidence refused; the simulated CRL .*/sim/crl.der\)" -- \
   broker check --config "$tmp/broker.toml"
 expect "check: warnings" 0 "^WARNING: policy.allow_simulated = true" -- broker check --config "$tmp/broker.toml"
 expect "check: no min_tcb warned" 0 "^WARNING: no policy.min_tcb" -- broker check --config "$tmp/broker.toml"
@@ -153,7 +157,7 @@ get POST "$ops/-/reload" | grep -q '^403 reload_endpoint = false'; check "reload
 
 # The policy the broker applies, applied offline by cvm verify to the last client's report.
 expect "verify --policy takes a broker config" 0 '^PASS +policy.measurement' -- verify --report "$tmp/report.bin" \
-  --cert-table "$tmp/report.bin.certs" --trusted-root "$tmp/sim/ark.pem" --policy "$tmp/broker.toml"
+  --cert-table "$tmp/report.bin.certs" --trusted-root "$tmp/sim/ark.pem" --policy "$tmp/broker.toml" --crl "$tmp/sim/crl.der"
 
 # Every signal is handled: SIGUSR1 and SIGQUIT are logged and ignored; SIGHUP reloads.
 kill -USR1 "$broker_pid"; kill -QUIT "$broker_pid"; sleep 0.3

@@ -41,6 +41,7 @@
 #include "proto/messages.h"
 #include "redis_server.h"
 #include "sim/chain.h"
+#include "sim/crl.h"
 #include "sim/psp.h"
 #include "snp/cert_table.h"
 
@@ -310,6 +311,8 @@ int main(int argc, char** argv)
 
     sim::Platform platform = sim::create_platform({}).release_value();
     write(dir + "/ark.der", {reinterpret_cast<const char*>(platform.ark_der.data()), platform.ark_der.size()});
+    Bytes crl = sim::make_crl(platform, {}).release_value();  // revocation stays on
+    write(dir + "/crl.der", {reinterpret_cast<const char*>(crl.data()), crl.size()});
     proto::Ed25519KeyPair key = proto::Ed25519KeyPair::generate();
     SecretBytes pem = proto::ed25519_private_pem(key);
     write(dir + "/broker.key", {reinterpret_cast<const char*>(pem.expose().data()), pem.size()});
@@ -320,6 +323,7 @@ int main(int argc, char** argv)
     write(dir + "/s.secret", "fleet-secret");
     write(dir + "/broker.toml", "listen = \"127.0.0.1:0\"\nsigning_key = \"broker.key\"\nnonce_key = \"nonce.key\"\n"
                                 "nonce_lifetime = 600\nmax_connections = 256\nsimulated_root = \"ark.der\"\n"
+                                "simulated_crl = \"crl.der\"\n"
                                 "[store]\nurl = \"" +
                                     redis.url() +
                                     "\"\ntimeout_ms = 300\npool_size = 16\n"

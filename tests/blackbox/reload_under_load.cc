@@ -28,6 +28,7 @@
 #include "client/session.h"
 #include "proto/keys.h"
 #include "sim/chain.h"
+#include "sim/crl.h"
 #include "sim/psp.h"
 #include "snp/cert_table.h"
 
@@ -144,21 +145,30 @@ int main(int argc, char** argv)
 
     sim::Platform platform = sim::create_platform({}).release_value();
     write(dir + "/ark.der", {reinterpret_cast<const char*>(platform.ark_der.data()), platform.ark_der.size()});
+    // Revocation stays on: the simulated CRL is re-read on every reload, as a new one is below.
+    auto write_crl = [&](uint64_t number) {
+        sim::CrlOptions o;
+        o.crl_number = number;
+        Bytes crl = sim::make_crl(platform, o).release_value();
+        write(dir + "/crl.der", {reinterpret_cast<const char*>(crl.data()), crl.size()});
+    };
+    write_crl(1);
     proto::Ed25519KeyPair key = proto::Ed25519KeyPair::generate();
     SecretBytes pem = proto::ed25519_private_pem(key);
     write(dir + "/broker.key", {reinterpret_cast<const char*>(pem.expose().data()), pem.size()});
     write(dir + "/a.secret", "gen-0");
     write(dir + "/b.secret", "gen-0");
-    write(dir + "/broker.toml", "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n"
-                                "signing_key = \"broker.key\"\nsimulated_root = \"ark.der\"\n"
-                                "[policy]\nmeasurements = [\"" +
-                                    MEASUREMENT +
-                                    "\"]\nallow_simulated = true\n"
-                                    "[[secret]]\nname = \"a\"\nfile = \"a.secret\"\nmeasurements = [\"" +
-                                    MEASUREMENT +
-                                    "\"]\n"
-                                    "[[secret]]\nname = \"b\"\nfile = \"b.secret\"\nmeasurements = [\"" +
-                                    MEASUREMENT + "\"]\n");
+    write(dir + "/broker.toml",
+          "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n"
+          "signing_key = \"broker.key\"\nsimulated_root = \"ark.der\"\nsimulated_crl = \"crl.der\"\n"
+          "[policy]\nmeasurements = [\"" +
+              MEASUREMENT +
+              "\"]\nallow_simulated = true\n"
+              "[[secret]]\nname = \"a\"\nfile = \"a.secret\"\nmeasurements = [\"" +
+              MEASUREMENT +
+              "\"]\n"
+              "[[secret]]\nname = \"b\"\nfile = \"b.secret\"\nmeasurements = [\"" +
+              MEASUREMENT + "\"]\n");
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -202,6 +212,7 @@ int main(int argc, char** argv)
         // never reads a half-rotated pair (an operator must do the same).
         write(dir + "/a.secret", "gen-" + std::to_string(g));
         write(dir + "/b.secret", "gen-" + std::to_string(g));
+        write_crl(static_cast<uint64_t>(g) + 1);
         kill(pid, SIGHUP);
         std::regex done("now configuration generation " + std::to_string(g + 1) + "\\b");
         if (wait_for(log, done, started + DEADLINE).empty())

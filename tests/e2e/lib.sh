@@ -66,6 +66,7 @@ start_broker() {
   local allowed="" name
   for name in "$@"; do allowed+="${allowed:+, }\"$(cat "$work/$name.measurement")\""; done
   { printf 'listen = "127.0.0.1:%s"\nsigning_key = "broker.key"\nsimulated_root = "sim/ark.pem"\n' "$port"
+    printf 'simulated_crl = "sim/crl.der"\n'  # revocation is on: cvm sim init wrote the platform's CRL
     printf '[policy]\nmeasurements = [%s]\nallow_simulated = true\n' "$allowed"
     sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/broker.toml"
   "$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &

@@ -34,6 +34,7 @@
 #include "proto/errors.h"
 #include "proto/messages.h"
 #include "raw_server.h"
+#include "sim/crl.h"
 #include "sim/psp.h"
 #include "snp/report.h"
 #include "verify/certificate.h"
@@ -309,13 +310,11 @@ struct KdsBroker {
 
     KdsBroker(const std::string& kds_url, const sim::Platform& second)
     {
-        const sim::Platform& first = simulated_platform();
-        files.write("sim-ark.der",
-                    std::string_view(reinterpret_cast<const char*>(first.ark_der.data()), first.ark_der.size()));
-        std::string top = "simulated_root = \"sim-ark.der\"\n[kds]\nurl = \"" + kds_url + "\"\ntimeout = 5\n";
+        std::string top = simulated_top(files) + "[kds]\nurl = \"" + kds_url + "\"\ntimeout = 5\n";
         auto config = broker::parse_broker_config(broker_config_text("allow_simulated = true\n", top), files.dir());
         REQUIRE_MESSAGE(config.ok(), std::string(config.ok() ? "" : config.error().message()));
         config->simulated_roots.push_back(verify::Certificate::parse_der(second.ark_der).release_value());
+        config->simulated_crls.push_back(sim::make_crl(second, {}).release_value());  // revocation stays on
         net::ServerOptions options = config->server;
         broker::BrokerOptions o;
         o.clock = &clock;

@@ -246,8 +246,8 @@ Result<void> Broker::add_crl(Attempt& a, verify::Evidence& evidence, const snp::
         return {};
     }
     options.crl_now = now();
-    if (chains_to_simulated_root(evidence)) {
-        evidence.crl = m_config.simulated_crl;
+    if (const Bytes* crl = simulated_crl_for(evidence)) {
+        evidence.crl = *crl;  // empty for a root without one: chain.revocation then fails, naming why
         return {};
     }
     // AMD-rooted (or claiming to be): the product line's CRL of the signing key's family. A wrong
@@ -281,25 +281,22 @@ Result<void> Broker::add_crl(Attempt& a, verify::Evidence& evidence, const snp::
     return {};
 }
 
-bool Broker::chains_to_simulated_root(const verify::Evidence& evidence) const
+const Bytes* Broker::simulated_crl_for(const verify::Evidence& evidence) const
 {
     // The verifier decides for itself which root anchors the evidence; this only picks the CRL,
     // and a wrong pick fails the revocation claim, never passes it.
-    const std::vector<verify::Certificate>& roots = m_simulated_roots;
-    if (roots.empty())
-        return false;
-    if (!evidence.ark.empty()) {
-        auto ark = verify::Certificate::parse(evidence.ark);
-        return ark && std::any_of(roots.begin(), roots.end(),
-                                  [&](const verify::Certificate& r) { return r.fingerprint() == ark->fingerprint(); });
+    if (m_simulated.empty() || (evidence.ark.empty() && evidence.ask.empty()))
+        return nullptr;
+    auto ark = evidence.ark.empty() ? Result<verify::Certificate>(Error::make(Errc::Chain, "no ARK"))
+                                    : verify::Certificate::parse(evidence.ark);
+    auto ask = evidence.ark.empty() ? verify::Certificate::parse(evidence.ask)
+                                    : Result<verify::Certificate>(Error::make(Errc::Chain, "not needed"));
+    for (const SimulatedRoot& s : m_simulated) {
+        if ((ark && s.root.fingerprint() == ark->fingerprint()) ||
+            (ask && std::ranges::equal(s.root.subject_raw(), ask->issuer_raw())))
+            return &s.crl;
     }
-    if (!evidence.ask.empty()) {
-        auto ask = verify::Certificate::parse(evidence.ask);
-        return ask && std::any_of(roots.begin(), roots.end(), [&](const verify::Certificate& r) {
-                   return std::ranges::equal(r.subject_raw(), ask->issuer_raw());
-               });
-    }
-    return false;
+    return nullptr;
 }
 
 Result<void> Broker::check_policy(Attempt& a, const verify::Verification& v)

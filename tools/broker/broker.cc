@@ -56,8 +56,10 @@ Result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config, BrokerOption
                                                 not_before);
 
     verify::VerifierOptions verifier_options;
-    for (const verify::Certificate& root : b->m_config.simulated_roots)
-        b->m_simulated_roots.push_back(TRY(verify::Certificate::parse_der(root.der())));
+    const std::vector<Bytes>& crls = b->m_config.simulated_crls;
+    for (size_t i = 0; i < b->m_config.simulated_roots.size(); ++i)
+        b->m_simulated.push_back({TRY(verify::Certificate::parse_der(b->m_config.simulated_roots[i].der())),
+                                  i < crls.size() ? crls[i] : Bytes{}});
     verifier_options.trusted_roots = std::move(b->m_config.simulated_roots);
     b->m_verifier = TRY(verify::Verifier::create(std::move(verifier_options)));
     if (b->m_config.kds) {

@@ -73,7 +73,9 @@ private:
     // policy turned revocation off.
     Result<void> add_crl(Attempt& attempt, verify::Evidence& evidence, const snp::AttestationReport& report,
                          verify::VerifyOptions& options);
-    bool chains_to_simulated_root(const verify::Evidence& evidence) const;
+    // The CRL of the simulated root this evidence names (its ARK, or its ASK's issuer), or nullptr
+    // for evidence that names none (AMD's roots, as far as it says).
+    const Bytes* simulated_crl_for(const verify::Evidence& evidence) const;
     Result<void> check_policy(Attempt& attempt, const verify::Verification& verification);
     Result<proto::Release> release_for(Attempt& attempt, const snp::AttestationReport& report);
     Result<void> record_once_per_launch(Attempt& attempt, const snp::AttestationReport& report,
@@ -87,8 +89,12 @@ private:
     std::unique_ptr<MemoryStore> m_own_store;  // null when options.store is set
     std::unique_ptr<NonceIssuer> m_nonces;
     std::unique_ptr<verify::Verifier> m_verifier;
-    std::vector<verify::Certificate> m_simulated_roots;  // copies of the verifier's, to pick the CRL
-    std::unique_ptr<Metrics> m_own_metrics;              // null when options.metrics is set
+    struct SimulatedRoot {
+        verify::Certificate root;  // a copy of the verifier's
+        Bytes crl;                 // its CRL from the configuration; empty: none
+    };
+    std::vector<SimulatedRoot> m_simulated;
+    std::unique_ptr<Metrics> m_own_metrics;  // null when options.metrics is set
     Metrics& m_metrics;
     std::unique_ptr<VcekSource> m_vceks;  // null without [kds]
 };

@@ -151,14 +151,18 @@ Result<void> revocation_sources(const toml::table& root, BrokerConfig& c, const 
         if (c.simulated_roots.empty())
             return config_error("simulated_crl", "is set without simulated_root: it is the simulated ARK's CRL");
         c.simulated_crl_path = resolve(base_dir, TRY(R.string(*n, "simulated_crl")));
-        c.simulated_crl = TRY_PREFIX(read_file(c.simulated_crl_path, verify::CRL_MAX_PEM_SIZE), "simulated_crl");
+        Bytes crl = TRY_PREFIX(read_file(c.simulated_crl_path, verify::CRL_MAX_PEM_SIZE), "simulated_crl");
         // Its signature and dates are the verifier's to check, on every attest; a file that is no
-        // CRL at all is a mistake to catch now.
-        TRY_PREFIX(verify::Crl::parse(c.simulated_crl), "simulated_crl %s", c.simulated_crl_path.c_str());
+        // CRL, or another root's, is a mistake to catch now.
+        verify::Crl parsed = TRY_PREFIX(verify::Crl::parse(crl), "simulated_crl %s", c.simulated_crl_path.c_str());
+        if (!std::ranges::equal(parsed.issuer_raw(), c.simulated_roots.front().subject_raw()))
+            return config_error("simulated_crl", "is not issued by simulated_root's ARK (its issuer Name differs): "
+                                                 "name the CRL of the same simulated platform");
+        c.simulated_crls.push_back(std::move(crl));
     }
     if (!c.policy.revocation)
         return {};
-    if (!c.simulated_roots.empty() && c.simulated_crl.empty())
+    if (!c.simulated_roots.empty() && c.simulated_crls.empty())
         return config_error("simulated_crl", "missing: revocation is on (the default), so simulated evidence needs "
                                              "its CRL: name sim/crl.der (cvm sim init, cvm sim crl), or set "
                                              "policy.revocation = false");

@@ -75,7 +75,10 @@ struct BrokerConfig {
     int64_t nonce_lifetime = 60;
     policy::Policy policy;
     std::vector<verify::Certificate> simulated_roots;
-    Bytes simulated_crl;                 // DER or PEM, parsed once at load; empty without simulated_crl
+    // simulated_crls[i] is the CRL of simulated_roots[i] (the file's simulated_crl; a program may
+    // add root and CRL pairs), DER or PEM. Simulated roots may share one Name, so the pairing is
+    // by position; a root past the end has no CRL.
+    std::vector<Bytes> simulated_crls;
     std::string simulated_crl_path;      // for the summary
     std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request
     std::vector<SecretResource> secrets;

@@ -65,7 +65,8 @@ std::string policy_summary(const BrokerConfig& c)
     if (!p.revocation) {
         s += "OFF (policy.revocation = false)";
     } else {
-        s += std::string("on (AMD's CRLs ") + (c.kds ? "from there too" : "from nowhere: no [kds], AMD evidence refused");
+        s += std::string("on (AMD's CRLs ") +
+             (c.kds ? "from there too" : "from nowhere: no [kds], AMD evidence refused");
         if (!c.simulated_crl_path.empty())
             s += "; the simulated CRL " + c.simulated_crl_path;
         s += ")";

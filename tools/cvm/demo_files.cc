@@ -6,10 +6,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "base/file.h"
+#include "sim/crl.h"
 #include "sim/platform_dir.h"
+#include "verify/crl.h"
 
 namespace cvm::cli {
 namespace {
@@ -78,12 +82,34 @@ void remove_tree(const std::string& dir)
     std::filesystem::remove_all(dir, ec);
 }
 
+// Whether the CRL at `path` parses and is current for at least another day.
+bool crl_current(const std::string& path)
+{
+    auto der = read_file(path, verify::CRL_MAX_PEM_SIZE);
+    auto crl = der ? verify::Crl::parse(der.value()) : Result<verify::Crl>(der.error());
+    std::optional<std::time_t> next = crl ? crl->next_update_time() : std::nullopt;
+    return next && time(nullptr) + 24 * 3600 <= *next;
+}
+
 Result<sim::Platform> demo_platform(const std::string& work)
 {
     std::string dir = work + "/sim";
-    if (exists(dir + "/" + sim::PLATFORM_TOML))
-        return TRY_PREFIX(sim::read_platform(dir), "the platform an earlier cvm demo left in %s", dir.c_str());
-    remove_tree(dir);  // an interrupted earlier write: write_platform wants it empty
+    std::string crl = dir + "/" + sim::PLATFORM_CRL;
+    if (exists(dir + "/" + sim::PLATFORM_TOML)) {
+        sim::Platform kept =
+            TRY_PREFIX(sim::read_platform(dir), "the platform an earlier cvm demo left in %s", dir.c_str());
+        // The broker checks revocation, so it needs a current CRL of this platform: one past (or a
+        // day from) its nextUpdate is signed again with the kept ARK key. A platform from before
+        // the ARK key was kept cannot sign one and is made anew below: nothing else the demo keeps
+        // (the MEASUREMENT, the keys, the data volume) depends on it.
+        if (crl_current(crl))
+            return kept;
+        if (!kept.ark_key_der.empty()) {
+            TRY(write_file_atomic(crl, TRY(sim::make_crl(kept, {}))));
+            return kept;
+        }
+    }
+    remove_tree(dir);  // an interrupted earlier write, or a platform without its ARK key
     sim::Platform platform = TRY(sim::create_platform({}));
     TRY(sim::write_platform(platform, dir));
     return platform;
@@ -168,6 +194,7 @@ Result<void> write_demo_broker_config(const std::string& work, uint16_t port, co
         "\"\n"
         "signing_key = \"broker.key\"\n"
         "simulated_root = \"sim/ark.pem\"\n"
+        "simulated_crl = \"sim/crl.der\"  # revocation is on: the simulated platform's CRL\n"
         "[policy]\nmeasurements = " +
         allowed +
         "\nallow_simulated = true\n"

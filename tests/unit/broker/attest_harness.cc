@@ -19,11 +19,11 @@ const Bytes& simulated_crl()
     return crl;
 }
 
-std::string simulated_top(const BrokerFiles& files)
+std::string simulated_top(const BrokerFiles& files, const Bytes* chosen)
 {
     const sim::Platform& p = simulated_platform();
     files.write("sim-ark.der", std::string_view(reinterpret_cast<const char*>(p.ark_der.data()), p.ark_der.size()));
-    const Bytes& crl = simulated_crl();
+    const Bytes& crl = chosen ? *chosen : simulated_crl();
     files.write("sim-crl.der", std::string_view(reinterpret_cast<const char*>(crl.data()), crl.size()));
     return "simulated_root = \"sim-ark.der\"\nsimulated_crl = \"sim-crl.der\"\n";
 }
@@ -45,10 +45,10 @@ std::vector<Bytes> certs_of_table(ByteView table)
 }
 
 BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string& extra_top, bool allow_simulated,
-                             broker::Store* store)
+                             broker::Store* store, const Bytes* crl)
 {
     std::string policy = (allow_simulated ? "allow_simulated = true\n" : "") + extra_policy;
-    std::string top = simulated_top(files) + extra_top;
+    std::string top = simulated_top(files, crl) + extra_top;
     auto config = broker::parse_broker_config(broker_config_text(policy, top), files.dir());
     REQUIRE_MESSAGE(config.ok(), std::string(config.ok() ? "" : config.error().message()));
     net::ServerOptions options = config->server;

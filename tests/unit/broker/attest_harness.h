@@ -36,8 +36,9 @@ const sim::Platform& simulated_platform();
 const Bytes& simulated_crl();
 
 // The configuration lines that name the simulated root and its CRL, and writes both files
-// (sim-ark.der, sim-crl.der) into `files`: revocation stays on for simulated evidence.
-std::string simulated_top(const BrokerFiles& files);
+// (sim-ark.der, sim-crl.der) into `files`: revocation stays on for simulated evidence. `crl`
+// replaces simulated_crl() (a revoking or expired one).
+std::string simulated_top(const BrokerFiles& files, const Bytes* crl = nullptr);
 
 // The launch the tests' policies accept: MEASUREMENT = GOOD_MEASUREMENT, no debug, SMT allowed.
 sim::LaunchState good_launch();
@@ -46,9 +47,10 @@ class BrokerHarness {
 public:
     // `extra_policy` and `extra_top` as broker_config_text(); allow_simulated is added unless
     // `allow_simulated` is false (the simulated root is configured either way). `store` (must
-    // outlive the harness) is shared with other brokers; nullptr: the broker's own.
+    // outlive the harness) is shared with other brokers; nullptr: the broker's own. `crl` as
+    // simulated_top's.
     explicit BrokerHarness(const std::string& extra_policy = "", const std::string& extra_top = "",
-                           bool allow_simulated = true, broker::Store* store = nullptr);
+                           bool allow_simulated = true, broker::Store* store = nullptr, const Bytes* crl = nullptr);
     ~BrokerHarness();
 
     client::ClientOptions client(std::vector<std::string> resources) const;

@@ -6,6 +6,7 @@
 #include "broker_fixture.h"
 #include "config.h"
 #include "summary.h"
+#include "vectors.h"
 
 using namespace cvm;
 using namespace cvm::broker;
@@ -43,7 +44,7 @@ TEST_CASE("broker config: a complete file parses with every resource")
     REQUIRE(c->kds);  // the fixture's offline one: revocation is on, and AMD's CRLs come from KDS
     CHECK(c->kds->mode == kds::Mode::Offline);
     CHECK(c->policy.revocation);
-    CHECK(c->simulated_crl.empty());
+    CHECK(c->simulated_crls.empty());
     CHECK_FALSE(c->server.tls);
     CHECK(c->simulated_roots.empty());
 }
@@ -158,7 +159,8 @@ TEST_CASE("broker config: revocation needs a CRL for every kind of evidence the 
     // The simulated root and its CRL: parsed, and named in the summary.
     auto c = parse_broker_config(test::broker_config_text("allow_simulated = true\n", sim), files.dir());
     REQUIRE_MESSAGE(c.ok(), std::string(c.ok() ? "" : c.error().message()));
-    CHECK(c->simulated_crl == test::simulated_crl());
+    REQUIRE(c->simulated_crls.size() == 1);
+    CHECK(c->simulated_crls[0] == test::simulated_crl());
     CHECK(policy_summary(c.value()).find("revocation on (AMD's CRLs from there too; the simulated CRL " + files.dir() +
                                          "/sim-crl.der)") != std::string::npos);
 
@@ -192,6 +194,11 @@ TEST_CASE("broker config: revocation needs a CRL for every kind of evidence the 
     CHECK(e.find("'simulated_crl': is set without simulated_root") != std::string::npos);
     e = error_of(files, test::broker_config_text("", sim_root_only + "simulated_crl = \"sim-ark.der\"\n"));
     CHECK(e.find("simulated_crl ") != std::string::npos);  // names the key and the file
+    // AMD's real Milan CRL: a CRL, but not the simulated ARK's.
+    Bytes amd = test::read_vector("snp-reports/amd_crls/milan_vcek_reprobuild-n12.crl");
+    files.write("amd.crl", std::string_view(reinterpret_cast<const char*>(amd.data()), amd.size()));
+    e = error_of(files, test::broker_config_text("", sim_root_only + "simulated_crl = \"amd.crl\"\n"));
+    CHECK(e.find("'simulated_crl': is not issued by simulated_root's ARK") != std::string::npos);
     e = error_of(files, test::broker_config_text("", sim_root_only + "simulated_crl = \"missing.der\"\n"));
     CHECK(e.find("simulated_crl") != std::string::npos);
 }
