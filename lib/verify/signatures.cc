@@ -145,110 +145,12 @@ Result<void> check_scalars(const std::array<uint8_t, P384_SCALAR_SIZE>& r,
 
 }  // namespace
 
-// The VEK's key, and what makes verifying under it cheaper than mbedtls_pk_verify(): ECDSA
-// verification computes u1*G + u2*Q (FIPS 186-5 §6.4.2), and mbedTLS computes a comb table for
-// every point it multiplies (ecp.c: ecp_mul_comb()) except the base point, whose table it keeps in
-// the group (static for secp384r1). `at_q` is secp384r1 with Q as its base point, so mbedTLS
-// keeps Q's table in it: computed once at create(), then only read (no thread writes a group
-// whose grp->T is set, as above), which saves each verification the ~290 point doublings of
-// building it. `fast` is false when that set-up failed: mbedtls_pk_verify() is used instead.
 struct ReportKey::Impl {
     mbedtls_pk_context pk;
-    mbedtls_ecp_group curve;  // secp384r1, G with its static comb table
-    mbedtls_ecp_group at_q;   // secp384r1 with G := Q, and Q's comb table once computed
-    bool fast{false};
-
-    Impl()
-    {
-        mbedtls_pk_init(&pk);
-        mbedtls_ecp_group_init(&curve);
-        mbedtls_ecp_group_init(&at_q);
-    }
-    ~Impl()
-    {
-        // A loaded group (h = 1) never frees its curve constants, which are static, so the G that
-        // prepare() put in their place is freed here; the group frees the table it computed.
-        mbedtls_ecp_point_free(&at_q.G);
-        mbedtls_ecp_group_free(&at_q);
-        mbedtls_ecp_group_free(&curve);
-        mbedtls_pk_free(&pk);
-    }
+    Impl() { mbedtls_pk_init(&pk); }
+    ~Impl() { mbedtls_pk_free(&pk); }
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
-
-    // Loads both groups and has mbedTLS build Q's table by multiplying its base point once.
-    bool prepare()
-    {
-        if (mbedtls_ecp_group_load(&curve, MBEDTLS_ECP_DP_SECP384R1) != 0 ||
-            mbedtls_ecp_group_load(&at_q, MBEDTLS_ECP_DP_SECP384R1) != 0)
-            return false;
-        // G's limbs are secp384r1's static constants (ecp_curves.c: ecp_mpi_load()), read-only:
-        // dropped without a free, and Q copied into fresh memory.
-        mbedtls_ecp_point_init(&at_q.G);
-        if (mbedtls_ecp_copy(&at_q.G, &mbedtls_pk_ec(pk)->MBEDTLS_PRIVATE(Q)) != 0)
-            return false;
-        // group_load pointed T at secp384r1's static table for the real G (not owned: no free).
-        at_q.MBEDTLS_PRIVATE(T) = nullptr;
-        at_q.MBEDTLS_PRIVATE(T_size) = 0;
-        Mpis m;
-        mbedtls_ecp_point r;
-        mbedtls_ecp_point_init(&r);
-        bool ok = mbedtls_mpi_lset(&m.a, 2) == 0 && mbedtls_mpi_lset(&m.b, 0) == 0 &&
-                  mbedtls_ecp_muladd(&at_q, &r, &m.a, &at_q.G, &m.b, &at_q.G) == 0 &&
-                  at_q.MBEDTLS_PRIVATE(T) != nullptr;
-        mbedtls_ecp_point_free(&r);
-        return ok;
-    }
-
-    struct Mpis {
-        mbedtls_mpi a, b, c, d, e, f;
-        Mpis()
-        {
-            for (mbedtls_mpi* x : {&a, &b, &c, &d, &e, &f})
-                mbedtls_mpi_init(x);
-        }
-        ~Mpis()
-        {
-            for (mbedtls_mpi* x : {&a, &b, &c, &d, &e, &f})
-                mbedtls_mpi_free(x);
-        }
-        Mpis(const Mpis&) = delete;
-        Mpis& operator=(const Mpis&) = delete;
-    };
-
-    // ECDSA verification of `digest` (SHA-384, as long as n: no truncation) for r and s already
-    // in [1, n-1]: true or false; nullopt when mbedTLS fails or u1 = 0 (e = 0 mod n, which the
-    // two-step sum below cannot express; the caller then uses mbedtls_pk_verify()).
-    std::optional<bool> verify(const uint8_t (&digest)[48], const std::array<uint8_t, P384_SCALAR_SIZE>& r_be,
-                               const std::array<uint8_t, P384_SCALAR_SIZE>& s_be) const
-    {
-        // Read-only use of both groups (see above); mbedTLS's signatures want them non-const.
-        auto* g = const_cast<mbedtls_ecp_group*>(&curve);
-        auto* gq = const_cast<mbedtls_ecp_group*>(&at_q);
-        const mbedtls_mpi& n = curve.N;
-        Mpis m;  // a = e, b = r, c = s^-1, d = u1, e = u2, f = 0 then 1
-        mbedtls_ecp_point u1g, sum;
-        mbedtls_ecp_point_init(&u1g);
-        mbedtls_ecp_point_init(&sum);
-        std::optional<bool> out;
-        if (mbedtls_mpi_read_binary(&m.a, digest, sizeof digest) == 0 && mbedtls_mpi_mod_mpi(&m.a, &m.a, &n) == 0 &&
-            mbedtls_mpi_read_binary(&m.b, r_be.data(), r_be.size()) == 0 &&
-            mbedtls_mpi_read_binary(&m.c, s_be.data(), s_be.size()) == 0 && mbedtls_mpi_inv_mod(&m.c, &m.c, &n) == 0 &&
-            mbedtls_mpi_mul_mpi(&m.d, &m.a, &m.c) == 0 && mbedtls_mpi_mod_mpi(&m.d, &m.d, &n) == 0 &&
-            mbedtls_mpi_mul_mpi(&m.e, &m.b, &m.c) == 0 && mbedtls_mpi_mod_mpi(&m.e, &m.e, &n) == 0 &&
-            mbedtls_mpi_cmp_int(&m.d, 0) != 0 && mbedtls_mpi_lset(&m.f, 0) == 0 &&
-            mbedtls_ecp_muladd(g, &u1g, &m.d, &g->G, &m.f, &g->G) == 0 && mbedtls_mpi_lset(&m.f, 1) == 0 &&
-            mbedtls_ecp_muladd(gq, &sum, &m.e, &gq->G, &m.f, &u1g) == 0) {
-            // R = u1*G + u2*Q must not be the point at infinity, and x(R) mod n must equal r.
-            if (mbedtls_ecp_is_zero(&sum))
-                out = false;
-            else if (mbedtls_mpi_mod_mpi(&m.a, &sum.MBEDTLS_PRIVATE(X), &n) == 0)
-                out = mbedtls_mpi_cmp_mpi(&m.a, &m.b) == 0;
-        }
-        mbedtls_ecp_point_free(&sum);
-        mbedtls_ecp_point_free(&u1g);
-        return out;
-    }
 };
 
 ReportKey::ReportKey(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -261,7 +163,6 @@ Result<std::shared_ptr<const ReportKey>> ReportKey::create(const Certificate& ve
     const mbedtls_x509_buf& spki = vek.crt().pk_raw;
     if (int rc = mbedtls_pk_parse_public_key(&impl->pk, spki.p, spki.len); rc != 0)
         return mbedtls_error(Errc::Crypto, rc, "cannot load the VEK's public key");
-    impl->fast = impl->prepare();
     return std::shared_ptr<const ReportKey>(new ReportKey(std::move(impl)));
 }
 
@@ -359,11 +260,6 @@ Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uin
     TRY(check_scalars(r, s));
     uint8_t digest[48];
     mbedtls_sha512(signed_bytes.data(), signed_bytes.size(), digest, /*is384=*/1);
-    if (std::optional<bool> valid = key.impl().fast ? key.impl().verify(digest, r, s) : std::nullopt) {
-        if (!*valid)
-            return Error::make(Errc::Crypto, "ECDSA P-384 report signature does not verify under the VEK");
-        return {};
-    }
     Bytes sig = {0x30, 0};
     append_integer(sig, r);
     append_integer(sig, s);

@@ -53,10 +53,8 @@ Result<void> check_rsa4096_key(const Certificate& cert);
 // The subject key is EC on NIST P-384 (VCEK, VLEK).
 Result<void> check_p384_key(const Certificate& cert);
 
-// The VEK's public key, parsed and checked once: EC P-384 (check_p384_key), with the comb table
-// of its point precomputed, so a verification under it costs about half of one by
-// mbedtls_pk_verify(). Immutable after create(), and safe to use from several threads at once
-// (signatures.cc says why).
+// The VEK's public key, parsed and checked once: EC P-384 (check_p384_key). Immutable after
+// create(), and safe to use from several threads at once (signatures.cc says why).
 class ReportKey {
 public:
     // Errc::Chain when the key is not P-384 (naming the key found), Errc::Crypto when mbedTLS
