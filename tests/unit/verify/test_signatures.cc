@@ -76,6 +76,49 @@ TEST_CASE("key types: P-384 for the VEK, RSA-4096 for the CAs")
     CHECK_FALSE(check_rsa4096_key(vcek_milan()).ok());
 }
 
+// a - b for big-endian 48-byte numbers with a >= b.
+std::array<uint8_t, 48> minus(const std::array<uint8_t, 48>& a, const std::array<uint8_t, 48>& b)
+{
+    std::array<uint8_t, 48> out{};
+    int borrow = 0;
+    for (size_t i = 48; i-- > 0;) {
+        int d = a[i] - b[i] - borrow;
+        borrow = d < 0;
+        out[i] = static_cast<uint8_t>(d + (borrow ? 256 : 0));
+    }
+    return out;
+}
+
+TEST_CASE("report signature under a cached ReportKey: reusable, (r, n - s) accepted, off-by-one and swapped refused")
+{
+    Bytes raw = test::read_vector("snp-reports/virtee_milan_v2/report.bin");
+    auto report = snp::parse_report(raw).release_value();
+    auto key = ReportKey::create(vcek_milan()).release_value();
+    ByteView signed_bytes = ByteView(raw).first(snp::SIGNED_SIZE);
+    const auto& r = report.signature_r;
+    const auto& s = report.signature_s;
+    CHECK(verify_report_signature(signed_bytes, r, s, *key).ok());
+    CHECK(verify_report_signature(signed_bytes, r, s, *key).ok());  // the cached key is reused, unchanged
+    // (r, n - s) is the other valid signature of the same digest: x(R) does not depend on R's sign.
+    std::array<uint8_t, 48> n{};
+    Bytes nb =
+        from_hex("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")
+            .value();
+    std::copy(nb.begin(), nb.end(), n.begin());
+    CHECK(verify_report_signature(signed_bytes, r, minus(n, s), *key).ok());
+    std::array<uint8_t, 48> one{};
+    one[47] = 1;
+    CHECK_FALSE(verify_report_signature(signed_bytes, minus(r, one), s, *key).ok());
+    CHECK_FALSE(verify_report_signature(signed_bytes, r, minus(s, one), *key).ok());
+    CHECK_FALSE(verify_report_signature(signed_bytes, s, r, *key).ok());
+    // Another VCEK's key, and another digest.
+    auto other = ReportKey::create(
+                     Certificate::parse(test::read_vector("snp-reports/gosevguest_milan_v2/vcek.der")).release_value())
+                     .release_value();
+    CHECK_FALSE(verify_report_signature(signed_bytes, r, s, *other).ok());
+    CHECK_FALSE(verify_report_signature(ByteView(raw).first(snp::SIGNED_SIZE - 1), r, s, *key).ok());
+}
+
 TEST_CASE("report signature: a real one verifies; r, s = 0 or >= n are refused before any arithmetic")
 {
     Bytes raw = test::read_vector("snp-reports/virtee_milan_v2/report.bin");
