@@ -1,13 +1,13 @@
 // Crl (crl.h): parsing and lookups. The signature check and the claim are in revocation.cc.
 #include "verify/crl.h"
 
-#include <mbedtls/base64.h>
 #include <mbedtls/x509_crl.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "verify/mbedtls_error.h"
+#include "verify/pem_text.h"
 
 namespace cvm::verify {
 
@@ -16,15 +16,10 @@ namespace {
 constexpr std::string_view BEGIN = "-----BEGIN X509 CRL-----";
 constexpr std::string_view END = "-----END X509 CRL-----";
 
-bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 bool only_whitespace(std::string_view s)
 {
     for (char c : s) {
-        if (!is_space(c))
+        if (!pem_space(c))
             return false;
     }
     return true;
@@ -60,22 +55,7 @@ Result<Bytes> pem_body(std::string_view text)
         return Error::make(Errc::Format, "CRL PEM: %s, expected exactly one X509 CRL block",
                            second ? "a second PEM block follows" : "text outside the block");
     }
-    std::string_view b64 = text.substr(body, end - body);
-    const auto* src = reinterpret_cast<const uint8_t*>(b64.data());
-    size_t needed = 0;
-    int rc = mbedtls_base64_decode(nullptr, 0, &needed, src, b64.size());
-    if (rc != 0 && rc != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        return mbedtls_error(Errc::Format, rc, "CRL PEM: the block is not base64");
-    if (needed == 0 || needed > CRL_MAX_DER_SIZE)
-        return Error::make(Errc::Format, "CRL PEM: the block decodes to %zu bytes, expected 1 to %zu", needed,
-                           CRL_MAX_DER_SIZE);
-    Bytes der(needed);
-    size_t written = 0;
-    rc = mbedtls_base64_decode(der.data(), der.size(), &written, src, b64.size());
-    if (rc != 0)
-        return mbedtls_error(Errc::Format, rc, "CRL PEM: the block is not base64");
-    der.resize(written);
-    return der;
+    return decode_pem_body(text.substr(body, end - body), CRL_MAX_DER_SIZE, "X509 CRL block");
 }
 
 }  // namespace
@@ -119,12 +99,9 @@ Result<Crl> Crl::parse_der(ByteView der)
 
 Result<Crl> Crl::parse(ByteView der_or_pem)
 {
-    std::string_view text(reinterpret_cast<const char*>(der_or_pem.data()), der_or_pem.size());
-    size_t first = 0;
-    while (first < text.size() && is_space(text[first]))
-        ++first;
-    if (text.substr(first, 10) != "-----BEGIN")
+    if (!looks_like_pem(der_or_pem))
         return parse_der(der_or_pem);
+    std::string_view text(reinterpret_cast<const char*>(der_or_pem.data()), der_or_pem.size());
     if (text.size() > CRL_MAX_PEM_SIZE)
         return Error::make(Errc::Format, "CRL PEM is %zu bytes, more than the %zu allowed", text.size(),
                            CRL_MAX_PEM_SIZE);

@@ -3,10 +3,8 @@
 // We split the blocks ourselves instead of calling mbedtls_x509_crt_parse on the whole text:
 // mbedTLS skips undecodable blocks and text between blocks ("parses permissively"), which would
 // let a bundle silently lose a certificate.
-#include <mbedtls/base64.h>
-
 #include "verify/certificate.h"
-#include "verify/mbedtls_error.h"
+#include "verify/pem_text.h"
 
 namespace cvm::verify {
 
@@ -15,16 +13,11 @@ namespace {
 constexpr std::string_view BEGIN = "-----BEGIN CERTIFICATE-----";
 constexpr std::string_view END = "-----END CERTIFICATE-----";
 
-bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 // Fails naming the offset of the first byte that is neither whitespace nor a block.
 Result<void> only_whitespace(std::string_view text, size_t base)
 {
     for (size_t i = 0; i < text.size(); ++i) {
-        if (!is_space(text[i]))
+        if (!pem_space(text[i]))
             return Error::make(Errc::Format, "PEM: unexpected byte 0x%02x at offset %zu outside a CERTIFICATE block",
                                static_cast<uint8_t>(text[i]), base + i);
     }
@@ -33,20 +26,7 @@ Result<void> only_whitespace(std::string_view text, size_t base)
 
 Result<Certificate> decode_block(std::string_view body, size_t index)
 {
-    size_t needed = 0;
-    const auto* src = reinterpret_cast<const uint8_t*>(body.data());
-    int rc = mbedtls_base64_decode(nullptr, 0, &needed, src, body.size());
-    if (rc != 0 && rc != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        return mbedtls_error(Errc::Format, rc, "PEM: CERTIFICATE block is not base64");
-    if (needed == 0 || needed > CERT_MAX_DER_SIZE)
-        return Error::make(Errc::Format, "PEM: CERTIFICATE block %zu decodes to %zu bytes, expected 1 to %zu", index,
-                           needed, CERT_MAX_DER_SIZE);
-    Bytes der(needed);
-    size_t written = 0;
-    rc = mbedtls_base64_decode(der.data(), der.size(), &written, src, body.size());
-    if (rc != 0)
-        return mbedtls_error(Errc::Format, rc, "PEM: CERTIFICATE block is not base64");
-    der.resize(written);
+    Bytes der = TRY(decode_pem_body(body, CERT_MAX_DER_SIZE, "CERTIFICATE block " + std::to_string(index)));
     auto cert = Certificate::parse_der(der);
     if (!cert.ok())
         return cert.release_error().prefix("PEM block %zu", index);
@@ -85,12 +65,9 @@ Result<std::vector<Certificate>> Certificate::parse_pem_bundle(std::string_view 
 
 Result<Certificate> Certificate::parse(ByteView der_or_pem)
 {
-    std::string_view text(reinterpret_cast<const char*>(der_or_pem.data()), der_or_pem.size());
-    size_t first = 0;
-    while (first < text.size() && is_space(text[first]))
-        ++first;
-    if (text.substr(first, 10) != "-----BEGIN")
+    if (!looks_like_pem(der_or_pem))
         return parse_der(der_or_pem);
+    std::string_view text(reinterpret_cast<const char*>(der_or_pem.data()), der_or_pem.size());
     std::vector<Certificate> certs = TRY(parse_pem_bundle(text));
     if (certs.size() != 1)
         return Error::make(Errc::Format, "PEM holds %zu certificates, expected exactly one", certs.size());
