@@ -145,14 +145,18 @@ TEST_CASE("signed simulated evidence: provisional firmware fails unless permitte
 {
     auto r = milan_v5();
     auto p = accepting(r);
-    auto [ok, clean] = judge(r, p);
+    auto judged = judge(r, p);
+    const Verification& ok = judged.first;
+    const std::vector<Claim>& clean = judged.second;
     REQUIRE_MESSAGE(ok.pass(), test::dump(ok));
     CHECK(failing_names(clean).empty());
 
     // New firmware running but not committed: CURRENT above COMMITTED, in TCB and version.
     r.current_tcb = snp::TcbVersion{0, 3, 0, 9, 115}.encode(Product::Milan);
     r.current_build = 62;
-    auto [v, claims] = judge(r, p);
+    auto provisional = judge(r, p);
+    const Verification& v = provisional.first;
+    const std::vector<Claim>& claims = provisional.second;
     REQUIRE_MESSAGE(v.pass(), test::dump(v));  // the chain and the signature are fine
     CHECK(failing_names(claims) == std::vector<std::string>{"policy.committed_tcb", "policy.committed_version"});
     p.permit_provisional_firmware = true;
@@ -178,7 +182,9 @@ TEST_CASE("signed simulated evidence: mitigation vectors")
     r.version = 3;  // no vectors below VERSION 5 (they are reserved, zero)
     r.launch_mit_vector = r.current_mit_vector = 0;
     p.min_launch_mit_vector = 0;
-    auto [v, claims] = judge(r, p);
+    auto judged = judge(r, p);
+    const Verification& v = judged.first;
+    const std::vector<Claim>& claims = judged.second;
     REQUIRE_MESSAGE(v.pass(), test::dump(v));
     CHECK(failing_names(claims) == std::vector<std::string>{"policy.current_mit_vector"});
 }
@@ -188,7 +194,9 @@ TEST_CASE("signed simulated evidence: a Venice CPUID is refused even under a tru
     auto r = milan_v5();
     r.cpuid_fam_id = 0x1A;
     r.cpuid_mod_id = 0x90;
-    auto [v, claims] = judge(r, accepting(r));
+    auto judged = judge(r, accepting(r));
+    const Verification& v = judged.first;
+    const std::vector<Claim>& claims = judged.second;
     CHECK_FALSE(v.pass());
     CHECK_FALSE(v.product);
     CHECK(claims.empty());
