@@ -112,4 +112,14 @@ std::vector<std::string> BrokerHarness::log_lines() const
     return m_log;
 }
 
+std::unique_ptr<kds::KdsClient> kds_client(const std::string& base_url, kds::Clock& clock)
+{
+    kds::KdsOptions o;
+    o.base_url = base_url;
+    o.clock = &clock;
+    o.http.connect_timeout_ms = 1000;
+    o.http.total_timeout_ms = 5000;
+    return kds::KdsClient::create(o).release_value();
+}
+
 }  // namespace cvm::test

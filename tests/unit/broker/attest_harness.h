@@ -12,6 +12,7 @@
 #include "broker_fixture.h"
 #include "client/session.h"
 #include "kds/clock.h"
+#include "kds/kds_client.h"
 #include "net/http_server.h"
 #include "sim/chain.h"
 #include "sim/psp.h"
@@ -82,5 +83,8 @@ private:
 
 // The DER certificates of a GUID table (VCEK, ASK, ARK), as an agent sends them.
 std::vector<Bytes> certs_of_table(ByteView table);
+
+// A KDS client for `base_url` on `clock`, with timeouts short enough for loopback fakes.
+std::unique_ptr<kds::KdsClient> kds_client(const std::string& base_url, kds::Clock& clock);
 
 }  // namespace cvm::test

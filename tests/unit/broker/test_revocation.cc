@@ -31,16 +31,6 @@ int64_t next_update_of(const Bytes& crl)
     return verify::Crl::parse(crl).value().next_update_time().value();
 }
 
-std::unique_ptr<kds::KdsClient> client_of(const std::string& base_url, kds::Clock& clock)
-{
-    kds::KdsOptions o;
-    o.base_url = base_url;
-    o.clock = &clock;
-    o.http.connect_timeout_ms = 1000;
-    o.http.total_timeout_ms = 5000;
-    return kds::KdsClient::create(o).release_value();
-}
-
 // KDS serving AMD's Milan CRL, a store shared by "replicas", and a clock ten days before the
 // CRL's nextUpdate.
 struct CrlFixture {
@@ -55,7 +45,7 @@ struct CrlFixture {
 
     std::unique_ptr<VcekSource> replica()
     {
-        return std::make_unique<VcekSource>(client_of(kds->base_url(), clock), store, metrics, clock);
+        return std::make_unique<VcekSource>(test::kds_client(kds->base_url(), clock), store, metrics, clock);
     }
     bool counted(const std::string& series) const { return metrics.render({}).find(series) != std::string::npos; }
 };

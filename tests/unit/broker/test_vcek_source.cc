@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "../kds/kds_test_util.h"
+#include "attest_harness.h"
 #include "fake_kds.h"
 #include "kds/cache.h"
 #include "kds/kds_url.h"
@@ -43,16 +43,6 @@ std::string path_of(const snp::AttestationReport& r)
     return kds::vcek_path(kds::vcek_id(r, std::nullopt).release_value());
 }
 
-std::unique_ptr<kds::KdsClient> client_of(const std::string& base_url, kds::Clock& clock)
-{
-    kds::KdsOptions o;
-    o.base_url = base_url;
-    o.clock = &clock;
-    o.http.connect_timeout_ms = 1000;
-    o.http.total_timeout_ms = 5000;
-    return kds::KdsClient::create(o).release_value();
-}
-
 struct Fixture {
     std::unique_ptr<fakes::FakeKds> kds = fakes::FakeKds::start();
     test::FakeClock clock;
@@ -63,7 +53,7 @@ struct Fixture {
     Fixture() { kds->serve(path_of(genoa_report()), vcek); }
     std::unique_ptr<VcekSource> source(VcekSourceOptions options = {})
     {
-        return std::make_unique<VcekSource>(client_of(kds->base_url(), clock), store, metrics, clock, options);
+        return std::make_unique<VcekSource>(test::kds_client(kds->base_url(), clock), store, metrics, clock, options);
     }
 };
 
@@ -127,7 +117,8 @@ TEST_CASE("single flight: concurrent look-ups of one new chip make one KDS reque
                         std::this_thread::sleep_for(std::chrono::milliseconds(300));
                         return net::HttpResponse{200, {}, vcek};
                     }).release_value();
-    VcekSource source(client_of("http://127.0.0.1:" + std::to_string(slow_kds->port()), clock), store, metrics, clock);
+    VcekSource source(test::kds_client("http://127.0.0.1:" + std::to_string(slow_kds->port()), clock), store, metrics,
+                      clock);
     constexpr int THREADS = 8;
     std::atomic<int> served{0};
     std::vector<std::thread> threads;
