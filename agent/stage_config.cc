@@ -45,9 +45,20 @@ Result<std::string> stage_config(Context& ctx)
     ctx.secrets_dir = c.secrets_dir;
     ctx.verity = c.verity;
     ctx.data = c.data;
+    ctx.workload_user = c.workload_user;
+    ctx.workload_group = c.workload_group;
+    ctx.isolation = c.isolation;
+    ctx.api_enabled = c.api_enabled;
+    ctx.api_group = c.api_group;
+    ctx.transport = c.transport;
+    ctx.reattest_seconds = c.reattest_seconds;
+    ctx.reattest_fail = c.reattest_fail;
     return "broker " + c.broker_url + ", " + std::to_string(c.resources.size()) + " resources, workload " +
            c.workload_argv[0] + ", deadline " + std::to_string(c.deadline_seconds) + " s" +
            (c.verity ? ", verity root" : "") + (c.data ? ", data volume " + c.data->device : "") +
+           (c.transport == cmdline::Transport::Ratls ? ", RA-TLS transport" : "") +
+           (c.reattest_seconds ? ", re-attest every " + std::to_string(c.reattest_seconds) + " s" : "") +
+           (c.isolation == cmdline::Isolation::Off ? ", workload isolation OFF" : "") +
            (c.simulate ? ", SIMULATED platform (cvminit.simulate=1)" : "");
 }
 

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "client/session.h"
 #include "dhcp/ipv4.h"
+#include "kernel-cmdline/agent_config.h"
 #include "kernel-cmdline/cmdline.h"
 #include "proto/release.h"
 #include "providers/report_provider.h"
@@ -45,6 +46,14 @@ struct Context {
     std::string workload_root = "/workload";
     std::vector<std::string> workload_argv;
     std::vector<std::pair<std::string, std::string>> workload_env;  // not secret
+    uint32_t workload_user{0};
+    uint32_t workload_group{0};
+    cmdline::Isolation isolation{cmdline::Isolation::Strict};
+    bool api_enabled{true};
+    std::optional<uint32_t> api_group;  // nullopt: the socket is root's only (0600)
+    cmdline::Transport transport{cmdline::Transport::Cvmkb};
+    uint32_t reattest_seconds{0};  // 0: no re-attestation
+    cmdline::ReattestFail reattest_fail{cmdline::ReattestFail::Log};
     std::unique_ptr<ReportProvider> provider;                       // stage attest
     std::optional<client::Session> session;                         // this boot's X25519 key and nonce
     Bytes report;                                                   // the evidence sent to the broker

@@ -44,7 +44,17 @@ Result<std::string> c_string(const TomlReader& r, const toml::node& v, std::stri
 
 Result<void> workload(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
 {
-    TRY(only_keys(r, t, "workload", {"command", "root", "env"}));
+    TRY(only_keys(r, t, "workload", {"command", "root", "env", "user", "group", "isolation"}));
+    if (const toml::node* v = t.get("user"))
+        out.user = static_cast<uint32_t>(TRY(r.integer(*v, "workload.user", 0, MAX_ID)));
+    if (const toml::node* v = t.get("group"))
+        out.group = static_cast<uint32_t>(TRY(r.integer(*v, "workload.group", 0, MAX_ID)));
+    if (const toml::node* v = t.get("isolation")) {
+        std::string isolation = TRY(r.string(*v, "workload.isolation"));
+        if (isolation != "strict" && isolation != "off")
+            return r.error("workload.isolation", "expected \"strict\" or \"off\"");
+        out.isolation = isolation == "off" ? Isolation::Off : Isolation::Strict;
+    }
     if (const toml::node* v = t.get("command")) {
         const toml::array* argv = v->as_array();
         if (!argv || argv->empty() || argv->size() > MAX_ARGV)
@@ -100,6 +110,16 @@ Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig&
     return {};
 }
 
+Result<void> agent_api(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
+{
+    TRY(only_keys(r, t, "agent_api", {"enabled", "group"}));
+    if (const toml::node* v = t.get("enabled"))
+        out.api_enabled = TRY(r.boolean(*v, "agent_api.enabled"));
+    if (const toml::node* v = t.get("group"))
+        out.api_group = static_cast<uint32_t>(TRY(r.integer(*v, "agent_api.group", 0, MAX_ID)));
+    return {};
+}
+
 }  // namespace
 
 Result<AgentFileConfig> parse_agent_toml(std::string_view text)
@@ -109,12 +129,14 @@ Result<AgentFileConfig> parse_agent_toml(std::string_view text)
                            MAX_AGENT_TOML_SIZE);
     toml::table root = TRY(parse_toml(text, CONTEXT));
     TomlReader r(CONTEXT);
-    TRY(only_keys(r, root, "", {"workload", "secrets"}));
+    TRY(only_keys(r, root, "", {"workload", "secrets", "agent_api"}));
     AgentFileConfig out;
     if (const toml::table* t = TRY(section(r, root, "workload")))
         TRY(workload(r, *t, out));
     if (const toml::table* t = TRY(section(r, root, "secrets")))
         TRY(secrets(r, *t, out));
+    if (const toml::table* t = TRY(section(r, root, "agent_api")))
+        TRY(agent_api(r, *t, out));
     return out;
 }
 
@@ -158,6 +180,14 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
     out.workload_argv = cmdline.workload ? std::vector<std::string>{*cmdline.workload} : file.command;
     out.workload_env = file.env;
     out.secrets_dir = file.secrets_dir;
+    out.workload_user = file.user;
+    out.workload_group = file.group;
+    out.isolation = file.isolation;
+    out.api_enabled = file.api_enabled;
+    out.api_group = file.api_group;
+    out.transport = cmdline.transport;
+    out.reattest_seconds = cmdline.reattest_seconds;
+    out.reattest_fail = cmdline.reattest_fail;
     return out;
 }
 

@@ -5,6 +5,14 @@
 //   command = ["/usr/bin/app", "--flag"]  # argv, argv[0] an absolute path    XOR cvminit.workload
 //   root = "/workload"                    # directory of the initramfs to switch_root into
 //   env = { LANG = "C.UTF-8" }            # non-secret environment of the workload
+//   user = 1000                           # numeric uid to run it as        default 0 (root)
+//   group = 1000                          # numeric gid (and no supplementary groups) default 0
+//   isolation = "strict"                  # "strict": no report device, no capability to make
+//                                         # one, no_new_privs; "off": the workload may reach the
+//                                         # hardware and attest as the agent could (docs/agent-api.md)
+//   [agent_api]
+//   enabled = true                        # serve /run/cvminit/agent.sock
+//   group = 1000                          # numeric gid that may use it (0660), default root only (0600)
 //   [secrets]
 //   dir = "/run/secrets"                  # where the secrets are written; below /run
 //   resources = ["db", "data"]            # the secrets to ask for          XOR cvminit.resources
@@ -34,12 +42,22 @@ inline constexpr size_t MAX_ARG_OR_VALUE = 4096;
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
+// What the workload may reach (docs/agent-api.md "What the workload gets").
+enum class Isolation : uint8_t { Strict, Off };
+
+inline constexpr uint32_t MAX_ID = 0xfffffffe;  // (uid_t)-1 means "unchanged" to set*id()
+
 struct AgentFileConfig {
     std::vector<std::string> command;  // empty: not in the file
     std::string root{"/workload"};
     EnvList env;  // sorted by name
     std::string secrets_dir{"/run/secrets"};
     std::vector<std::string> resources;  // empty: not in the file
+    uint32_t user{0};
+    uint32_t group{0};
+    Isolation isolation{Isolation::Strict};
+    bool api_enabled{true};
+    std::optional<uint32_t> api_group;  // nullopt: root only
     bool operator==(const AgentFileConfig&) const = default;
 };
 
@@ -66,6 +84,14 @@ struct AgentConfig {
     std::vector<std::string> workload_argv;  // never empty; argv[0] an absolute path
     EnvList workload_env;
     std::string secrets_dir;
+    uint32_t workload_user{0};
+    uint32_t workload_group{0};
+    Isolation isolation{Isolation::Strict};
+    bool api_enabled{true};
+    std::optional<uint32_t> api_group;
+    Transport transport{Transport::Cvmkb};
+    uint32_t reattest_seconds{0};  // 0: off
+    ReattestFail reattest_fail{ReattestFail::Log};
 };
 
 // Errc::Config naming both spellings when the workload or the resources are set in both places,

@@ -31,6 +31,9 @@ struct Draft {
     std::optional<std::array<uint8_t, 32>> verity_root;
     std::optional<std::vector<uint8_t>> verity_salt;
     std::optional<std::string> data, data_key, data_mount;
+    Transport transport{Transport::Cvmkb};
+    std::optional<uint32_t> reattest;
+    std::optional<ReattestFail> reattest_fail;
 };
 
 // Stores `value` in `draft`; false when the value does not fit the key. `detail` may say why
@@ -256,8 +259,28 @@ bool apply_data_mount(Draft& d, std::string_view value, std::string&)
     return valid_absolute_path(value);
 }
 
+bool apply_transport(Draft& d, std::string_view value, std::string&)
+{
+    d.transport = value == "ratls" ? Transport::Ratls : Transport::Cvmkb;
+    return value == "cvmkb" || value == "ratls";
+}
+
+bool apply_reattest(Draft& d, std::string_view value, std::string&)
+{
+    auto seconds = parse_decimal(value, MAX_REATTEST_SECONDS);
+    if (seconds && *seconds >= MIN_REATTEST_SECONDS)
+        d.reattest = *seconds;
+    return seconds && *seconds >= MIN_REATTEST_SECONDS;
+}
+
+bool apply_reattest_fail(Draft& d, std::string_view value, std::string&)
+{
+    d.reattest_fail = value == "poweroff" ? ReattestFail::PowerOff : ReattestFail::Log;
+    return value == "poweroff" || value == "log";
+}
+
 // The order of this table is the order compose_cmdline() writes.
-constexpr std::array<Key, 18> KEYS{{
+constexpr std::array<Key, 21> KEYS{{
     {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
     {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
      apply_broker_key},
@@ -278,6 +301,9 @@ constexpr std::array<Key, 18> KEYS{{
     {"cvminit.data", "a device path below /dev", apply_data},
     {"cvminit.data_key", "a resource name of A-Z a-z 0-9 _ . -", apply_data_key},
     {"cvminit.data_mount", "an absolute path without '.', '..', empty components or spaces", apply_data_mount},
+    {"cvminit.transport", "cvmkb or ratls", apply_transport},
+    {"cvminit.reattest", "whole seconds from 30 to 86400", apply_reattest},
+    {"cvminit.reattest_fail", "poweroff or log", apply_reattest_fail},
 }};
 
 Error key_error(std::string_view key, const char* what)
@@ -339,6 +365,10 @@ Result<AgentCmdline> finish(Draft d)
         return key_error("cvminit.data_mount", "only allowed with cvminit.data");
     if (d.data && d.verity_data && (*d.data == *d.verity_data || *d.data == *d.verity_hash))
         return key_error("cvminit.data", "is also a device of the verity root");
+    if (d.transport == Transport::Ratls && d.broker_url->rfind("https://", 0) != 0)
+        return key_error("cvminit.transport", "ratls needs an https:// cvminit.broker (it is mutual TLS)");
+    if (d.reattest_fail && !d.reattest)
+        return key_error("cvminit.reattest_fail", "only allowed with cvminit.reattest");
 
     AgentCmdline out;
     out.broker_url = std::move(*d.broker_url);
@@ -361,6 +391,9 @@ Result<AgentCmdline> finish(Draft d)
         if (d.data_mount)
             out.data->mount = std::move(*d.data_mount);
     }
+    out.transport = d.transport;
+    out.reattest_seconds = d.reattest.value_or(0);
+    out.reattest_fail = d.reattest_fail.value_or(ReattestFail::Log);
     return out;
 }
 
@@ -445,6 +478,13 @@ std::string compose_cmdline(const AgentCmdline& c)
     if (c.data)
         out += " cvminit.data=" + c.data->device + " cvminit.data_key=" + c.data->key_name +
                " cvminit.data_mount=" + c.data->mount;
+    if (c.transport == Transport::Ratls)
+        out += " cvminit.transport=ratls";
+    if (c.reattest_seconds != 0) {
+        out += " cvminit.reattest=" + std::to_string(c.reattest_seconds);
+        out += c.reattest_fail == ReattestFail::PowerOff ? " cvminit.reattest_fail=poweroff"
+                                                         : " cvminit.reattest_fail=log";
+    }
     return out;
 }
 

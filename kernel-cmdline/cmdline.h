@@ -20,7 +20,15 @@
 //   cvminit.data=/dev/Z         the LUKS2 data volume (formatted on first boot if blank) optional
 //   cvminit.data_key=NAME       the broker resource with its keyslot passphrase     default data
 //   cvminit.data_mount=/abs     where the workload sees it                         default /data
+//   cvminit.transport=cvmkb|ratls  key retrieval: cvmkb/1 over HTTP(S), or over mutual TLS
+//                               with the agent's RA-TLS client certificate (https only) default cvmkb
+//   cvminit.reattest=SECONDS    attest again every SECONDS while the workload runs,
+//                               30..86400 (docs/agent-api.md)                       default off
+//   cvminit.reattest_fail=poweroff|log  what a refused re-attestation does       with reattest
 //
+// The last three are written by compose_cmdline() only when not at their default, so a line
+// composed without them is byte for byte what it was before they existed (and so is its
+// MEASUREMENT); their defaults are what an agent without the key does, in every version.
 // A device is an absolute path below /dev. The verity root hash pins the root filesystem: with
 // it, the workload runs in that filesystem instead of the initramfs's workload tree. The data
 // volume's key is asked for with the resources (it is added to them when not listed).
@@ -65,8 +73,12 @@ inline constexpr uint32_t MAX_DEADLINE_SECONDS = 3600;
 inline constexpr uint32_t DEFAULT_DEADLINE_SECONDS = 120;
 inline constexpr size_t MAX_DNS_SERVERS = 3;  // glibc and musl resolv.conf: MAXNS
 inline constexpr size_t MAX_RESOURCES = 64;
+inline constexpr uint32_t MIN_REATTEST_SECONDS = 30;
+inline constexpr uint32_t MAX_REATTEST_SECONDS = 86400;
 
 enum class NetMode : uint8_t { Dhcp, Static, None };
+enum class Transport : uint8_t { Cvmkb, Ratls };
+enum class ReattestFail : uint8_t { Log, PowerOff };
 
 struct StaticIpv4 {
     Ipv4Address address{};
@@ -111,6 +123,9 @@ struct AgentCmdline {
     std::optional<std::string> workload;  // absolute path of the workload program
     std::optional<VerityRoot> verity;
     std::optional<DataVolume> data;
+    Transport transport{Transport::Cvmkb};
+    uint32_t reattest_seconds{0};  // 0: off
+    ReattestFail reattest_fail{ReattestFail::Log};
     bool operator==(const AgentCmdline&) const = default;
 };
 

@@ -41,6 +41,10 @@ measured line.
   --data DEV              the LUKS2 data volume, formatted on first boot      cvminit.data
   --data-key NAME         the broker resource with its passphrase, default data  cvminit.data_key
   --data-mount PATH       where the workload sees it, default /data           cvminit.data_mount
+  --transport cvmkb|ratls key retrieval over cvmkb/1, or over mutual RA-TLS   cvminit.transport
+  --reattest SECONDS      attest again every SECONDS (30 to 86400) while the workload runs
+                                                                              cvminit.reattest
+  --reattest-fail poweroff|log  what a refused re-attestation does        cvminit.reattest_fail
   --extra "WORDS"         other kernel parameters, e.g. "console=ttyS0" (repeatable)
 
 parse prints each cvminit.* value, one "key = value" per line; other words are ignored.
@@ -129,6 +133,9 @@ Result<void> compose(const Args& args)
         {"data", "cvminit.data"},
         {"data-key", "cvminit.data_key"},
         {"data-mount", "cvminit.data_mount"},
+        {"transport", "cvminit.transport"},
+        {"reattest", "cvminit.reattest"},
+        {"reattest-fail", "cvminit.reattest_fail"},
     };
     std::vector<std::string> values;
     std::vector<cmdline::Parameter> params;
@@ -234,9 +241,10 @@ Result<void> check(const Args& args)
 }
 
 constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
-    "broker",        "broker-key",  "broker-key-file", "simulate", "net",      "ip",          "gateway",
-    "dns",           "deadline",    "resources",       "workload", "extra",    "verity-data", "verity-hash",
-    "verity-blocks", "verity-root", "verity-salt",     "data",     "data-key", "data-mount"};
+    "broker",      "broker-key",  "broker-key-file", "simulate",    "net",          "ip",
+    "gateway",     "dns",         "deadline",        "resources",   "workload",     "extra",
+    "verity-data", "verity-hash", "verity-blocks",   "verity-root", "verity-salt",  "data",
+    "data-key",    "data-mount",  "transport",       "reattest",    "reattest-fail"};
 
 Result<void> run(const Args& args)
 {
@@ -270,6 +278,7 @@ int cmd_cmdline(const std::vector<std::string>& argv)
                {"verity-hash", Takes::Value}, {"verity-blocks", Takes::Value}, {"verity-root", Takes::Value},
                {"verity-salt", Takes::Value}, {"data", Takes::Value},          {"data-key", Takes::Value},
                {"data-mount", Takes::Value},  {"extra", Takes::Values},        {"file", Takes::Value},
+               {"transport", Takes::Value},   {"reattest", Takes::Value},      {"reattest-fail", Takes::Value},
                {"config", Takes::Value}});
     if (!args.ok())
         return fail(args.error());

@@ -67,6 +67,40 @@ TEST_CASE("cvminit.toml: defaults, and env in either table form")
     CHECK(parse_ok("[workload]\n[secrets]\n") == empty);
 }
 
+TEST_CASE("cvminit.toml: the workload's user, group and isolation, and the agent API")
+{
+    AgentFileConfig f = parse_ok("[workload]\nuser = 1000\ngroup = 100\nisolation = \"off\"\n"
+                                 "[agent_api]\nenabled = false\ngroup = 100\n");
+    CHECK(f.user == 1000);
+    CHECK(f.group == 100);
+    CHECK(f.isolation == Isolation::Off);
+    CHECK_FALSE(f.api_enabled);
+    CHECK(f.api_group == 100u);
+    AgentFileConfig d = parse_ok("");
+    CHECK(d.user == 0);
+    CHECK(d.group == 0);
+    CHECK(d.isolation == Isolation::Strict);
+    CHECK(d.api_enabled);
+    CHECK_FALSE(d.api_group);
+    refused("[workload]\nuser = -1\n", "workload.user");
+    refused("[workload]\nuser = 4294967295\n", "workload.user");
+    refused("[workload]\nuser = \"app\"\n", "workload.user");
+    refused("[workload]\ngroup = 1.5\n", "workload.group");
+    refused("[workload]\nisolation = \"none\"\n", "\"strict\" or \"off\"");
+    refused("[agent_api]\nenabled = 1\n", "agent_api.enabled");
+    refused("[agent_api]\nsocket = \"/tmp/x\"\n", "agent_api.socket");
+
+    auto merged = merge_config(cmdline_with("cvminit.workload=/app cvminit.reattest=60"), f);
+    REQUIRE(merged.ok());
+    CHECK(merged->workload_user == 1000);
+    CHECK(merged->workload_group == 100);
+    CHECK(merged->isolation == Isolation::Off);
+    CHECK_FALSE(merged->api_enabled);
+    CHECK(merged->api_group == 100u);
+    CHECK(merged->reattest_seconds == 60);
+    CHECK(merged->reattest_fail == ReattestFail::Log);
+}
+
 TEST_CASE("cvminit.toml: unknown keys are named")
 {
     refused("[workload]\ncomand = [\"/a\"]\n", "cvminit.toml key 'workload.comand': unknown key");

@@ -140,6 +140,37 @@ TEST_CASE("cmdline: verity and data volume keys refused")
     refused(BASE + " cvminit.data=/dev/vdd cvminit.data_mount=data", "cvminit.data_mount");
 }
 
+TEST_CASE("cmdline: transport and re-attestation, written only when not at their defaults")
+{
+    const std::string HTTPS = "cvminit.broker=https://b.example cvminit.broker_key=" + std::string(KEY);
+    AgentCmdline off = parse_ok(BASE);
+    CHECK(off.transport == Transport::Cvmkb);
+    CHECK(off.reattest_seconds == 0);
+    CHECK(compose_cmdline(off).find("transport") == std::string::npos);
+    CHECK(compose_cmdline(off).find("reattest") == std::string::npos);
+    CHECK(parse_ok(BASE + " cvminit.transport=cvmkb") == off);
+
+    AgentCmdline on = parse_ok(HTTPS + " cvminit.transport=ratls cvminit.reattest=300 cvminit.reattest_fail=poweroff");
+    CHECK(on.transport == Transport::Ratls);
+    CHECK(on.reattest_seconds == 300);
+    CHECK(on.reattest_fail == ReattestFail::PowerOff);
+    std::string line = compose_cmdline(on);
+    CHECK(line.find(" cvminit.transport=ratls cvminit.reattest=300 cvminit.reattest_fail=poweroff") !=
+          std::string::npos);
+    CHECK(parse_ok(line) == on);
+    // The default reaction is written out once re-attestation is on.
+    CHECK(compose_cmdline(parse_ok(BASE + " cvminit.reattest=30")).find("cvminit.reattest_fail=log") !=
+          std::string::npos);
+
+    refused(BASE + " cvminit.transport=ratls", "cvminit.transport", "https://");
+    refused(BASE + " cvminit.transport=tls", "cvminit.transport", "cvmkb or ratls");
+    refused(BASE + " cvminit.reattest=29", "cvminit.reattest", "30 to 86400");
+    refused(BASE + " cvminit.reattest=86401", "cvminit.reattest", "30 to 86400");
+    refused(BASE + " cvminit.reattest=0", "cvminit.reattest");
+    refused(BASE + " cvminit.reattest_fail=log", "cvminit.reattest_fail", "only allowed with cvminit.reattest");
+    refused(BASE + " cvminit.reattest=60 cvminit.reattest_fail=halt", "cvminit.reattest_fail", "poweroff or log");
+}
+
 TEST_CASE("cmdline: the broker URL is kept as its origin")
 {
     CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=HTTPS://kb.example:443/").broker_url ==
