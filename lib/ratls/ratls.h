@@ -36,11 +36,15 @@ inline constexpr size_t MAX_CERTS_PER_EVIDENCE = 4;      // VEK, ASK, ARK (and n
 
 // One report with what a verifier needs to check it.
 struct CertEvidence {
-    Bytes report;             // snp::REPORT_SIZE bytes
+    Bytes report;              // snp::REPORT_SIZE bytes
     std::vector<Bytes> certs;  // DER: the VEK first, then ASK and ARK when the host supplied them
-    std::string binding;      // a tag of proto/tags.h
-    Bytes nonce;              // 0..proto::MAX_RATLS_NONCE bytes (64 for RATLS_BROKER_TAG)
-    std::string provider;     // agent::PROVIDER_* name; "simulated" must reach the verifier
+    std::string binding;       // a tag of proto/tags.h
+    Bytes nonce;               // 0..proto::MAX_RATLS_NONCE bytes (64 for RATLS_BROKER_TAG)
+    std::string provider;      // agent::PROVIDER_* name; "simulated" must reach the verifier
+    // The DER SubjectPublicKeyInfo this evidence binds, when the certificate does not carry it
+    // itself: required in the issuer evidence (the signing key, which the verifier needs for the
+    // binding and the signature); empty in the subject evidence, whose key is the certificate's.
+    Bytes spki;
     bool operator==(const CertEvidence&) const = default;
 };
 
