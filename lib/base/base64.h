@@ -24,6 +24,12 @@ std::optional<Bytes> base64_decode(std::string_view text);
 // The same, into wiping storage for key material; nullopt as above (nothing is left behind).
 std::optional<SecretBytes> base64_decode_secret(std::string_view text);
 
+// base64url without padding (RFC 4648 §5; "base64url" of RFC 7515 §2), as JOSE and the RATS
+// CMW JSON record use it. Decoding is as strict as above: no padding, no whitespace, no
+// character outside the URL-safe alphabet, zero unused bits, so the encoding is canonical.
+std::string base64url_encode(ByteView data);
+std::optional<Bytes> base64url_decode(std::string_view text);
+
 // Decodes text that must hold exactly N bytes (a nonce, a public key); nullopt otherwise.
 template <size_t N>
 std::optional<std::array<uint8_t, N>> base64_decode_fixed(std::string_view text)

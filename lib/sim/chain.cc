@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "sim/asn1.h"
+#include "base/asn1.h"
 #include "sim/mbedtls_util.h"
 #include "sim/product.h"
 #include "sim/x509_builder.h"

@@ -3,7 +3,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "base/der.h"
-#include "sim/asn1.h"
+#include "base/asn1.h"
 
 namespace cvm::sim {
 

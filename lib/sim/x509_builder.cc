@@ -6,7 +6,7 @@
 
 #include "base/der.h"
 #include "base/reader.h"
-#include "sim/asn1.h"
+#include "base/asn1.h"
 
 namespace cvm::sim {
 

@@ -56,6 +56,35 @@ TEST_CASE("base64: fixed-size and secret decoding")
     CHECK_FALSE(base64_decode_secret("Zm9vYmE"));
 }
 
+TEST_CASE("base64url: RFC 4648 §5 alphabet, no padding, canonical only")
+{
+    const std::pair<const char*, const char*> vectors[] = {
+        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"},
+    };
+    for (auto [plain, encoded] : vectors) {
+        CHECK(base64url_encode(text_bytes(plain)) == encoded);
+        auto decoded = base64url_decode(encoded);
+        REQUIRE(decoded);
+        CHECK(*decoded == text_bytes(plain));
+    }
+    // 0xfb 0xff: "+/8=" in the standard alphabet, "-_8" here.
+    CHECK(base64url_encode(Bytes{0xfb, 0xff}) == "-_8");
+    CHECK(base64url_decode("-_8") == Bytes{0xfb, 0xff});
+    for (const char* bad : {"Zg==", "Zg=", "+/8", "Zh", "Zm9vYmF", "Z", "Zm9v ", " Zm9v", "Zm\n9v", "Zm9v.", "Zm9vZ"}) {
+        CAPTURE(std::string_view(bad));
+        CHECK_FALSE(base64url_decode(bad));
+    }
+    Bytes all(256);
+    for (size_t i = 0; i < all.size(); ++i)
+        all[i] = static_cast<uint8_t>(i);
+    for (size_t length = 0; length <= all.size(); ++length) {
+        ByteView part(all.data(), length);
+        auto back = base64url_decode(base64url_encode(part));
+        REQUIRE(back);
+        CHECK(Bytes(part.begin(), part.end()) == *back);
+    }
+}
+
 TEST_CASE("base64: every byte value round-trips")
 {
     Bytes all(256);

@@ -1,10 +1,10 @@
-// The DER encoders the simulated certificates are built from (X.690 §8, §10; RFC 5280 §4.1.2.5).
+// The DER encoders certificates are built from: the simulated platform's and RA-TLS's
+// (X.690 §8, §10; RFC 5280 §4.1.2.5).
 #include <doctest.h>
 
-#include "sim/asn1.h"
+#include "base/asn1.h"
 
 using namespace cvm;
-using namespace cvm::sim;
 
 namespace {
 
@@ -24,6 +24,17 @@ TEST_CASE("INTEGERs are minimal and non-negative")
     CHECK(to_hex(asn1::integer(128)) == "02020080");
     CHECK(to_hex(asn1::integer(0x10000)) == "0203010000");
     CHECK(to_hex(asn1::integer(UINT64_MAX)) == "020900ffffffffffffffff");
+}
+
+TEST_CASE("INTEGERs from a big-endian magnitude drop leading zeros and keep the sign bit clear")
+{
+    CHECK(to_hex(asn1::integer_from_magnitude({})) == "020100");
+    CHECK(to_hex(asn1::integer_from_magnitude(Bytes{0, 0, 0})) == "020100");
+    CHECK(to_hex(asn1::integer_from_magnitude(Bytes{0, 0, 0x7f})) == "02017f");
+    CHECK(to_hex(asn1::integer_from_magnitude(Bytes{0x80})) == "02020080");
+    CHECK(to_hex(asn1::integer_from_magnitude(Bytes{0, 0x81, 0x02})) == "0203008102");
+    Bytes serial(20, 0xff);
+    CHECK(asn1::integer_from_magnitude(serial).size() == 2 + 21);
 }
 
 TEST_CASE("lengths use the short form below 128 and the fewest octets above")

@@ -1,10 +1,10 @@
-#include "sim/asn1.h"
+#include "base/asn1.h"
 
 #include <cstdio>
 
 #include "base/der.h"
 
-namespace cvm::sim::asn1 {
+namespace cvm::asn1 {
 
 namespace {
 
@@ -95,6 +95,18 @@ Bytes integer(uint64_t value)
     return element(der::INTEGER, content);
 }
 
+Bytes integer_from_magnitude(ByteView magnitude)
+{
+    size_t first = 0;
+    while (first < magnitude.size() && magnitude[first] == 0)
+        ++first;
+    Bytes content;
+    if (first == magnitude.size() || (magnitude[first] & 0x80))
+        content.push_back(0);  // zero, or keep the sign bit clear: the value is non-negative
+    content.insert(content.end(), magnitude.begin() + static_cast<std::ptrdiff_t>(first), magnitude.end());
+    return element(der::INTEGER, content);
+}
+
 Bytes boolean(bool value)
 {
     const uint8_t content = value ? 0xFF : 0x00;  // DER: TRUE is all ones (X.690 §11.1)
@@ -165,4 +177,4 @@ Result<Bytes> x509_time(std::time_t t)
     return element(utc ? UTC_TIME : GENERALIZED_TIME, as_bytes(std::string_view(buf, static_cast<size_t>(n))));
 }
 
-}  // namespace cvm::sim::asn1
+}  // namespace cvm::asn1
