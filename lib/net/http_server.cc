@@ -45,12 +45,18 @@ HttpResponse plain_answer(int status, std::string_view text)
     return {status, {{"Content-Type", "text/plain"}}, Bytes(text.begin(), text.end())};
 }
 
-HttpResponse refusal_for(ParseFailure failure)
+// The server's own answer: text/plain, or the body ServerOptions::refusal makes.
+HttpResponse refuse(const ServerOptions& options, int status, std::string_view text)
+{
+    return options.refusal ? options.refusal(status, text.substr(0, text.size() - 1)) : plain_answer(status, text);
+}
+
+HttpResponse refusal_for(const ServerOptions& options, ParseFailure failure)
 {
     switch (failure) {
-    case ParseFailure::HeadersTooLarge: return plain_answer(431, "request headers too large\n");
-    case ParseFailure::BodyTooLarge: return plain_answer(413, "request body too large\n");
-    default: return plain_answer(400, "malformed request\n");
+    case ParseFailure::HeadersTooLarge: return refuse(options, 431, "request headers too large\n");
+    case ParseFailure::BodyTooLarge: return refuse(options, 413, "request body too large\n");
+    default: return refuse(options, 400, "malformed request\n");
     }
 }
 
@@ -101,18 +107,18 @@ void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHa
         auto n = stream.read_some(buffer);
         if (!n.ok()) {
             if (received && n.error().code() == Errc::Unavailable && n.error().errno_value() == 0)  // our timeout
-                refusal = plain_answer(408, "request timeout\n");
+                refusal = refuse(options, 408, "request timeout\n");
             break;
         }
         if (n.value() == 0) {
             if (received && !parser.finish().ok())
-                refusal = refusal_for(parser.failure());
+                refusal = refusal_for(options, parser.failure());
             break;
         }
         received = true;
         auto done = parser.feed(ByteView(buffer.data(), n.value()));
         if (!done.ok())
-            refusal = refusal_for(parser.failure());
+            refusal = refusal_for(options, parser.failure());
         if (!done.ok() || done.value())
             break;
         if (parser.headers_complete()) {
@@ -220,7 +226,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
     std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
     if (options.tls)
         server->m_tls = TRY(TlsServerContext::create(*options.tls));
-    server->m_listen = TRY(listen_on(options.address, options.port, &server->m_port));
+    if (options.unix_socket && server->m_tls)
+        return Error::make(Errc::Config, "an HTTP server on a Unix socket takes no TLS");
+    if (options.unix_socket)
+        server->m_listen = TRY(listen_unix(*options.unix_socket));
+    else
+        server->m_listen = TRY(listen_on(options.address, options.port, &server->m_port));
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return Error::from_errno(Errc::Io, errno, "cannot create the server's wake-up pipe: %s", strerror(errno));
@@ -251,8 +262,8 @@ void HttpServer::accept_loop()
         const bool peer_full = peer_cap != 0 && m_per_peer[key] >= peer_cap;
         if (m_active >= m_options.max_connections || peer_full) {
             if (!m_tls) {  // over TLS a 503 would need a handshake first, the very work being limited
-                std::string busy = serialize_response(
-                    plain_answer(503, peer_full ? "too many connections from this address\n" : "server busy\n"));
+                std::string busy = serialize_response(refuse(
+                    m_options, 503, peer_full ? "too many connections from this address\n" : "server busy\n"));
                 [[maybe_unused]] ssize_t n = send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             }
             if (m_per_peer[key] == 0)

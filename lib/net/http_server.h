@@ -50,6 +50,7 @@
 #include "base/file.h"
 #include "net/http.h"
 #include "net/tls.h"
+#include "net/unix_socket.h"
 
 namespace cvm::net {
 
@@ -67,6 +68,11 @@ struct ServerOptions {
     std::optional<size_t> max_connections_per_peer;
     HttpLimits limits;
     std::optional<TlsServerFiles> tls;  // set: https only, on this port
+    // Set: listen on this Unix socket instead of address/port (no TLS). All its clients count as
+    // one peer for max_connections_per_peer.
+    std::optional<UnixSocketOptions> unix_socket;
+    // The body of the server's own refusals (400, 408, 413, 431, 503); null: text/plain.
+    HttpResponse (*refusal)(int status, std::string_view message) = nullptr;
 };
 
 // Called on a connection thread, concurrently for concurrent requests.

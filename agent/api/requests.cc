@@ -1,0 +1,101 @@
+#include "api/requests.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "proto/json.h"
+#include "proto/tags.h"
+
+namespace cvm::agent::api {
+namespace {
+
+// Lower- or upper-case hex of at most `max_bytes` bytes, naming `what` in errors.
+Result<Bytes> hex_member(yyjson_val* object, const char* key, const char* what, size_t max_bytes)
+{
+    std::string_view text = TRY(proto::string_member(object, key, what));
+    if (text.size() > 2 * max_bytes)
+        return Error::make(Errc::Format, "%s.%s: %zu hex digits, expected at most %zu (%zu bytes)", what, key,
+                           text.size(), 2 * max_bytes, max_bytes);
+    auto bytes = from_hex(text);
+    if (!bytes)
+        return Error::make(Errc::Format, "%s.%s: not hex (an even number of digits 0-9, a-f)", what, key);
+    return std::move(*bytes);
+}
+
+bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+Result<void> check_dns_name(std::string_view name)
+{
+    if (name.empty() || name.size() > MAX_DNS_NAME_LENGTH)
+        return Error::make(Errc::Format, "dns_names: a name of %zu bytes, expected 1 to %zu", name.size(),
+                           MAX_DNS_NAME_LENGTH);
+    size_t start = 0;
+    while (start <= name.size()) {
+        size_t end = name.find('.', start);
+        if (end == std::string_view::npos)
+            end = name.size();
+        std::string_view label = name.substr(start, end - start);
+        if (label.empty() || label.size() > 63)
+            return Error::make(Errc::Format, "dns_names: \"%.*s\" has a label of %zu bytes, expected 1 to 63",
+                               static_cast<int>(name.size()), name.data(), label.size());
+        for (char c : label) {
+            if (!is_alnum(c) && c != '-')
+                return Error::make(Errc::Format,
+                                   "dns_names: \"%.*s\" holds byte 0x%02x, expected letters, digits, '-' and '.'",
+                                   static_cast<int>(std::min<size_t>(name.size(), 80)), name.data(),
+                                   static_cast<unsigned>(static_cast<unsigned char>(c)));
+        }
+        if (label.front() == '-' || label.back() == '-')
+            return Error::make(Errc::Format, "dns_names: \"%.*s\" has a label starting or ending with '-'",
+                               static_cast<int>(name.size()), name.data());
+        start = end + 1;
+    }
+    return {};
+}
+
+Result<EvidenceRequest> parse_evidence_request(std::string_view body)
+{
+    auto doc = TRY(proto::JsonDoc::parse(body, "evidence request"));
+    TRY(proto::check_members(doc.root(), "evidence request", {"user_data"}));
+    EvidenceRequest request;
+    request.user_data = TRY(hex_member(doc.root(), "user_data", "evidence request", proto::MAX_USER_DATA));
+    return request;
+}
+
+Result<TlsCertificateRequest> parse_tls_certificate_request(std::string_view body)
+{
+    const char* what = "tls-certificate request";
+    auto doc = TRY(proto::JsonDoc::parse(body, what));
+    yyjson_val* root = doc.root();
+    TRY(proto::check_members(root, what, {"public_key", "dns_names"}, {"nonce"}));
+    TlsCertificateRequest request;
+    std::string_view pem = TRY(proto::string_member(root, "public_key", what));
+    if (pem.size() > MAX_PUBLIC_KEY_PEM)
+        return Error::make(Errc::Format, "%s.public_key: %zu bytes, expected a PEM public key of at most %zu", what,
+                           pem.size(), MAX_PUBLIC_KEY_PEM);
+    request.public_key_pem.assign(pem);
+    yyjson_val* names = TRY(proto::array_member(root, "dns_names", what, SIZE_MAX));
+    if (yyjson_arr_size(names) == 0 || yyjson_arr_size(names) > MAX_DNS_NAMES)
+        return Error::make(Errc::Format, "%s.dns_names: %zu names, expected 1 to %zu", what, yyjson_arr_size(names),
+                           MAX_DNS_NAMES);
+    size_t index, count;
+    yyjson_val* item;
+    yyjson_arr_foreach(names, index, count, item)
+    {
+        if (!yyjson_is_str(item))
+            return Error::make(Errc::Format, "%s.dns_names[%zu]: expected a string", what, index);
+        std::string_view name(yyjson_get_str(item), yyjson_get_len(item));
+        TRY(check_dns_name(name));
+        request.dns_names.emplace_back(name);
+    }
+    if (yyjson_obj_get(root, "nonce"))
+        request.nonce = TRY(hex_member(root, "nonce", what, proto::MAX_RATLS_NONCE));
+    return request;
+}
+
+}  // namespace cvm::agent::api

@@ -1,0 +1,40 @@
+// The workload API's request bodies (docs/agent-api.md), parsed and validated before anything is
+// asked of the provider. The bodies come from the workload, which is not trusted with the
+// hardware: every member is type-checked, unknown members and duplicates are refused
+// (proto/json.h), and every size is bounded. Errors are Errc::Format naming the member, the value
+// found and what was expected; the API answers them with 400 "BAD_REQUEST".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace cvm::agent::api {
+
+inline constexpr size_t MAX_DNS_NAMES = 16;
+inline constexpr size_t MAX_DNS_NAME_LENGTH = 253;  // RFC 1035 §2.3.4, without the final dot
+inline constexpr size_t MAX_PUBLIC_KEY_PEM = 4096;
+
+// POST /v1/evidence {"user_data": hex of 0..proto::MAX_USER_DATA bytes}
+struct EvidenceRequest {
+    Bytes user_data;
+};
+Result<EvidenceRequest> parse_evidence_request(std::string_view body);
+
+// POST /v1/tls-certificate {"public_key": PEM, "dns_names": [...], "nonce"?: hex}
+struct TlsCertificateRequest {
+    std::string public_key_pem;          // not yet checked: ratls::subject_spki_from_pem does that
+    std::vector<std::string> dns_names;  // 1..MAX_DNS_NAMES, each a valid host name
+    Bytes nonce;                         // 0..proto::MAX_RATLS_NONCE bytes
+};
+Result<TlsCertificateRequest> parse_tls_certificate_request(std::string_view body);
+
+// A DNS host name as a certificate's subjectAltName dNSName carries it: 1..253 bytes, labels of
+// 1..63 letters, digits and hyphens, none starting or ending with a hyphen; no wildcard, no
+// trailing dot. Errc::Format naming the name and the rule.
+Result<void> check_dns_name(std::string_view name);
+
+}  // namespace cvm::agent::api
