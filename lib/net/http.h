@@ -54,6 +54,9 @@ struct HttpRequest {
     Headers headers;
     Bytes body;
     std::string peer;  // "address:port" of the client
+    // The DER certificate a TLS client presented (ServerOptions::client_certificates), empty when
+    // none: the handshake proved that the client holds its private key, and nothing else.
+    Bytes peer_certificate;
 };
 
 // Bounds on one parsed message, applied before anything is allocated for it.

@@ -61,7 +61,8 @@ Result<HttpResponse> exchange(const char* method, std::string_view url_text, con
     UniqueFd fd = TRY(tcp_connect(url.host, url.port, options.connect_timeout_ms, deadline));
     std::unique_ptr<Stream> stream;
     if (url.scheme == Scheme::Https)
-        stream = TRY(tls_connect(std::move(fd), url.host, peer, options.ca_file, timeouts));
+        stream =
+            TRY(tls_connect(std::move(fd), url.host, peer, options.ca_file, timeouts, options.client_identity.get()));
     else
         stream = std::make_unique<PlainStream>(std::move(fd), peer, timeouts);
 

@@ -11,6 +11,7 @@
 // Every message names the peer as host:port and what was being done.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ struct HttpOptions {
     int64_t total_timeout_ms = 30000;   // the whole exchange, name resolution excluded
     HttpLimits limits;                  // response header and body bounds
     std::string ca_file = DEFAULT_CA_FILE;
+    // https: the certificate and key presented when the server asks for one (mutual TLS); shared,
+    // since options are copied and the key must not be.
+    std::shared_ptr<const TlsClientIdentity> client_identity;
 };
 
 Result<HttpResponse> http_get(std::string_view url, const HttpOptions& options = {});

@@ -174,7 +174,7 @@ HttpResponse MessageParser::take_response()
 HttpRequest MessageParser::take_request()
 {
     const char* method = llhttp_method_name(static_cast<llhttp_method_t>(m_parser.method));
-    return {method, std::move(m_target), std::move(m_headers), std::move(m_body), m_peer};
+    return {method, std::move(m_target), std::move(m_headers), std::move(m_body), m_peer, {}};
 }
 
 }  // namespace cvm::net

@@ -131,7 +131,9 @@ void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHa
     stream.set_deadline(Deadline::after_ms(options.io_timeout_ms));
     if (parser.complete()) {
         request_read();
-        HttpResponse response = handler(parser.take_request());
+        HttpRequest request = parser.take_request();
+        request.peer_certificate = stream.peer_certificate();
+        HttpResponse response = handler(request);
         stream.set_deadline(Deadline::after_ms(options.io_timeout_ms));
         if (stream.write_all(as_bytes(serialize_response(response))).ok())
             (void)stream.close_write();
@@ -225,7 +227,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& optio
 {
     std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
     if (options.tls)
-        server->m_tls = TRY(TlsServerContext::create(*options.tls));
+        server->m_tls = TRY(TlsServerContext::create(*options.tls, options.client_certificates));
     if (options.unix_socket && server->m_tls)
         return Error::make(Errc::Config, "an HTTP server on a Unix socket takes no TLS");
     if (options.unix_socket)

@@ -68,6 +68,9 @@ struct ServerOptions {
     std::optional<size_t> max_connections_per_peer;
     HttpLimits limits;
     std::optional<TlsServerFiles> tls;  // set: https only, on this port
+    // With tls: whether clients are asked for a certificate (tls.h), which the handler then finds
+    // in HttpRequest::peer_certificate.
+    ClientCertificates client_certificates = ClientCertificates::NotRequested;
     // Set: listen on this Unix socket instead of address/port (no TLS). All its clients count as
     // one peer for max_connections_per_peer.
     std::optional<UnixSocketOptions> unix_socket;

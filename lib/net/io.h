@@ -53,6 +53,11 @@ public:
     // Replaces the overall deadline of later reads and writes (a server moving from its header
     // deadline to its body-rate deadline); the per-operation timeout stays.
     virtual void set_deadline(Deadline deadline) = 0;
+    // The DER certificate the peer presented in a TLS handshake (the server's to a client, a
+    // client's to a server that asked for one: ClientCertificates in tls.h); empty for plain TCP
+    // or when it presented none. The handshake proved that the peer holds its private key;
+    // whether anyone vouches for it depends on the verification the connection was set up with.
+    virtual Bytes peer_certificate() const { return {}; }
 };
 
 // Waits until `fd` is ready for `events` (POLLIN/POLLOUT). Times out with Errc::Unavailable

@@ -74,13 +74,27 @@ Result<void> load_key(TlsConfig& config, const std::string& path)
     return {};
 }
 
+// The X.509 verdict on a client's certificate, with ClientCertificates::Optional: none. Called by
+// mbedTLS for each certificate of the client's chain (library/x509_crt.c: x509_crt_verify_chain(),
+// with no trusted CA configured every chain ends NOT_TRUSTED); clearing the flags leaves the
+// handshake's verify result 0 and the judgement to the handler. mbedTLS still requires, and checks,
+// the client's CertificateVerify under the certificate's key whatever the flags say
+// (library/ssl_tls13_generic.c: mbedtls_ssl_tls13_process_certificate_verify(); TLS 1.2:
+// library/ssl_tls12_server.c: ssl_parse_certificate_verify()).
+int defer_to_handler(void*, mbedtls_x509_crt*, int, uint32_t* flags)
+{
+    *flags = 0;
+    return 0;
+}
+
 }  // namespace
 
 TlsServerContext::TlsServerContext(std::unique_ptr<TlsConfig> config) : m_config(std::move(config)) {}
 
 TlsServerContext::~TlsServerContext() = default;
 
-Result<std::unique_ptr<TlsServerContext>> TlsServerContext::create(const TlsServerFiles& files)
+Result<std::unique_ptr<TlsServerContext>> TlsServerContext::create(const TlsServerFiles& files,
+                                                                   ClientCertificates clients)
 {
     auto config = std::make_unique<TlsConfig>();
     TRY(config->prepare(MBEDTLS_SSL_IS_SERVER));  // first: parsing and checking the key use the generator
@@ -94,6 +108,13 @@ Result<std::unique_ptr<TlsServerContext>> TlsServerContext::create(const TlsServ
     if (rc != 0)
         return Error::make(Errc::Config, "cannot use the TLS certificate %s: %s", files.cert_file.c_str(),
                            mbedtls_reason(rc).c_str());
+    if (clients == ClientCertificates::Optional) {
+        // No CA chain is configured: with VERIFY_OPTIONAL mbedTLS accepts that
+        // (library/ssl_tls.c: mbedtls_ssl_verify_certificate() refuses a missing chain only
+        // under VERIFY_REQUIRED), and a client that sends no certificate is served too.
+        mbedtls_ssl_conf_authmode(&config->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+        mbedtls_ssl_conf_verify(&config->conf, defer_to_handler, nullptr);
+    }
     return std::unique_ptr<TlsServerContext>(new TlsServerContext(std::move(config)));
 }
 

@@ -23,6 +23,7 @@ TlsConfig::TlsConfig()
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     mbedtls_x509_crt_init(&chain);
+    mbedtls_x509_crt_init(&own);
     mbedtls_pk_init(&key);
     mbedtls_ssl_config_init(&conf);
 }
@@ -31,6 +32,7 @@ TlsConfig::~TlsConfig()
 {
     mbedtls_ssl_config_free(&conf);
     mbedtls_pk_free(&key);  // wipes the private key
+    mbedtls_x509_crt_free(&own);
     mbedtls_x509_crt_free(&chain);
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&entropy);
@@ -158,6 +160,15 @@ Result<void> TlsStream::write_all(ByteView data)
         done += static_cast<size_t>(rc);
     }
     return {};
+}
+
+Bytes TlsStream::peer_certificate() const
+{
+    // Kept after the handshake because MBEDTLS_SSL_KEEP_PEER_CERTIFICATE is on (mbedTLS's default).
+    const mbedtls_x509_crt* cert = mbedtls_ssl_get_peer_cert(&m_ssl);
+    if (cert == nullptr || cert->raw.p == nullptr)
+        return {};
+    return Bytes(cert->raw.p, cert->raw.p + cert->raw.len);
 }
 
 Result<void> TlsStream::close_write()

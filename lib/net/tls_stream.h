@@ -16,6 +16,9 @@
 #if !defined(MBEDTLS_THREADING_C)
 #error "net/tls.h shares TLS configurations between threads: mbedTLS must be built with MBEDTLS_THREADING_C"
 #endif
+#if !defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
+#error "Stream::peer_certificate() reads the peer's certificate after the handshake: MBEDTLS_SSL_KEEP_PEER_CERTIFICATE"
+#endif
 
 namespace cvm::net {
 
@@ -39,7 +42,8 @@ public:
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;  // mbedtls_ctr_drbg_random locks it: shared by threads
     mbedtls_x509_crt chain;         // client: trusted CAs; server: own chain, leaf first
-    mbedtls_pk_context key;         // server only: the leaf's private key
+    mbedtls_x509_crt own;           // client only: the certificate it presents (TlsClientIdentity)
+    mbedtls_pk_context key;         // server: the leaf's private key; client: the key of `own`
     mbedtls_ssl_config conf;
 };
 
@@ -67,6 +71,7 @@ public:
     Result<void> write_all(ByteView data) override;
     Result<void> close_write() override;
     void set_deadline(Deadline deadline) override { m_timeouts.deadline = deadline; }
+    Bytes peer_certificate() const override;
 
 private:
     static int bio_send(void* ctx, const unsigned char* buf, size_t len);

@@ -388,7 +388,8 @@ public:
                                      "/cvmkb/v1/attest",
                                      {{"Content-Type", "application/json"}},
                                      Bytes(body.begin(), body.end()),
-                                     "127.0.0.2:40000"};
+                                     "127.0.0.2:40000",
+                                     {}};
             net::HttpResponse answer = m_b.broker->handle(request);
             std::optional<proto::ErrorBody> refusal;
             (void)client::refusal_error(answer, &refusal);
