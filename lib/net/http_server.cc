@@ -226,8 +226,12 @@ Result<UniqueFd> listen_on(const std::string& address, uint16_t port, uint16_t* 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, HttpHandler handler)
 {
     std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
+    if (options.tls && options.tls_context)
+        return Error::make(Errc::Config, "an HTTP server takes TLS files or a TLS context, not both");
     if (options.tls)
         server->m_tls = TRY(TlsServerContext::create(*options.tls, options.client_certificates));
+    else
+        server->m_tls = options.tls_context;
     if (options.unix_socket && server->m_tls)
         return Error::make(Errc::Config, "an HTTP server on a Unix socket takes no TLS");
     if (options.unix_socket)

@@ -68,6 +68,9 @@ struct ServerOptions {
     std::optional<size_t> max_connections_per_peer;
     HttpLimits limits;
     std::optional<TlsServerFiles> tls;  // set: https only, on this port
+    // Instead of `tls`: https with this context (e.g. TlsServerContext::create_selecting), which
+    // the server shares and keeps while it runs.
+    std::shared_ptr<const TlsServerContext> tls_context;
     // With tls: whether clients are asked for a certificate (tls.h), which the handler then finds
     // in HttpRequest::peer_certificate.
     ClientCertificates client_certificates = ClientCertificates::NotRequested;
@@ -105,7 +108,7 @@ private:
 
     ServerOptions m_options;
     HttpHandler m_handler;
-    std::unique_ptr<TlsServerContext> m_tls;  // null for plain HTTP
+    std::shared_ptr<const TlsServerContext> m_tls;  // null for plain HTTP
     UniqueFd m_listen;
     UniqueFd m_wake_read, m_wake_write;  // a pipe that interrupts the accept loop's poll
     uint16_t m_port{0};

@@ -21,8 +21,10 @@
 // above relies on: streams run concurrently on their own threads without a process-wide lock.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/secret.h"
 #include "net/io.h"
@@ -43,6 +45,28 @@ struct TlsClientIdentity {
 Result<std::unique_ptr<Stream>> tls_connect(UniqueFd fd, const std::string& host, const std::string& peer,
                                             const std::string& ca_file, const IoTimeouts& timeouts,
                                             const TlsClientIdentity* identity = nullptr);
+
+// The judgement of a server's certificate that replaces X.509 trust in tls_connect_checked():
+// success accepts it, an error refuses it.
+using PeerCertificateCheck = std::function<Result<void>(ByteView cert_der)>;
+
+// A client handshake that consults no CA: `check` is called once, during the handshake, with the
+// server's certificate (DER; any other certificates it sent are ignored), and an error from it
+// aborts the handshake with an access_denied alert and is returned as it is. Names, dates, key
+// usage and chains are not checked by X.509 rules: the caller's check decides (an RA-TLS
+// certificate is vouched for by the evidence inside it). What the handshake still proves is
+// possession: the server's CertificateVerify (TLS 1.3) or ServerKeyExchange (TLS 1.2) signature
+// must verify under the certificate's key, so a returned stream is with the holder of that key.
+// `server_name` is sent as SNI unless empty (then no SNI is sent).
+Result<std::unique_ptr<Stream>> tls_connect_checked(UniqueFd fd, const std::string& server_name,
+                                                    const std::string& peer, const PeerCertificateCheck& check,
+                                                    const IoTimeouts& timeouts);
+
+// Chooses a TLS server's certificate for one handshake from the name the client sent as SNI
+// ("" when it sent none): DER, or PEM with the leaf first. An error aborts the handshake with
+// an unrecognized_name alert (RFC 6066 §3) when it is Errc::Format (the name is not one the
+// server serves), with internal_error otherwise.
+using CertificateSelector = std::function<Result<Bytes>(std::string_view server_name)>;
 
 // Where a TLS server finds its identity.
 struct TlsServerFiles {
@@ -74,6 +98,13 @@ public:
     // unreadable, not PEM, does not parse, or the key does not match the first certificate.
     static Result<std::unique_ptr<TlsServerContext>>
     create(const TlsServerFiles& files, ClientCertificates clients = ClientCertificates::NotRequested);
+
+    // A context whose certificate `select` chooses per handshake, called on the connection's
+    // thread (concurrently for concurrent handshakes), for the private key `key_pem` (PEM,
+    // unencrypted; SEC1 or PKCS#8): a selected certificate of another key fails its handshake.
+    // Errc::Config when the key does not parse; the key is never in a message.
+    static Result<std::unique_ptr<TlsServerContext>> create_selecting(const SecretBytes& key_pem,
+                                                                      CertificateSelector select);
 
     TlsServerContext(const TlsServerContext&) = delete;
     TlsServerContext& operator=(const TlsServerContext&) = delete;

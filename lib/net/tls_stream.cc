@@ -64,11 +64,13 @@ TlsStream::TlsStream(UniqueFd fd, std::string peer, const IoTimeouts& timeouts, 
         : m_fd(std::move(fd)), m_peer(std::move(peer)), m_timeouts(timeouts), m_owned_config(std::move(owned))
 {
     mbedtls_ssl_init(&m_ssl);
+    mbedtls_x509_crt_init(&m_selected_cert);
 }
 
 TlsStream::~TlsStream()
 {
-    mbedtls_ssl_free(&m_ssl);  // before the owned config it points at
+    mbedtls_ssl_free(&m_ssl);  // before the owned config and the selected certificate it points at
+    mbedtls_x509_crt_free(&m_selected_cert);
 }
 
 Result<void> TlsStream::setup(const TlsConfig& config)
@@ -77,6 +79,7 @@ Result<void> TlsStream::setup(const TlsConfig& config)
     if (rc != 0)
         return Error::make(Errc::Network, "cannot set up TLS for %s: %s", m_peer.c_str(), mbedtls_reason(rc).c_str());
     mbedtls_ssl_set_bio(&m_ssl, this, bio_send, bio_recv, nullptr);
+    mbedtls_ssl_set_user_data_p(&m_ssl, this);
     return {};
 }
 

@@ -1,5 +1,6 @@
-// Internal to lib/net: the mbedTLS parts that the TLS client (tls.cc) and server
-// (tls_server.cc) share. Includes mbedTLS headers, so only those two files include it.
+// Internal to lib/net: the mbedTLS parts that the TLS clients (tls.cc, tls_checked.cc) and
+// servers (tls_server.cc, tls_selecting.cc) share. Includes mbedTLS headers, so only those files
+// include it.
 #pragma once
 
 #include <mbedtls/ctr_drbg.h>
@@ -45,6 +46,8 @@ public:
     mbedtls_x509_crt own;           // client only: the certificate it presents (TlsClientIdentity)
     mbedtls_pk_context key;         // server: the leaf's private key; client: the key of `own`
     mbedtls_ssl_config conf;
+    // Server, TlsServerContext::create_selecting: chooses each handshake's certificate for `key`.
+    CertificateSelector select;
 };
 
 // One TLS connection over a non-blocking socket it owns. Reads and writes go through the
@@ -61,6 +64,10 @@ public:
     // Binds the connection to `config` and to the socket. Errc::Network on failure.
     Result<void> setup(const TlsConfig& config);
     mbedtls_ssl_context& ssl() { return m_ssl; }
+    // Server: the certificate a CertificateSelector chose for this handshake (tls_selecting.cc);
+    // it lives as long as the connection that refers to it. setup() makes the stream the ssl
+    // context's user data, so that mbedTLS callbacks find it.
+    mbedtls_x509_crt& selected_cert() { return m_selected_cert; }
 
     // Runs the handshake to completion: 0, or the mbedTLS error for the caller to word (see
     // handshake_error() for everything but certificate verification).
@@ -84,6 +91,7 @@ private:
     IoTimeouts m_timeouts;
     std::unique_ptr<TlsConfig> m_owned_config;
     mbedtls_ssl_context m_ssl;
+    mbedtls_x509_crt m_selected_cert;
     Error m_io_error{};  // the socket-level cause behind an MBEDTLS_ERR_NET_* result
     bool m_have_io_error{false};
 };
