@@ -34,6 +34,33 @@ struct MutDoc {
     yyjson_mut_val* root;
 };
 
+// The "request" member of `what` ("attest", "attest-ratls"): {"resources": [unique names]}, and
+// its canonical text.
+Result<void> parse_resource_request(yyjson_val* request, std::string_view what, std::vector<std::string>& out,
+                                    std::string& canonical)
+{
+    std::string where = std::string(what) + ".request";
+    TRY(check_members(request, where, {"resources"}));
+    yyjson_val* resources = TRY(array_member(request, "resources", where, MAX_RESOURCES));
+    size_t i = 0, n = 0;
+    yyjson_val* item = nullptr;
+    yyjson_arr_foreach(resources, i, n, item)
+    {
+        std::string_view name = yyjson_is_str(item) ? std::string_view(yyjson_get_str(item), yyjson_get_len(item)) : "";
+        if (!valid_resource_name(name))
+            return Error::make(Errc::Format,
+                               "%s.resources[%zu]: expected a name of 1 to %zu of "
+                               "A-Z a-z 0-9 _ . - (not starting with '.')",
+                               where.c_str(), i, MAX_RESOURCE_NAME);
+        if (std::find(out.begin(), out.end(), name) != out.end())
+            return Error::make(Errc::Format, "%s.resources[%zu]: '%.*s' is listed twice", where.c_str(), i,
+                               static_cast<int>(name.size()), name.data());
+        out.emplace_back(name);
+    }
+    canonical = TRY(jcs_serialize(request));
+    return {};
+}
+
 }  // namespace
 
 bool valid_resource_name(std::string_view name)
@@ -132,25 +159,32 @@ Result<AttestRequest> parse_attest_request(std::string_view body)
             r.certs.push_back(TRY(base64_value(item, what, MAX_CERT_BYTES)));
         }
     }
-    yyjson_val* request = yyjson_obj_get(root, "request");
-    TRY(check_members(request, "attest.request", {"resources"}));
-    yyjson_val* resources = TRY(array_member(request, "resources", "attest.request", MAX_RESOURCES));
-    size_t i = 0, n = 0;
-    yyjson_val* item = nullptr;
-    yyjson_arr_foreach(resources, i, n, item)
-    {
-        std::string_view name = yyjson_is_str(item) ? std::string_view(yyjson_get_str(item), yyjson_get_len(item)) : "";
-        if (!valid_resource_name(name))
-            return Error::make(Errc::Format,
-                               "attest.request.resources[%zu]: expected a name of 1 to %zu of "
-                               "A-Z a-z 0-9 _ . - (not starting with '.')",
-                               i, MAX_RESOURCE_NAME);
-        if (std::find(r.resources.begin(), r.resources.end(), name) != r.resources.end())
-            return Error::make(Errc::Format, "attest.request.resources[%zu]: '%.*s' is listed twice", i,
-                               static_cast<int>(name.size()), name.data());
-        r.resources.emplace_back(name);
-    }
-    r.canonical_request = TRY(jcs_serialize(request));
+    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.canonical_request));
+    return r;
+}
+
+std::string serialize_attest_ratls_request(const AttestRatlsRequest& request)
+{
+    MutDoc d;
+    d.add(d.root, "nonce", b64(d.doc, request.nonce));
+    d.add(d.root, "pubkey", b64(d.doc, request.pubkey));
+    d.add(d.root, "request",
+          yyjson_mut_rawncpy(d.doc, request.canonical_request.data(), request.canonical_request.size()));
+    return d.text();
+}
+
+Result<AttestRatlsRequest> parse_attest_ratls_request(std::string_view body)
+{
+    constexpr const char* WHAT = "attest-ratls";
+    if (body.size() > MAX_MESSAGE_BYTES)
+        return Error::make(Errc::Format, "attest-ratls: body of %zu bytes exceeds %zu", body.size(), MAX_MESSAGE_BYTES);
+    JsonDoc doc = TRY(JsonDoc::parse(body, WHAT));
+    yyjson_val* root = doc.root();
+    TRY(check_members(root, WHAT, {"nonce", "pubkey", "request"}));
+    AttestRatlsRequest r;
+    r.nonce = TRY(base64_fixed_member<NONCE_SIZE>(root, "nonce", WHAT));
+    r.pubkey = TRY(base64_fixed_member<32>(root, "pubkey", WHAT));
+    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.canonical_request));
     return r;
 }
 

@@ -18,6 +18,9 @@ namespace cvm::proto {
 
 inline constexpr std::string_view CHALLENGE_PATH = "/cvmkb/v1/challenge";
 inline constexpr std::string_view ATTEST_PATH = "/cvmkb/v1/attest";
+// The RA-TLS transport (docs/cvmkb-1.md, "The RA-TLS transport"): the evidence travels in the
+// agent's TLS client certificate instead of the body.
+inline constexpr std::string_view ATTEST_RATLS_PATH = "/cvmkb/v1/attest-ratls";
 inline constexpr std::string_view JSON_TYPE = "application/json";
 
 inline constexpr size_t REPORT_SIZE = 1184;
@@ -59,6 +62,17 @@ struct AttestRequest {
 Result<std::string> canonical_request(const std::vector<std::string>& resources);
 std::string serialize_attest_request(const AttestRequest& request);
 Result<AttestRequest> parse_attest_request(std::string_view body);
+
+// The attest-ratls message: an attest request without its evidence, which is in the client
+// certificate of the mutual TLS connection it arrives on. Errors name "attest-ratls.<member>".
+struct AttestRatlsRequest {
+    Nonce nonce{};
+    X25519PublicKey pubkey{};
+    std::vector<std::string> resources;
+    std::string canonical_request;  // as AttestRequest's
+};
+std::string serialize_attest_ratls_request(const AttestRatlsRequest& request);
+Result<AttestRatlsRequest> parse_attest_ratls_request(std::string_view body);
 
 // The broker's answer: HPKE-sealed release, signed over the transcript.
 struct AttestAnswer {
