@@ -91,12 +91,16 @@ void stage_handoff(Context& ctx)
         if (auto problem = check_executable("", ctx.workload_argv[0]))
             fatal("handoff", problem->error, problem->hint.c_str());
     }
-    Workload workload{ctx.workload_argv, ctx.workload_env, console_fd()};
+    Workload workload{ctx.workload_argv, ctx.workload_env, console_fd(),
+                      Confinement{ctx.isolation, ctx.workload_user, ctx.workload_group, ConfinePaths{}}};
+    if (ctx.isolation == cmdline::Isolation::Off)
+        say("handoff: isolation off: the workload can reach /dev/sev-guest and configfs-tsm, obtain reports "
+            "with any REPORT_DATA and so attest as this agent (cvminit.toml [workload] isolation)");
     static const proto::Release nothing;
     auto child = start_workload(workload, ctx.release ? *ctx.release : nothing);
     ctx.wipe();  // the child has its copy until execve; ours goes now
     if (!child)
-        fatal("handoff", child.error(), "check workload.command in /etc/cvminit.toml");
+        fatal("handoff", child.error(), "check workload.command, user, group and isolation in /etc/cvminit.toml");
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     say("handoff: root %s, workload %s started as pid %d, secrets wiped from the agent, peak RSS %s (%lld ms)",
         ctx.workload_root.c_str(), ctx.workload_argv[0].c_str(), static_cast<int>(child.value()), rss.c_str(),

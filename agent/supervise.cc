@@ -1,17 +1,21 @@
 #include "supervise.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 
 namespace cvm::agent {
 namespace {
 
-// In the child only: the environment strings, then execve. Never returns.
-[[noreturn]] void exec_workload(const Workload& w, const proto::Release& release)
+// In the child only: the environment strings, the confinement, then execve. Never returns; a
+// failure goes to `report_fd` (close-on-exec, so the parent reads end-of-file once execve worked).
+[[noreturn]] void exec_workload(const Workload& w, const proto::Release& release, int report_fd)
 {
     std::vector<std::string> env;
     for (const auto& [name, value] : w.env)
@@ -42,11 +46,38 @@ namespace {
         dup2(w.stdio_fd, STDIN_FILENO);
     dup2(w.stdio_fd, STDOUT_FILENO);
     dup2(w.stdio_fd, STDERR_FILENO);
-    execve(argv[0], argv.data(), envp.data());
-    int saved = errno;
-    dprintf(w.stdio_fd, "cvminit: FATAL handoff: failed to execute %s: %s (exec) — check workload.command\n", argv[0],
-            strerror(saved));
+    std::optional<StepFailure> failed = run_confinement(confinement_plan(w.confinement), w.confinement);
+    if (!failed) {
+        execve(argv[0], argv.data(), envp.data());
+        failed = StepFailure{errno, {}};
+        snprintf(failed->what, sizeof failed->what, "execute %s", argv[0]);
+    }
+    ssize_t ignored = write(report_fd, &*failed, sizeof *failed);  // the parent's read fails if short
+    (void)ignored;
     _exit(127);
+}
+
+// The child's report: end-of-file when execve succeeded, else its StepFailure.
+Result<void> child_outcome(int report_fd, pid_t pid)
+{
+    StepFailure failed;
+    ssize_t n;
+    do
+        n = read(report_fd, &failed, sizeof failed);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return {};
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof failed))
+        return Error::make(Errc::Io, "the workload's child process ended before execve without saying why (%s)",
+                           describe_status(status).c_str());
+    failed.what[sizeof failed.what - 1] = '\0';
+    if (failed.error == 0)
+        return Error::make(Errc::Io, "failed to %s for the workload", failed.what);
+    return Error::from_errno(Errc::Io, failed.error, "failed to %s for the workload: %s", failed.what,
+                             strerror(failed.error));
 }
 
 }  // namespace
@@ -55,11 +86,25 @@ Result<pid_t> start_workload(const Workload& workload, const proto::Release& rel
 {
     if (workload.argv.empty() || workload.argv[0].empty() || workload.argv[0][0] != '/')
         return Error::make(Errc::Config, "the workload command must be an absolute path");
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0)
+        return Error::from_errno(Errc::Io, errno, "failed to make the workload's report pipe: %s", strerror(errno));
     pid_t pid = fork();
-    if (pid < 0)
-        return Error::from_errno(Errc::Io, errno, "failed to fork the workload: %s", strerror(errno));
-    if (pid == 0)
-        exec_workload(workload, release);
+    if (pid < 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        return Error::from_errno(Errc::Io, saved, "failed to fork the workload: %s", strerror(saved));
+    }
+    if (pid == 0) {
+        close(report[0]);
+        exec_workload(workload, release, report[1]);
+    }
+    close(report[1]);
+    Result<void> outcome = child_outcome(report[0], pid);
+    close(report[0]);
+    if (!outcome)
+        return outcome.error();
     return pid;
 }
 

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <string>
 
+#include "isolation_probe.h"
+
 extern char** environ;
 
 namespace {
@@ -154,6 +156,8 @@ void root_mode()
 
 int main(int argc, char** argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--probe-isolation") == 0)
+        return probe_isolation();
     int status = argc > 1 ? atoi(argv[1]) : 0;
     printf("demo-workload: started\n");
     identity();

@@ -1,5 +1,6 @@
 #include <doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -38,6 +39,15 @@ std::string temp_dir()
     return dir;
 }
 
+// Isolation off: these tests are about the environment, signals and status, and run unprivileged
+// too; test_confine_live.cc runs the strict confinement.
+Confinement unconfined()
+{
+    Confinement c;
+    c.isolation = cmdline::Isolation::Off;
+    return c;
+}
+
 proto::Release sample_release()
 {
     proto::Release r;
@@ -56,7 +66,7 @@ TEST_CASE("workload: exactly the configured env plus env-marked secrets; status 
     BlockedSignals blocked;
     std::string dir = temp_dir();
     std::string out = dir + "/env";
-    Workload w{{"/bin/sh", "-c", "env > " + out + "; exit 3"}, {{"GREETING", "hi"}}, STDERR_FILENO};
+    Workload w{{"/bin/sh", "-c", "env > " + out + "; exit 3"}, {{"GREETING", "hi"}}, STDERR_FILENO, unconfined()};
     auto pid = start_workload(w, sample_release());
     REQUIRE(pid.ok());
     int status = supervise(pid.value());
@@ -72,20 +82,24 @@ TEST_CASE("workload: exactly the configured env plus env-marked secrets; status 
 TEST_CASE("workload: SIGTERM to the supervisor reaches the workload")
 {
     BlockedSignals blocked;
-    auto pid = start_workload({{"/bin/sleep", "30"}, {}, STDERR_FILENO}, {});
+    auto pid = start_workload({{"/bin/sleep", "30"}, {}, STDERR_FILENO, unconfined()}, {});
     REQUIRE(pid.ok());
     pthread_kill(pthread_self(), SIGTERM);  // pending on this thread until supervise() takes it
     int status = supervise(pid.value());
     CHECK(describe_status(status).rfind("killed by signal 15", 0) == 0);
 }
 
-TEST_CASE("workload: a relative command is refused; a missing one exits 127")
+TEST_CASE("workload: a relative command is refused; a missing one is an error naming it, the child reaped")
 {
     BlockedSignals blocked;
-    CHECK_FALSE(start_workload({{"sh"}, {}, STDERR_FILENO}, {}).ok());
-    auto pid = start_workload({{"/nonexistent/workload"}, {}, STDERR_FILENO}, {});
-    REQUIRE(pid.ok());
-    CHECK(describe_status(supervise(pid.value())) == "exited with status 127");
+    CHECK_FALSE(start_workload({{"sh"}, {}, STDERR_FILENO, unconfined()}, {}).ok());
+    auto pid = start_workload({{"/nonexistent/workload"}, {}, STDERR_FILENO, unconfined()}, {});
+    REQUIRE_FALSE(pid.ok());
+    CHECK(pid.error().errno_value() == ENOENT);
+    CHECK(std::string(pid.error().message()) ==
+          "failed to execute /nonexistent/workload for the workload: No such file or directory");
+    CHECK(waitpid(-1, nullptr, WNOHANG) < 0);  // ECHILD: nothing left to reap
+    CHECK(errno == ECHILD);
 }
 
 TEST_CASE("secrets: directory 0700, files 0400 with exact contents")
