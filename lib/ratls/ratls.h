@@ -27,12 +27,14 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secret.h"
 
 namespace cvm::ratls {
 
 inline constexpr std::string_view CMW_OID = "1.3.6.1.5.5.7.1.35";
-inline constexpr size_t MAX_EXTENSION_SIZE = 64 * 1024;  // refused above, before parsing
-inline constexpr size_t MAX_CERTS_PER_EVIDENCE = 4;      // VEK, ASK, ARK (and nothing more)
+inline constexpr size_t MAX_EXTENSION_SIZE = 64 * 1024;        // refused above, before parsing
+inline constexpr size_t MAX_CERTS_PER_EVIDENCE = 4;            // VEK, ASK, ARK (and nothing more)
+inline constexpr std::string_view AGENT_CN = "cvminit agent";  // the issuer Name of every KeyPair
 
 // One report with what a verifier needs to check it.
 struct CertEvidence {
@@ -71,8 +73,14 @@ public:
     virtual Result<SecretBytes> private_key_pem() const = 0;
     // A certificate signed by this key (ECDSA with SHA-256): for `subject_spki_der` (P-256 or
     // Ed25519, see subject_spki_from_pem) or, when it is empty, this key's own SPKI (self-signed).
-    // Random serial, subject and issuer CN as given, `dns_names` as subjectAltName dNSName
-    // (each a valid host name, at most 16), the id-pe-cmw extension with `set`.
+    // Random 128-bit serial; issuer CN AGENT_CN; subject CN `subject_cn` (AGENT_CN or empty for
+    // the self-signed certificate, so that leaves chain to it by name); `dns_names` as
+    // subjectAltName dNSName (each a valid host name, at most 16); the id-pe-cmw extension with
+    // `set`. Self-signed: basicConstraints CA:TRUE pathLen 0, keyUsage keyCertSign and
+    // digitalSignature; otherwise CA:FALSE and digitalSignature (docs/ratls.md). `set` must have
+    // issuer evidence exactly when the certificate is not self-signed, for this key's SPKI, and no
+    // SPKI in the subject evidence; its REPORT_DATA is not checked here (verify_certificate does).
+    // Errc::Config naming the offending argument.
     virtual Result<Bytes> issue(ByteView subject_spki_der, std::string_view subject_cn,
                                 const std::vector<std::string>& dns_names, const EvidenceSet& set,
                                 std::time_t not_before, std::time_t not_after) const = 0;
@@ -90,9 +98,18 @@ struct Certificate {
     Bytes spki;
     std::vector<std::string> dns_names;
     EvidenceSet evidence;
+    Bytes tbs;        // the DER TBSCertificate: what the signature covers
+    Bytes signature;  // the DER ECDSA-Sig-Value (ecdsa-with-SHA256)
+    std::time_t not_before{0};
+    std::time_t not_after{0};
+    bool ca{false};  // basicConstraints cA
 };
 
-// DER or one PEM "CERTIFICATE" block, at most 96 KiB. Exactly one id-pe-cmw extension.
+// DER or one PEM "CERTIFICATE" block, at most 96 KiB of DER: X.509 v3, ecdsa-with-SHA256, a
+// P-256 or Ed25519 key, no unknown critical extension, no extension twice, subjectAltName only
+// dNSNames, exactly one id-pe-cmw extension (parse_extension), whose certificates form a chain
+// verify::evidence_from_cert_list accepts. Dates are read, not judged. Errc::Format naming the
+// field, what was found and what was expected.
 Result<Certificate> parse_certificate(ByteView der_or_pem);
 
 }  // namespace cvm::ratls
