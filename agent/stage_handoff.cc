@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "api/provider_gate.h"
+#include "api/server.h"
 #include "base/file.h"
 #include "console.h"
 #include "fatal.h"
@@ -91,6 +93,18 @@ void stage_handoff(Context& ctx)
         if (auto problem = check_executable("", ctx.workload_argv[0]))
             fatal("handoff", problem->error, problem->hint.c_str());
     }
+    // One door to the provider from now on, shared by the workload API and re-attestation.
+    api::ProviderGate gate(*ctx.provider);
+    std::unique_ptr<api::ApiServer> api_server;
+    if (ctx.api_enabled) {
+        api::ServerConfig config;
+        config.group = ctx.api_group;
+        auto served = api::serve_workload_api(gate, ctx.report, config);
+        if (!served)
+            fatal("handoff", served.error(),
+                  "the workload API cannot start; [agent_api] enabled = false runs without it");
+        api_server = served.release_value();
+    }
     Workload workload{ctx.workload_argv, ctx.workload_env, console_fd(),
                       Confinement{ctx.isolation, ctx.workload_user, ctx.workload_group, ConfinePaths{}}};
     if (ctx.isolation == cmdline::Isolation::Off)
@@ -102,9 +116,9 @@ void stage_handoff(Context& ctx)
     if (!child)
         fatal("handoff", child.error(), "check workload.command, user, group and isolation in /etc/cvminit.toml");
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    say("handoff: root %s, workload %s started as pid %d, secrets wiped from the agent, peak RSS %s (%lld ms)",
+    say("handoff: root %s, workload %s started as pid %d, secrets wiped from the agent, peak RSS %s, API %s (%lld ms)",
         ctx.workload_root.c_str(), ctx.workload_argv[0].c_str(), static_cast<int>(child.value()), rss.c_str(),
-        static_cast<long long>(ms.count()));
+        api_server ? api_server->socket_path().c_str() : "off", static_cast<long long>(ms.count()));
     int status = supervise(child.value());
     say("workload %s %s; powering off", ctx.workload_argv[0].c_str(), describe_status(status).c_str());
     if (!ctx.open_mounts.empty() || !ctx.open_mappings.empty())

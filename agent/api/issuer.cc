@@ -46,7 +46,7 @@ Result<void> AgentIssuer::make_issuer_certificate(GateFailure* failure)
     ratls::EvidenceSet set;
     set.subject = TRY(cert_evidence(evidence, proto::AGENT_KEY_TAG, {}));
     std::time_t now = m_now();
-    m_issuer_der = TRY_PREFIX(m_key->issue({}, ISSUER_COMMON_NAME, {}, set, now - BACKDATE_S, now + ISSUER_LIFETIME_S),
+    m_issuer_der = TRY_PREFIX(m_key->issue({}, ratls::AGENT_CN, {}, set, now - BACKDATE_S, now + ISSUER_LIFETIME_S),
                               "the agent's issuer certificate");
     ratls::CertEvidence issuer = std::move(set.subject);
     issuer.spki.assign(spki.begin(), spki.end());

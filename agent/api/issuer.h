@@ -20,12 +20,10 @@
 #include "api/provider_gate.h"
 #include "base/bytes.h"
 #include "base/result.h"
-#include "base/secret.h"  // ratls.h uses SecretBytes without including it
 #include "ratls/ratls.h"
 
 namespace cvm::agent::api {
 
-inline constexpr const char* ISSUER_COMMON_NAME = "cvminit agent key";
 inline constexpr std::time_t ISSUER_LIFETIME_S = 365 * 24 * 3600;
 inline constexpr std::time_t LEAF_LIFETIME_S = 30 * 24 * 3600;
 inline constexpr std::time_t BACKDATE_S = 3600;  // the guest's clock is the host's to set

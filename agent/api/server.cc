@@ -60,4 +60,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ServerConfig& config, 
     return server;
 }
 
+Result<std::unique_ptr<ApiServer>> serve_workload_api(ProviderGate& gate, ByteView boot_report,
+                                                      const ServerConfig& config)
+{
+    BootInfo info = TRY(boot_info_from_report(boot_report, gate.provider_name()));
+    auto issuer = TRY(AgentIssuer::create(gate));
+    return ApiServer::start(config,
+                            std::make_unique<WorkloadApi>(gate, std::move(info), std::move(issuer), config.limits));
+}
+
 }  // namespace cvm::agent::api

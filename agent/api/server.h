@@ -51,6 +51,11 @@ private:
     std::unique_ptr<net::HttpServer> m_server;
 };
 
+// What stage_handoff starts: BootInfo from the agent's boot report (Context::report), a fresh
+// per-boot issuer key, the API over `gate`, and its server per `config`.
+Result<std::unique_ptr<ApiServer>> serve_workload_api(ProviderGate& gate, ByteView boot_report,
+                                                      const ServerConfig& config);
+
 // The options net::HttpServer gets for `config` (exposed for tests).
 net::ServerOptions server_options(const ServerConfig& config);
 

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <string>
 
+#include "agent_client.h"
+#include "agent_probe.h"
 #include "isolation_probe.h"
 
 extern char** environ;
@@ -158,6 +160,8 @@ int main(int argc, char** argv)
 {
     if (argc == 2 && strcmp(argv[1], "--probe-isolation") == 0)
         return probe_isolation();
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--agent-probe") == 0)  // DIR [SOCKET]
+        return cvm::workload::agent_probe(argv[2], argc == 4 ? argv[3] : cvm::workload::AGENT_SOCKET);
     int status = argc > 1 ? atoi(argv[1]) : 0;
     printf("demo-workload: started\n");
     identity();
