@@ -17,7 +17,6 @@ namespace {
 constexpr size_t MAX_DNS_NAMES = 16;
 constexpr size_t MAX_CN_SIZE = 64;  // ub-common-name (RFC 5280 Appendix A.1)
 constexpr size_t SERIAL_SIZE = 16;  // 128 random bits; RFC 5280 §4.1.2.2 allows up to 20 octets
-constexpr const char* SELF_NAME = "cvminit agent";
 
 Result<void> check_cn(std::string_view cn, const char* what)
 {
@@ -74,14 +73,12 @@ public:
         bool self_signed = subject_spki_der.empty();
         detail::TbsSpec spec;
         spec.kind = self_signed ? detail::CertKind::SelfSignedCa : detail::CertKind::Leaf;
-        spec.issuer_cn = SELF_NAME;
-        spec.subject_cn = self_signed && subject_cn.empty() ? SELF_NAME : std::string(subject_cn);
+        spec.subject_cn = self_signed && subject_cn.empty() ? std::string(AGENT_CN) : std::string(subject_cn);
         TRY(check_cn(spec.subject_cn, "subject CN"));
-        // The issuer Name of a leaf must be the subject Name of the certificate that verifies it
-        // (RFC 5280 §6.1, name chaining): one name for every certificate this key signs itself.
-        if (self_signed && spec.subject_cn != SELF_NAME)
-            return Error::make(Errc::Config, "subject CN of the self-signed certificate is \"%s\", expected \"%s\"",
-                               spec.subject_cn.c_str(), SELF_NAME);
+        // A self-signed certificate names itself as issuer; a leaf names AGENT_CN, the subject
+        // Name of the agent's self-signed certificate, which is how a path finds its issuer
+        // (RFC 5280 §6.1, name chaining).
+        spec.issuer_cn = self_signed ? spec.subject_cn : std::string(AGENT_CN);
         spec.subject_spki = self_signed ? m_spki : Bytes(subject_spki_der.begin(), subject_spki_der.end());
         if (auto type = detail::classify_spki(spec.subject_spki, "subject public key"); !type.ok())
             return Error::make(Errc::Config, "%.*s", static_cast<int>(type.error().message().size()),

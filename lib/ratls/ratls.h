@@ -34,7 +34,7 @@ namespace cvm::ratls {
 inline constexpr std::string_view CMW_OID = "1.3.6.1.5.5.7.1.35";
 inline constexpr size_t MAX_EXTENSION_SIZE = 64 * 1024;        // refused above, before parsing
 inline constexpr size_t MAX_CERTS_PER_EVIDENCE = 4;            // VEK, ASK, ARK (and nothing more)
-inline constexpr std::string_view AGENT_CN = "cvminit agent";  // the issuer Name of every KeyPair
+inline constexpr std::string_view AGENT_CN = "cvminit agent";  // the issuer CN of every leaf
 
 // One report with what a verifier needs to check it.
 struct CertEvidence {
@@ -73,8 +73,9 @@ public:
     virtual Result<SecretBytes> private_key_pem() const = 0;
     // A certificate signed by this key (ECDSA with SHA-256): for `subject_spki_der` (P-256 or
     // Ed25519, see subject_spki_from_pem) or, when it is empty, this key's own SPKI (self-signed).
-    // Random 128-bit serial; issuer CN AGENT_CN; subject CN `subject_cn` (AGENT_CN or empty for
-    // the self-signed certificate, so that leaves chain to it by name); `dns_names` as
+    // Random 128-bit serial; subject CN `subject_cn` (empty: AGENT_CN, for self-signed only);
+    // issuer CN the subject's when self-signed, else AGENT_CN, so leaves chain by name to the
+    // self-signed certificate made with AGENT_CN (the agent's issuer); `dns_names` as
     // subjectAltName dNSName (each a valid host name, at most 16); the id-pe-cmw extension with
     // `set`. Self-signed: basicConstraints CA:TRUE pathLen 0, keyUsage keyCertSign and
     // digitalSignature; otherwise CA:FALSE and digitalSignature (docs/ratls.md). `set` must have
