@@ -12,14 +12,19 @@
 #include "kds_evidence.h"
 #include "policy/policy.h"
 #include "policy/policy_toml.h"
+#include "proto/tags.h"
+#include "ratls/ratls.h"
 #include "verify/verifier.h"
+#include "verify_bindings.h"
 #include "verify_output.h"
+#include "verify_setup.h"
 
 namespace cvm::cli {
 
 namespace {
 
 constexpr const char* USAGE = R"(usage: cvm verify --report FILE (--certs DIR | --cert-table FILE | --kds) [options]
+       cvm verify --ratls CERT [--nonce HEX] [--binding workload|agent-key|broker] [options]
 
 Verifies an AMD SEV-SNP ATTESTATION_REPORT: its VCEK/VLEK certificate chain up to AMD's
 built-in root for the product, the report signature, the binding of the certificate to the
@@ -32,6 +37,21 @@ evidence:
                        (PEM or DER; ASK and ARK optional: AMD's built-in ones are used)
   --cert-table FILE    GUID certificate table (SNP_GET_EXT_REPORT buffer, configfs-tsm auxblob)
   --kds                fetch the VCEK and the ASK/ARK chain from AMD's Key Distribution Service
+
+  --user-data HEX      also require REPORT_DATA to be the workload user-data binding of HEX
+                       (0 to 64 bytes): evidence from the agent's POST /v1/evidence (claim
+                       binding.user_data; docs/agent-api.md)
+
+RA-TLS (docs/ratls.md):
+  --ratls CERT         an RA-TLS certificate (PEM or DER) instead of a report: its evidence, the
+                       binding of its reports to its key and its signer's, one launch for both,
+                       and the policy on its subject report (claims ratls.*, issuer.*)
+  --nonce HEX          require the evidence to bind this nonce (1 to 64 bytes); without it,
+                       ratls.nonce says freshness was not checked
+  --binding NAME       the binding the certificate must carry: workload (default: a
+                       workload's POST /v1/tls-certificate), agent-key (the agent's own
+                       certificate), broker (the agent's client certificate for a broker; the
+                       nonce is then the 64-byte cvmkb/1 report_data)
 
 KDS (with --kds):
   --kds-url URL        KDS base URL (default https://kdsintf.amd.com)
@@ -47,6 +67,8 @@ trust and policy:
   --product NAME       require this product line (Milan, Genoa, Turin); default: from the evidence
   --trusted-root FILE  also trust this root certificate (e.g. the simulated ARK of `cvm sim`);
                        may be repeated
+  --sim-dir DIR        a platform of `cvm sim init`: --trusted-root DIR/ark.pem and, unless
+                       --crl or --no-revocation is given, --crl DIR/crl.der
   --check-dates        require every certificate to be valid now (host clock; off by default,
                        since AMD certificate validity says little about a report)
 
@@ -75,48 +97,21 @@ What each claim means, what is left to the caller, the policy file's keys: docs/
 exit status: 0 every claim passed, 1 evidence rejected, 2 usage or input error
 )";
 
-const std::vector<FlagSpec> FLAGS = {
-    {"report", Takes::Value},        {"certs", Takes::Value},           {"cert-table", Takes::Value},
-    {"kds", Takes::Nothing},         {"kds-url", Takes::Value},         {"cache-dir", Takes::Value},
-    {"cache-ttl", Takes::Value},     {"offline", Takes::Nothing},       {"policy", Takes::Value},
-    {"product", Takes::Value},       {"trusted-root", Takes::Values},   {"json", Takes::Nothing},
-    {"check-dates", Takes::Nothing}, {"print-policy", Takes::Value},    {"allow-smt", Takes::Nothing},
-    {"crl", Takes::Value},           {"no-revocation", Takes::Nothing}, {"at", Takes::Value},
-};
+std::vector<FlagSpec> flags()
+{
+    std::vector<FlagSpec> f = {
+        {"report", Takes::Value},    {"certs", Takes::Value},        {"cert-table", Takes::Value},
+        {"kds", Takes::Nothing},     {"print-policy", Takes::Value}, {"allow-smt", Takes::Nothing},
+        {"user-data", Takes::Value}, {"ratls", Takes::Value},        {"nonce", Takes::Value},
+        {"binding", Takes::Value},
+    };
+    f.insert(f.end(), verify_setup_flags().begin(), verify_setup_flags().end());
+    return f;
+}
 
 int usage_error(const Error& e)
 {
     return usage_failure("verify", e);
-}
-
-Result<std::optional<snp::Product>> product_option(const Args& args)
-{
-    auto name = args.get("product");
-    if (!name)
-        return std::optional<snp::Product>();
-    auto product = snp::product_from_name(*name);
-    if (!product || *name != snp::product_name(*product))
-        return Error::make(Errc::Config, "--product %s: expected Milan, Genoa or Turin", name->c_str());
-    return product;
-}
-
-Result<KdsSettings> kds_settings(const Args& args)
-{
-    KdsSettings s;
-    s.product = TRY(product_option(args));
-    if (auto url = args.get("kds-url"))
-        s.options.base_url = *url;
-    s.options.cache_dir = args.get("cache-dir").value_or(default_kds_cache_dir());
-    if (auto ttl = args.get("cache-ttl")) {
-        char* end = nullptr;
-        long long v = strtoll(ttl->c_str(), &end, 10);
-        if (ttl->empty() || *end != '\0' || v < 0)
-            return Error::make(Errc::Config, "--cache-ttl %s: expected a number of seconds", ttl->c_str());
-        s.options.ttl_seconds = v;
-    }
-    if (args.has("offline"))
-        s.options.mode = kds::Mode::Offline;
-    return s;
 }
 
 Result<verify::Evidence> load_evidence(const Args& args)
@@ -140,53 +135,6 @@ Result<verify::Evidence> load_evidence(const Args& args)
     return evidence;
 }
 
-Result<std::unique_ptr<verify::Verifier>> make_verifier(const Args& args)
-{
-    verify::VerifierOptions options;
-    for (const std::string& path : args.all("trusted-root")) {
-        Bytes der = TRY(read_file(path, MAX_EVIDENCE_FILE));
-        auto root = verify::Certificate::parse(der);
-        if (!root.ok())
-            return root.release_error().prefix("--trusted-root %s", path.c_str());
-        options.trusted_roots.push_back(root.release_value());
-    }
-    return verify::Verifier::create(std::move(options));
-}
-
-// A policy file, or a broker configuration (docs/broker.md, recognised by its `listen` key),
-// whose [policy] table is then the policy: the same checks the broker applies.
-Result<policy::Policy> broker_config_policy(std::string_view text)
-{
-    toml::table root = TRY(parse_toml(text, "policy"));
-    if (!root.contains("listen"))
-        return policy::parse_policy_toml(text);
-    const toml::table* table = root["policy"].as_table();
-    if (!table)
-        return Error::make(Errc::Config, "a broker configuration (it has 'listen') without a [policy] table");
-    return policy::parse_policy_table(*table);
-}
-
-Result<policy::Policy> load_policy(const Args& args)
-{
-    auto path = args.get("policy");
-    if (!path)
-        return policy::Policy::baseline();
-    std::string text = TRY(read_text_file(*path, MAX_EVIDENCE_FILE));
-    auto parsed = broker_config_policy(text);
-    if (!parsed.ok())
-        return parsed.release_error().prefix("%s", path->c_str());
-    return parsed;
-}
-
-Result<verify::VerifyOptions> verify_options(const Args& args)
-{
-    verify::VerifyOptions options;
-    options.product = TRY(product_option(args));
-    if (args.has("check-dates"))
-        options.now = time(nullptr);
-    return options;
-}
-
 // --print-policy PROFILE: the profile as a policy file. Every other flag but --allow-smt is
 // refused, so a command line that meant to verify something does not silently print instead.
 int print_policy(const Args& args)
@@ -196,45 +144,67 @@ int print_policy(const Args& args)
         return usage_error(Error::make(Errc::Config, "--print-policy %s: expected strict", profile.c_str()));
     auto refused =
         refuse_flags(args, "--print-policy",
-                     {"report", "certs", "cert-table", "kds", "kds-url", "cache-dir", "cache-ttl", "offline", "policy",
-                      "product", "trusted-root", "json", "check-dates", "crl", "no-revocation", "at"});
+                     {"report",        "certs",  "cert-table", "kds",          "kds-url", "cache-dir",   "cache-ttl",
+                      "offline",       "policy", "product",    "trusted-root", "json",    "check-dates", "crl",
+                      "no-revocation", "at",     "sim-dir",    "user-data",    "ratls",   "nonce",       "binding"});
     if (!refused.ok())
         return usage_error(refused.error());
     fputs(policy::to_toml(policy::Policy::strict(args.has("allow-smt"))).c_str(), stdout);
     return EXIT_OK;
 }
 
-// Certificate dates are checked only on request (--check-dates); without it the claim says so and
-// passes, so that every claim of the document is one this run decided (verify_output.h).
-Claim dates_not_requested()
+// --user-data HEX: 0..64 bytes ("" is the empty user data).
+Result<std::optional<Bytes>> user_data_option(const Args& args)
 {
-    return {"chain.validity", true, "not required (no --check-dates)", "valid now, with --check-dates",
-            "certificate dates are checked only with --check-dates (docs/verify.md)"};
+    auto hex = args.get("user-data");
+    if (!hex)
+        return std::optional<Bytes>();
+    auto bytes = from_hex(*hex);
+    if (!bytes || bytes->size() > proto::MAX_USER_DATA)
+        return Error::make(Errc::Config, "--user-data %s: expected 0 to %zu bytes in hex", hex->c_str(),
+                           proto::MAX_USER_DATA);
+    return std::optional<Bytes>(std::move(*bytes));
 }
 
-VerifyOutcome outcome_of(const verify::Verification& v, const policy::Policy& pol, bool dates_checked)
+int print_outcome(const Args& args, const VerifyOutcome& outcome)
 {
-    std::vector<Claim> claims = v.claims;
-    if (!dates_checked)
-        claims.push_back(dates_not_requested());
-    std::vector<Claim> policy_claims;
-    if (v.report && v.product) {
-        auto origin = v.anchor == verify::Anchor::CallerSupplied ? policy::Origin::Simulated : policy::Origin::Amd;
-        policy_claims = policy::evaluate(pol, *v.report, *v.product, origin);
-    } else {
-        policy_claims = policy::not_evaluated("the report or its product line could not be established");
+    if (args.has("json"))
+        print_json(stdout, outcome);
+    else
+        print_text(stdout, outcome);
+    return outcome.pass() ? EXIT_OK : EXIT_REJECTED;
+}
+
+// --ratls FILE: an RA-TLS certificate instead of a report and its certificates.
+int verify_certificate_file(const Args& args)
+{
+    auto refused = refuse_flags(args, "--ratls", {"report", "certs", "cert-table", "kds", "user-data"});
+    if (!refused.ok())
+        return usage_error(refused.error());
+    std::string path = *args.get("ratls");
+    auto text = read_file(path, MAX_EVIDENCE_FILE);
+    auto cert = text.ok() ? ratls::parse_certificate(text.value()) : Result<ratls::Certificate>(text.error());
+    if (!cert.ok()) {
+        // A certificate that is not RA-TLS is rejected evidence, not a usage error.
+        fprintf(stderr, "cvm verify: %s: %.*s\n", path.c_str(), static_cast<int>(cert.error().message().size()),
+                cert.error().message().data());
+        return text.ok() ? EXIT_REJECTED : EXIT_USAGE;
     }
-    claims.insert(claims.end(), policy_claims.begin(), policy_claims.end());
-    VerifyOutcome outcome{every_claim(claims), v.report, v.product, v.vek_kind};
-    outcome.simulated = v.anchor == verify::Anchor::CallerSupplied;
-    return outcome;
+    auto expect = ratls_expectation(args, proto::MAX_RATLS_NONCE);
+    auto setup = expect.ok() ? verify_setup(args) : Result<VerifySetup>(expect.error());
+    if (!setup.ok())
+        return usage_error(setup.error());
+    auto outcome = verify_ratls(cert.value(), expect.value(), setup.value());
+    if (!outcome.ok())
+        return usage_error(outcome.error());
+    return print_outcome(args, outcome.value());
 }
 
 }  // namespace
 
 int cmd_verify(const std::vector<std::string>& argv)
 {
-    auto parsed = parse_command("verify", argv, FLAGS, USAGE, Positional::None);
+    auto parsed = parse_command("verify", argv, flags(), USAGE, Positional::None);
     if (const int* status = std::get_if<int>(&parsed))
         return *status;
     const Args& args = std::get<Args>(parsed);
@@ -243,32 +213,29 @@ int cmd_verify(const std::vector<std::string>& argv)
     if (args.has("allow-smt"))
         return usage_error(Error::make(Errc::Config, "--allow-smt goes with --print-policy strict; a policy file "
                                                      "says allow_smt"));
+    if (args.has("ratls"))
+        return verify_certificate_file(args);
+    auto refused = refuse_flags(args, "cvm verify without --ratls", {"nonce", "binding"});
+    if (!refused.ok())
+        return usage_error(refused.error());
 
     auto evidence = load_evidence(args);
-    auto verifier = evidence.ok() ? make_verifier(args) : Result<std::unique_ptr<verify::Verifier>>(evidence.error());
-    auto pol = load_policy(args);
-    auto options = verify_options(args);
-    for (const Error* e : {evidence.ok() ? nullptr : &evidence.error(), verifier.ok() ? nullptr : &verifier.error(),
-                           pol.ok() ? nullptr : &pol.error(), options.ok() ? nullptr : &options.error()}) {
+    auto setup = evidence.ok() ? verify_setup(args) : Result<VerifySetup>(evidence.error());
+    auto user_data = user_data_option(args);
+    for (const Error* e : {evidence.ok() ? nullptr : &evidence.error(), setup.ok() ? nullptr : &setup.error(),
+                           user_data.ok() ? nullptr : &user_data.error()}) {
         if (e)
             return usage_error(*e);
     }
-
-    auto kds = kds_settings(args);
-    auto revocation = kds.ok() ? revocation_settings(args, pol.value(), kds.release_value())
-                               : Result<RevocationSettings>(kds.error());
-    if (!revocation.ok())
-        return usage_error(revocation.error());
-    auto verified = verify_with_revocation(*verifier.value(), evidence.value(), options.value(), revocation.value());
+    const VerifySetup& s = setup.value();
+    auto verified = verify_with_revocation(*s.verifier, evidence.value(), s.options, s.revocation);
     if (!verified.ok())
         return usage_error(verified.error());
     verify::Verification v = verified.release_value();
-    VerifyOutcome outcome = outcome_of(v, pol.value(), options.value().now.has_value());
-    if (args.has("json"))
-        print_json(stdout, outcome);
-    else
-        print_text(stdout, outcome);
-    return outcome.pass() ? EXIT_OK : EXIT_REJECTED;
+    std::vector<Claim> extra;
+    if (user_data.value())
+        extra.push_back(user_data_claim(v.report, *user_data.value()));
+    return print_outcome(args, outcome_of(v, s, std::move(extra)));
 }
 
 }  // namespace cvm::cli

@@ -12,6 +12,7 @@ inline constexpr int EXIT_REJECTED = 1;
 inline constexpr int EXIT_USAGE = 2;
 
 int cmd_verify(const std::vector<std::string>& args);
+int cmd_attest(const std::vector<std::string>& args);
 int cmd_measure(const std::vector<std::string>& args);
 int cmd_id_block(const std::vector<std::string>& args);
 int cmd_sim(const std::vector<std::string>& args);

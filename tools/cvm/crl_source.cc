@@ -99,8 +99,7 @@ Result<RevocationSettings> revocation_settings(const Args& args, const policy::P
     return s;
 }
 
-Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, verify::Evidence& evidence,
-                                                    verify::VerifyOptions options, const RevocationSettings& s)
+verify::VerifyOptions revocation_options(verify::VerifyOptions options, const RevocationSettings& s)
 {
     options.revocation_off_by = s.off_by;
     if (s.at) {
@@ -108,6 +107,30 @@ Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, 
         if (options.now)
             options.now = *s.at;
     }
+    return options;
+}
+
+std::optional<Bytes> amd_crl_for(const verify::Verification& v, const RevocationSettings& s, std::time_t now)
+{
+    if (!s.off_by.empty() || s.crl_file)
+        return std::nullopt;
+    const Claim* revocation = v.find("chain.revocation");
+    // Only a chain that verified to a pinned AMD root makes the product and key family worth a
+    // KDS request; anything else fails on its own.
+    bool amd_chain = v.anchor == verify::Anchor::AmdPinned && v.product && v.vek_kind;
+    for (const char* name : {"chain.ark", "chain.ask", "chain.vek"}) {
+        const Claim* c = v.find(name);
+        amd_chain = amd_chain && c && c->pass;
+    }
+    if (!amd_chain || !revocation || revocation->pass)
+        return std::nullopt;
+    return fetch_amd_crl(v, s.kds, now);
+}
+
+Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, verify::Evidence& evidence,
+                                                    verify::VerifyOptions options, const RevocationSettings& s)
+{
+    options = revocation_options(std::move(options), s);
     if (!s.off_by.empty()) {
         say("cvm verify: revocation not checked: turned off by %s", s.off_by);
         return verifier.verify(evidence, options);
@@ -118,17 +141,7 @@ Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, 
         return verifier.verify(evidence, options);
     }
     verify::Verification v = verifier.verify(evidence, options);
-    const Claim* revocation = v.find("chain.revocation");
-    // Only a chain that verified to a pinned AMD root makes the product and key family worth a
-    // KDS request; anything else fails on its own.
-    bool amd_chain = v.anchor == verify::Anchor::AmdPinned && v.product && v.vek_kind;
-    for (const char* name : {"chain.ark", "chain.ask", "chain.vek"}) {
-        const Claim* c = v.find(name);
-        amd_chain = amd_chain && c && c->pass;
-    }
-    if (!amd_chain || !revocation || revocation->pass)
-        return v;
-    std::optional<Bytes> crl = fetch_amd_crl(v, s.kds, options.crl_now.value_or(time(nullptr)));
+    std::optional<Bytes> crl = amd_crl_for(v, s, options.crl_now.value_or(time(nullptr)));
     if (!crl)
         return v;
     evidence.crl = std::move(*crl);

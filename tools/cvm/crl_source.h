@@ -41,6 +41,16 @@ Result<RevocationSettings> revocation_settings(const Args& args, const policy::P
 // (the chain and VEK are cached by then, so that costs one ECDSA verification). A CRL that
 // cannot be had (KDS down, no cached copy) leaves the claim failing "no CRL" and says why on
 // stderr. Errc::Io when the --crl file cannot be read.
+// The options verify_with_revocation() verifies with: revocation_off_by, and --at's time for the
+// CRL's dates (and the certificates' with --check-dates).
+verify::VerifyOptions revocation_options(verify::VerifyOptions options, const RevocationSettings& settings);
+
+// AMD's CRL for evidence `first` verified without one, when revocation is on without --crl and
+// `first` verified up to a pinned AMD root but failed chain.revocation: from KDS or its cache.
+// nullopt otherwise, or when none can be had (said on stderr).
+std::optional<Bytes> amd_crl_for(const verify::Verification& first, const RevocationSettings& settings,
+                                 std::time_t now);
+
 Result<verify::Verification> verify_with_revocation(verify::Verifier& verifier, verify::Evidence& evidence,
                                                     verify::VerifyOptions options, const RevocationSettings& settings);
 

@@ -16,6 +16,7 @@ struct Command {
 
 constexpr Command COMMANDS[] = {
     {"verify", "verify an SEV-SNP attestation report, its AMD certificate chain and a policy", cvm::cli::cmd_verify},
+    {"attest", "connect to an RA-TLS HTTPS server and verify its evidence during the handshake", cvm::cli::cmd_attest},
     {"measure", "compute the expected launch MEASUREMENT (drop-in for sev-snp-measure)", cvm::cli::cmd_measure},
     {"id-block", "make the SNP ID block and ID auth block for a measurement", cvm::cli::cmd_id_block},
     {"broker", "run the reference cvmkb/1 key broker, or make its signing key", cvm::cli::cmd_broker},
