@@ -5,13 +5,15 @@
 
 namespace cvm::agent::api {
 
-Result<std::vector<Bytes>> ordered_certificates(const Evidence& evidence)
+Result<std::vector<Bytes>> ordered_certificates(const Evidence& evidence, Ark ark)
 {
     std::vector<Bytes> out;
     if (evidence.cert_table.empty())
         return out;
     auto entries = TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table");
     for (snp::CertKind kind : {snp::CertKind::Vcek, snp::CertKind::Vlek, snp::CertKind::Ask, snp::CertKind::Ark}) {
+        if (kind == snp::CertKind::Ark && ark == Ark::Omit)
+            continue;
         for (const snp::CertEntry& entry : entries) {
             if (entry.kind == kind && out.size() < ratls::MAX_CERTS_PER_EVIDENCE)
                 out.push_back(entry.der);
@@ -24,7 +26,7 @@ Result<ratls::CertEvidence> cert_evidence(const Evidence& evidence, std::string_
 {
     ratls::CertEvidence out;
     out.report = evidence.report;
-    out.certs = TRY(ordered_certificates(evidence));
+    out.certs = TRY(ordered_certificates(evidence, Ark::Omit));
     out.binding.assign(binding);
     out.nonce.assign(nonce.begin(), nonce.end());
     out.provider = evidence.provider;

@@ -28,11 +28,19 @@ inline constexpr std::time_t ISSUER_LIFETIME_S = 365 * 24 * 3600;
 inline constexpr std::time_t LEAF_LIFETIME_S = 30 * 24 * 3600;
 inline constexpr std::time_t BACKDATE_S = 3600;  // the guest's clock is the host's to set
 
-// The certificates of an evidence's table in the order a verifier expects them (VEK, then
-// ASK/ASVK, then ARK; unknown GUIDs left out), at most ratls::MAX_CERTS_PER_EVIDENCE.
-Result<std::vector<Bytes>> ordered_certificates(const Evidence& evidence);
+// Whether ordered_certificates() includes the ARK.
+enum class Ark : uint8_t { Include, Omit };
 
-// An Evidence as a certificate extension carries it.
+// The certificates of an evidence's table in the order a verifier expects them (VEK, then
+// ASK/ASVK, then ARK unless Ark::Omit; unknown GUIDs left out), at most
+// ratls::MAX_CERTS_PER_EVIDENCE.
+Result<std::vector<Bytes>> ordered_certificates(const Evidence& evidence, Ark ark = Ark::Include);
+
+// An Evidence as a certificate extension carries it: without the ARK, which the verifier brings
+// as its trust anchor (AMD's pinned roots, or --trusted-root) and which, twice in one leaf (its
+// evidence and its issuer's), would take the certificate past 16 KiB: more than mbedTLS can send
+// or receive as one TLS Certificate message (library/ssl_misc.h: MBEDTLS_SSL_OUT_CONTENT_LEN and
+// MBEDTLS_SSL_IN_CONTENT_LEN at most 16384; outgoing handshake messages are not fragmented).
 Result<ratls::CertEvidence> cert_evidence(const Evidence& evidence, std::string_view binding, ByteView nonce);
 
 class AgentIssuer {
