@@ -85,6 +85,30 @@ Result<proto::Release> Session::complete(Bytes report, std::vector<Bytes> certs)
     return accept(response);
 }
 
+proto::AttestRatlsRequest Session::ratls_request() const
+{
+    proto::AttestRatlsRequest r;
+    r.nonce = m_nonce;
+    r.pubkey = m_key.public_key();
+    r.resources = m_options.resources;
+    r.canonical_request = m_canonical_request;
+    return r;
+}
+
+Result<proto::Release> Session::complete_ratls(std::shared_ptr<const net::TlsClientIdentity> identity)
+{
+    // Over plain HTTP there is no handshake to present the certificate in, and the broker would
+    // refuse the request for want of one: say so before sending anything.
+    if (m_options.broker_url.rfind("https://", 0) != 0)
+        return Error::make(Errc::Config, "the RA-TLS transport needs an https:// broker, not %s",
+                           m_options.broker_url.c_str());
+    ClientOptions options = m_options;
+    options.http.client_identity = std::move(identity);
+    std::string body = proto::serialize_attest_ratls_request(ratls_request());
+    net::HttpResponse response = TRY(post(options, proto::ATTEST_RATLS_PATH, body));
+    return accept(response);
+}
+
 Result<proto::Release> Session::accept(const net::HttpResponse& response)
 {
     if (response.status != 200)

@@ -4,6 +4,12 @@
 //   Bytes report = provider(s.report_data());      // REPORT_DATA binds nonce, key and request
 //   proto::Release r = TRY(s.complete(report, certs));  // POST attest, check, open
 //
+// The RA-TLS transport (docs/cvmkb-1.md, "The RA-TLS transport") replaces the last step: the
+// report goes into a self-signed certificate for a fresh TLS key (REPORT_DATA =
+// proto::ratls_broker(SPKI, report_data()), made by the caller), and complete_ratls() presents it
+// over mutual TLS with a body of nonce, key and request only. The answer is checked exactly as
+// complete()'s.
+//
 // complete() accepts an answer only when its Ed25519 signature verifies with the broker key the
 // caller pinned (from the measured command line) and the payload opens with this session's
 // private key for this report_data. A refusal from the broker becomes an Error whose message is
@@ -14,6 +20,7 @@
 // member and the rest are never acted on. Transport failures are the net layer's errors.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +56,14 @@ public:
 
     // Sends the attest request and returns the released secrets.
     Result<proto::Release> complete(Bytes report, std::vector<Bytes> certs);
+
+    // The attest-ratls message for this session.
+    proto::AttestRatlsRequest ratls_request() const;
+
+    // Sends the attest-ratls request over mutual TLS presenting `identity` (a certificate whose
+    // evidence binds this session's report_data, and its key) and returns the released secrets.
+    // Errc::Config unless the broker URL is https://.
+    Result<proto::Release> complete_ratls(std::shared_ptr<const net::TlsClientIdentity> identity);
 
     // The checks of complete() on a response already received.
     Result<proto::Release> accept(const net::HttpResponse& response);
