@@ -5,7 +5,7 @@
 // CN of a certificate without subjectAltName). There is no option to skip verification.
 //
 // Client: presents a certificate of its own (TlsClientIdentity) when given one and the server
-// asks for it (mutual TLS: the agent's RA-TLS client certificate, docs/cvmkb-1.md §9).
+// asks for it (mutual TLS: the agent's RA-TLS client certificate, docs/cvmkb-1.md §10).
 //
 // Server: one TlsServerContext holds the certificate chain, the private key and the mbedTLS
 // configuration that every accepted connection shares; clients are asked for a certificate only

@@ -4,7 +4,9 @@
 
 #include <string>
 
+#include "proto/binding.h"
 #include "proto/messages.h"
+#include "proto/tags.h"
 
 using namespace cvm;
 using namespace cvm::proto;
@@ -92,4 +94,20 @@ TEST_CASE("attest-ratls request: every malformed member is named; evidence in th
     auto as_attest = parse_attest_request(good);
     REQUIRE_FALSE(as_attest.ok());
     CHECK(std::string(as_attest.error().message()).find("attest.report") != std::string::npos);
+}
+
+TEST_CASE("attest-ratls: the binding of docs/cvmkb-1.md §10 chains the §4 vector (computed with Python's hashlib)")
+{
+    Nonce nonce{};
+    nonce.fill(0x11);
+    std::array<uint8_t, 32> key{};
+    key.fill(0x22);
+    ReportData rd = report_data(nonce, key, request_hash("{\"resources\":[\"db\"]}"));
+    Bytes spki(91, 0);
+    spki[0] = 0x30;
+    spki[1] = 0x59;
+    CHECK(
+        to_hex(ratls_broker(spki, rd)) ==
+        "a3d4c106c4a894376c711dd13a619a1d4e2e34e56ecaf79c4680dd8828e88386faea83378c10ac8f091e30e2b3e5892d10dfc3b1e6361d"
+        "2821e71d7dedd7c50f");
 }
