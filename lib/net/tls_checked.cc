@@ -16,6 +16,8 @@
 // library/ssl_tls12_client.c: ssl_parse_server_key_exchange()).
 #include <mbedtls/x509_crt.h>
 
+#include <optional>
+
 #include "net/tls.h"
 #include "net/tls_stream.h"
 
