@@ -12,8 +12,9 @@ int64_t Context::remaining_ms() const
 
 void Context::wipe()
 {
-    release.reset();  // SecretBytes wipe themselves as they go
-    session.reset();  // the X25519 private key
+    release.reset();         // SecretBytes wipe themselves as they go
+    session.reset();         // the X25519 private key
+    ratls_identity.reset();  // the RA-TLS client key (its PEM buffer wipes itself)
 }
 
 Context::~Context()

@@ -3,6 +3,13 @@
 // the request, from the first available provider: configfs-tsm, /dev/sev-guest, or — only with
 // cvminit.simulate=1 on the measured command line — the simulated PSP. The challenge is retried
 // (retry.h); the provider never is: a firmware error wipes the guest's VMPCK (DESIGN.md §2).
+//
+// With cvminit.transport=ratls the report binds a fresh P-256 key to that cvmkb/1 binding instead
+// (proto::ratls_broker) and goes into a self-signed RA-TLS certificate for the key
+// (client/ratls_credential.h), which stage retrieve presents over mutual TLS.
+#include <ctime>
+
+#include "client/ratls_credential.h"
 #include "retry.h"
 #include "snp/cert_table.h"
 #include "stages.h"
@@ -16,6 +23,7 @@ Result<void> challenge(Context& ctx)
     options.broker_key = ctx.broker_key;
     options.resources = ctx.resources;
     options.http.connect_timeout_ms = 5000;
+    options.http.ca_file = ctx.broker_ca_file;
     options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));
     // One key per boot: a retry after a lost answer presents the key the broker may already have
     // recorded for a once_per_launch resource of this launch (docs/cvmkb-1.md §5). The old
@@ -30,7 +38,11 @@ Result<void> challenge(Context& ctx)
 
 Result<void> fetch_report(Context& ctx)
 {
-    auto got = ctx.provider->get_report(ctx.session->report_data());
+    std::optional<client::RatlsCredential> credential;
+    ctx.ratls_identity.reset();
+    if (ctx.transport == cmdline::Transport::Ratls)
+        credential = TRY(client::RatlsCredential::create(ctx.session->report_data()));
+    auto got = ctx.provider->get_report(credential ? credential->report_data() : ctx.session->report_data());
     if (!got) {
         // Whatever the provider says, retry.h must not retry it: a firmware error wipes the VMPCK.
         Error e = got.release_error();
@@ -44,6 +56,8 @@ Result<void> fetch_report(Context& ctx)
         for (const snp::CertEntry& e : TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table"))
             ctx.certs.push_back(e.der);
     }
+    if (credential)
+        ctx.ratls_identity = TRY(credential->certify(ctx.report, ctx.certs, ctx.provider->name(), std::time(nullptr)));
     return {};
 }
 
@@ -68,7 +82,8 @@ Result<std::string> stage_attest(Context& ctx)
     TRY(fetch_report(ctx));
     ctx.fail_hint = nullptr;
     return std::string("report from ") + ctx.provider->name() + (ctx.simulate ? " (SIMULATED platform)" : "") + ", " +
-           std::to_string(ctx.certs.size()) + " certificates, bound to a fresh nonce and X25519 key";
+           std::to_string(ctx.certs.size()) + " certificates, bound to a fresh nonce and X25519 key" +
+           (ctx.ratls_identity ? " and a fresh TLS key, in an RA-TLS client certificate" : "");
 }
 
 }  // namespace cvm::agent

@@ -3,6 +3,10 @@
 // boot's X25519 key (client::Session). A retryable refusal (KDS_UNAVAILABLE, STORE_UNAVAILABLE,
 // NONCE_EXPIRED) or an unreachable broker starts over with a new challenge and report, with the
 // same key (retry.h); every other refusal is final.
+//
+// With cvminit.transport=ratls the evidence travels as the TLS client certificate stage attest
+// made (mutual TLS to the https:// broker) and the body carries only nonce, key and request; the
+// answer is checked the same way, and the refusals and FATAL lines mean the same.
 #include "retry.h"
 #include "stages.h"
 
@@ -20,11 +24,14 @@ Result<std::string> stage_retrieve(Context& ctx)
             TRY(fetch_report(ctx));  // a provider failure is not Unavailable: never retried
         }
         first = false;
-        ctx.release = TRY(ctx.session->complete(ctx.report, ctx.certs));
+        ctx.release = TRY(ctx.transport == cmdline::Transport::Ratls ? ctx.session->complete_ratls(ctx.ratls_identity)
+                                                                     : ctx.session->complete(ctx.report, ctx.certs));
         return {};
     }));
     return std::to_string(ctx.release->secrets.size()) + " secrets and " + std::to_string(ctx.release->volumes.size()) +
-           " volume keys from " + ctx.broker_url + " (broker signature verified, sealed to this boot's key)";
+           " volume keys from " + ctx.broker_url +
+           (ctx.transport == cmdline::Transport::Ratls ? " over RA-TLS (evidence in the TLS client certificate)" : "") +
+           " (broker signature verified, sealed to this boot's key)";
 }
 
 }  // namespace cvm::agent

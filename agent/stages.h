@@ -36,6 +36,9 @@ struct Context {
     // From stage config (the measured cmdline and /etc/cvminit.toml).
     bool simulate{false};
     std::string broker_url;
+    // The CA bundle an https:// broker's TLS certificate is verified with: the initramfs's copy
+    // (cvm initramfs --file CA.pem:/etc/ssl/certs/ca-certificates.crt); tests point it elsewhere.
+    std::string broker_ca_file = net::DEFAULT_CA_FILE;
     std::array<uint8_t, 32> broker_key{};
     std::vector<std::string> resources;
     NetMode net_mode{NetMode::Dhcp};
@@ -58,6 +61,9 @@ struct Context {
     std::optional<client::Session> session;                         // this boot's X25519 key and nonce
     Bytes report;                                                   // the evidence sent to the broker
     std::vector<Bytes> certs;
+    // cvminit.transport=ratls: the certificate carrying `report` and its fresh key, presented to
+    // the broker over mutual TLS (client/ratls_credential.h); made anew with every report.
+    std::shared_ptr<const net::TlsClientIdentity> ratls_identity;
     std::optional<proto::Release> release;  // stage retrieve, until handoff
     std::string secrets_dir = "/run/secrets";
     std::optional<cmdline::VerityRoot> verity;  // the read-only root, when the cmdline pins one
