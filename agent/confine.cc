@@ -244,8 +244,17 @@ std::string capability_name(int cap)
 
 std::vector<Step> confinement_plan(const Confinement& c)
 {
-    if (c.isolation == Isolation::Off)
-        return {};
+    if (c.isolation == Isolation::Off) {
+        // No confinement, but the configured ids all the same: a user asked for is never root.
+        std::vector<Step> ids;
+        if (c.user != 0 || c.group != 0)
+            ids.push_back({StepKind::ClearGroups, ""});
+        if (c.group != 0)
+            ids.push_back({StepKind::SetGid, ""});
+        if (c.user != 0)
+            ids.push_back({StepKind::SetUid, ""});
+        return ids;
+    }
     std::vector<Step> plan{{StepKind::UnshareMountNamespace, ""},
                            {StepKind::MakeMountsPrivate, "/"},
                            {StepKind::UnmountConfigfs, c.paths.configfs},

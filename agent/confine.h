@@ -102,7 +102,8 @@ struct Step {
     bool operator==(const Step&) const = default;
 };
 
-// The steps for `c`, in order; empty when isolation is off.
+// The steps for `c`, in order. With isolation off only the id change (ClearGroups, SetGid,
+// SetUid) when a user or group is configured, else nothing.
 std::vector<Step> confinement_plan(const Confinement& c);
 
 // "unmount configfs at /sys/kernel/config", for the FATAL line.

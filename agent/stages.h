@@ -83,8 +83,10 @@ Result<std::string> stage_network(Context& ctx);
 Result<std::string> stage_attest(Context& ctx);
 Result<std::string> stage_retrieve(Context& ctx);
 Result<std::string> stage_secrets(Context& ctx);
-// The work of stage_secrets for a given directory (for tests).
-Result<std::string> write_secrets(const std::string& dir, const proto::Release& release);
+// The work of stage_secrets for a given directory (for tests). The directory and its files are
+// owned by `owner_uid`:`owner_gid` (workload.user/group), so a workload run as a user reads them.
+Result<std::string> write_secrets(const std::string& dir, const proto::Release& release, uint32_t owner_uid = 0,
+                                  uint32_t owner_gid = 0);
 // Opens the verity root at /sysroot (it becomes the workload's root) and the data volume below
 // the workload's root; "no disks configured" when the cmdline names none.
 Result<std::string> stage_storage(Context& ctx);

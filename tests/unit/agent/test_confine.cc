@@ -43,12 +43,18 @@ bool has(const std::vector<Step>& plan, StepKind kind)
 
 }  // namespace
 
-TEST_CASE("confine: isolation off is no step at all")
+TEST_CASE("confine: isolation off confines nothing but still applies a configured user and group")
 {
     Confinement off;
     off.isolation = cmdline::Isolation::Off;
-    off.user = 1000;  // an id without isolation is not applied either: off means as before
     CHECK(confinement_plan(off).empty());
+    off.user = 1000;
+    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetUid, ""}});
+    off.group = 2000;
+    CHECK(confinement_plan(off) ==
+          std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetGid, ""}, {StepKind::SetUid, ""}});
+    off.user = 0;
+    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetGid, ""}});
 }
 
 TEST_CASE("confine: the strict plan for root, in order, with a guest's paths")

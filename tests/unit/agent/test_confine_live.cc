@@ -2,9 +2,9 @@
 // own mount namespace standing in for PID 1's, on stand-ins of the report device, configfs,
 // fw_cfg and /proc/sys under a private tmpfs. A second child is confined and tries, from inside,
 // everything a workload would try; a third is started by start_workload() and reports its
-// /proc/self/status after execve. The stand-ins must stay reachable for the "agent" throughout.
-// Exits 77 (skipped) when this process may not make a mount namespace (not root, or a sandbox
-// that forbids it): the kernel path is then untested, and the message says so.
+// /proc/self/status after execve. The demo workload's --probe-isolation runs confined too. The stand-ins must stay
+// reachable for the "agent" throughout. Exits 77 (skipped) when this process may not make a mount namespace (not root,
+// or a sandbox that forbids it): the kernel path is then untested, and the message says so.
 #include <doctest.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -147,6 +147,14 @@ std::string try_all(const std::vector<Attempt>& attempts)
     return report;
 }
 
+// `body`'s errno from a child in a new user and mount namespace; the errno of unshare itself,
+// negated, when the kernel does not allow one (the attempt then counts as not made).
+int in_user_namespace(const std::function<int()>& body)
+{
+    int status = run_in_child([&] { return unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? body() : 200 + errno; });
+    return status >= 200 ? -(status - 200) : status;
+}
+
 bool capability_held(int cap)
 {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -173,6 +181,15 @@ std::string attempts_inside(const StandIns& s, pid_t agent, uint32_t user, uint3
          [&] { return err(mount("x", s.at("/work").c_str(), "tmpfs", 0, nullptr)); }},
         {"unmount the mask", EPERM, [&] { return err(umount2(s.at("/dev/sev-guest").c_str(), MNT_DETACH)); }},
         {"unshare a new mount namespace", EPERM, [] { return err(unshare(CLONE_NEWNS)); }},
+        // A user namespace of its own gives it every capability there, over mounts that came from
+        // the agent's namespace locked together (fs/namespace.c: lock_mnt_tree()).
+        {"unmount the mask from a user namespace", EINVAL,
+         [&] { return in_user_namespace([&] { return err(umount2(s.at("/dev/sev-guest").c_str(), MNT_DETACH)); }); }},
+        {"make /sys writable from a user namespace", EPERM,
+         [&] {
+             return in_user_namespace(
+                 [&] { return err(mount(nullptr, s.at("/sys").c_str(), nullptr, MS_REMOUNT | MS_BIND, nullptr)); });
+         }},
         {"open_by_handle_at", EPERM,
          [&] {
              struct {
@@ -349,11 +366,11 @@ TEST_CASE("confine: a confined child cannot reach the report device; the agent s
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(report.find("FAIL") == std::string::npos);
-    // 4 agent views twice, 16 attempts for each of the two identities: none left out.
+    // 4 agent views twice, 18 attempts for each of the two identities: none left out.
     size_t oks = 0;
     for (size_t at = report.find("ok "); at != std::string::npos; at = report.find("\nok ", at + 1))
         ++oks;
-    CHECK(oks == 4 * 2 + 16 * 2);
+    CHECK(oks == 4 * 2 + 18 * 2);
 
     uint64_t dropped = 0;
     for (int cap : DROPPED_CAPABILITIES)
@@ -396,4 +413,49 @@ TEST_CASE("confine: a step that fails is named with its errno, and the workload 
           "failed to mount the masks' tmpfs on /nonexistent-staging-dir for the workload: No such file or directory");
     struct stat st {};
     CHECK(stat(marker.c_str(), &st) != 0);  // never executed
+}
+
+TEST_CASE("confine: the demo workload's --probe-isolation, confined with a guest's paths, is refused 7 times")
+{
+    if (!may_make_mount_namespaces())
+        std::exit(SKIP);
+    // meson test sets it; run by hand, the build tree's layout finds it.
+    std::string probe = getenv("CVM_DEMO_WORKLOAD") ? getenv("CVM_DEMO_WORKLOAD") : "";
+    if (probe.empty()) {
+        char self[4096] = "";
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        REQUIRE(n > 0);
+        std::string exe(self, static_cast<size_t>(n));
+        probe = exe.substr(0, exe.rfind("/tests/unit/agent/")) + "/tools/demo-workload/cvminit-demo-workload";
+    }
+    CAPTURE(probe);
+    REQUIRE(access(probe.c_str(), X_OK) == 0);
+    char out_path[] = "/tmp/cvm_probe_out_XXXXXX";
+    int out = mkstemp(out_path);
+    REQUIRE(out >= 0);
+    unlink(out_path);
+    // The default paths: this host's own /sys, /proc/sys and /tmp, in the child's namespace only.
+    auto pid = start_workload({{probe, "--probe-isolation"}, {}, out, Confinement{}}, {});
+    REQUIRE(pid.ok());
+    int status = 0;
+    REQUIRE(waitpid(pid.value(), &status, 0) == pid.value());
+    lseek(out, 0, SEEK_SET);
+    std::string output = read_all(out);
+    close(out);
+    CAPTURE(output);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(output.find("isolation: 7 of 7 attempts refused\n") != std::string::npos);
+    CHECK(output.find("ALLOWED") == std::string::npos);
+    // Refused by the confinement itself here (this host has no report device or configfs).
+    CHECK(output.find(": refused (EPERM 1") != std::string::npos);
+    CHECK(output.find("mknod /tmp/probe-sev-guest c 10:124: refused (EPERM") != std::string::npos);
+    CHECK(output.find("mount -t configfs on /tmp/probe-configfs: refused (EPERM") != std::string::npos);
+    CHECK(output.find("open_by_handle_at of /tmp: refused (EPERM") != std::string::npos);
+    CHECK(output.find("open /proc/sys/kernel/core_pattern for writing: refused (EROFS") != std::string::npos);
+    // And the host's own /proc/sys is as writable as before.
+    int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
 }

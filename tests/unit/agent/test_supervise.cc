@@ -121,6 +121,28 @@ TEST_CASE("secrets: directory 0700, files 0400 with exact contents")
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("secrets: owned by workload.user and workload.group when set")
+{
+    std::string dir = temp_dir();
+    std::string secrets = dir + "/secrets";
+    auto summary = write_secrets(secrets, sample_release(), 1234, 5678);
+    if (geteuid() != 0) {  // only root may give files away
+        REQUIRE_FALSE(summary.ok());
+        CHECK(summary.error().errno_value() == EPERM);
+        CHECK(std::string(summary.error().message()).find("uid 1234 gid 5678") != std::string::npos);
+    } else {
+        REQUIRE(summary.ok());
+        for (const std::string& path : {secrets, secrets + "/db", secrets + "/token"}) {
+            CAPTURE(path);
+            struct stat st {};
+            REQUIRE(stat(path.c_str(), &st) == 0);
+            CHECK(st.st_uid == 1234);
+            CHECK(st.st_gid == 5678);
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("fatal: errno names for the FATAL line")
 {
     CHECK(std::string(errno_name(ENOENT)) == "ENOENT");
