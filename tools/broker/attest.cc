@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "attempt.h"
 #include "base/bytes.h"
 #include "broker.h"
 #include "policy/policy.h"
@@ -14,20 +15,8 @@
 
 namespace cvm::broker {
 
-struct Broker::Attempt {
-    std::optional<proto::ErrorBody> refusal;
-    bool simulated{false};
-    std::string peer;
-    std::string measurement;  // hex, once the report parsed
-    std::string chip;         // first 8 bytes of CHIP_ID, hex
-    std::vector<std::string> resources;
-};
-
-namespace {
-
-// Records the refusal in the attempt and returns an Error so that TRY unwinds to attest().
-Error refuse(Broker::Attempt& a, proto::ErrorCode code, std::string detail, std::string claim = {},
-             std::string got = {}, std::vector<std::string> expected = {})
+Error refuse(Broker::Attempt& a, proto::ErrorCode code, std::string detail, std::string claim, std::string got,
+             std::vector<std::string> expected)
 {
     a.refusal = proto::error_body(code, std::move(detail));
     a.refusal->claim = std::move(claim);
@@ -36,6 +25,8 @@ Error refuse(Broker::Attempt& a, proto::ErrorCode code, std::string detail, std:
     a.refusal->simulated = a.simulated;
     return Error::make(Errc::Policy, "refused");
 }
+
+namespace {
 
 // The error code for a failing verification or policy claim.
 proto::ErrorCode code_for_claim(std::string_view name)
@@ -96,7 +87,9 @@ std::vector<std::string> expected_values(const std::string& expected)
     return out;
 }
 
-std::string join(const std::vector<std::string>& names, const char* separator = ",")
+}  // namespace
+
+std::string join(const std::vector<std::string>& names, const char* separator)
 {
     std::string out;
     for (const std::string& n : names)
@@ -104,8 +97,6 @@ std::string join(const std::vector<std::string>& names, const char* separator = 
     return out.empty() ? "-" : out;
 }
 
-// A value for a quoted log field: quotes, backslashes and control bytes become '?', so a value
-// taken from a request cannot end the field or forge a line.
 std::string log_value(std::string v)
 {
     for (char& c : v) {
@@ -114,8 +105,6 @@ std::string log_value(std::string v)
     }
     return v;
 }
-
-}  // namespace
 
 net::HttpResponse Broker::attest(const net::HttpRequest& request)
 {
@@ -156,20 +145,40 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
     proto::AttestRequest& req = parsed.value();
     a.resources = req.resources;
 
+    snp::AttestationReport report =
+        TRY(check_evidence(a, {req.nonce, req.pubkey, req.canonical_request, req.report, req.certs}));
+    proto::ReportData expected = report.report_data;  // the binding, checked above
+
+    proto::Release release = TRY(release_for(a, report));
+    SecretBytes plaintext = TRY(proto::serialize_release(release));
+    auto sealed = proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose());
+    if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
+        return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
+    // Last, once nothing but sending is left: a refusal after this would leave a launch's
+    // resources recorded for a key that never received them.
+    TRY(record_once_per_launch(a, report, req.pubkey));
+    proto::AttestAnswer answer = sealed.release_value();
+    answer.simulated = a.simulated;
+    return answer;
+}
+
+Result<snp::AttestationReport> Broker::check_evidence(Attempt& a, const EvidenceInput& in)
+{
     // Everything that only parses comes before the nonce is used, so that a malformed report or
     // certificate can be corrected and sent again with the same nonce (docs/cvmkb-1.md §5).
-    auto report = snp::parse_report(req.report);
+    auto report = snp::parse_report(in.report);
     if (!report)
         return refuse(a, proto::ErrorCode::ReportFormat, std::string(report.error().message()), "report.format");
     a.measurement = to_hex(report->measurement);
     a.chip = to_hex(ByteView(report->chip_id).first(8));
-    auto certs = verify::evidence_from_cert_list(req.report, req.certs);
+    a.report_id = to_hex(report->report_id);
+    auto certs = verify::evidence_from_cert_list(in.report, in.certs);
     if (!certs)
         return refuse(a, proto::ErrorCode::BadRequest, std::string(certs.error().message()), "certs");
 
-    TRY(use_nonce(a, req.nonce));
+    TRY(use_nonce(a, in.nonce));
 
-    proto::ReportData expected = proto::report_data(req.nonce, req.pubkey, proto::request_hash(req.canonical_request));
+    proto::ReportData expected = proto::report_data(in.nonce, in.pubkey, proto::request_hash(in.canonical_request));
     if (expected != report->report_data)
         return refuse(a, proto::ErrorCode::ReportDataMismatch,
                       "REPORT_DATA is not the cvmkb/1 binding of this nonce, public key and request", "report_data",
@@ -181,18 +190,7 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
     verify::Verification verification = m_verifier->verify(evidence, options);
     a.simulated = verification.anchor == verify::Anchor::CallerSupplied;
     TRY(check_policy(a, verification));
-
-    proto::Release release = TRY(release_for(a, report.value()));
-    SecretBytes plaintext = TRY(proto::serialize_release(release));
-    auto sealed = proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose());
-    if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
-        return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
-    // Last, once nothing but sending is left: a refusal after this would leave a launch's
-    // resources recorded for a key that never received them.
-    TRY(record_once_per_launch(a, report.value(), req.pubkey));
-    proto::AttestAnswer answer = sealed.release_value();
-    answer.simulated = a.simulated;
-    return answer;
+    return report.release_value();
 }
 
 Result<void> Broker::use_nonce(Attempt& a, const proto::Nonce& nonce)

@@ -15,6 +15,10 @@
 // exists and lists this MEASUREMENT. Each refusal is one error object naming the code, the
 // claim, what was found and what was expected, and one log line with the same code.
 //
+// A heartbeat (docs/cvmkb-1.md §9) goes through the same steps up to the policy, releases
+// nothing, and is answered with the broker's signed verdict; an accepted one records the VM's
+// last-seen time in the HeartbeatRegistry, a refused one queues the on_refused webhook.
+//
 // Logs carry the verdict, reason code, peer, MEASUREMENT, the first bytes of CHIP_ID and the
 // resource names — never secret values and never the whole report. Every response and log line
 // about simulated evidence says so.
@@ -25,6 +29,7 @@
 #include <string>
 
 #include "config.h"
+#include "heartbeats.h"
 #include "kds/clock.h"
 #include "metrics.h"
 #include "net/http.h"
@@ -34,6 +39,7 @@
 #include "store.h"
 #include "vcek_source.h"
 #include "verify/verifier.h"
+#include "webhooks.h"
 
 namespace cvm::broker {
 
@@ -45,6 +51,11 @@ struct BrokerOptions {
     Store* store = nullptr;
     Metrics* metrics = nullptr;  // nullptr: the broker's own; set, it outlives the broker (kept across reloads)
     std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
+    // Last heartbeat per REPORT_ID (heartbeats.h); must outlive the broker, and is kept across
+    // reloads. nullptr: the broker's own.
+    HeartbeatRegistry* heartbeats = nullptr;
+    // How often the broker's thread looks for stale VMs; 0: no thread (check_stale() by hand).
+    int64_t stale_scan_ms = 0;
 };
 
 class Broker {
@@ -59,13 +70,34 @@ public:
 
     const proto::Ed25519PublicKey& public_key() const { return m_config.signing_key->public_key(); }
 
-    struct Attempt;  // one attest request as it goes through the steps (attest.cc)
+    struct Attempt;  // one request as it goes through the steps (attempt.h)
+
+    // Looks for VMs whose heartbeats stopped (heartbeats.h) and queues their on_stale webhooks;
+    // returns how many became stale. Called every BrokerOptions::stale_scan_ms by the broker's
+    // own thread, and by tests with a fake clock.
+    size_t check_stale();
+
+    // The VMs this broker has heard from, as the JSON of GET /vms on the operations port.
+    std::string vms_json();
+
+    ~Broker();
 
 private:
     Broker(BrokerConfig config, BrokerOptions options);
     net::HttpResponse challenge(const net::HttpRequest& request);
     net::HttpResponse attest(const net::HttpRequest& request);
     Result<proto::AttestAnswer> run_attest(Attempt& attempt, std::string_view body);
+    net::HttpResponse heartbeat(const net::HttpRequest& request);
+    // The evidence steps that attest and heartbeat share, in the order of the comment above, up
+    // to and including the policy; returns the parsed report.
+    struct EvidenceInput {
+        const proto::Nonce& nonce;
+        const proto::X25519PublicKey& pubkey;
+        std::string_view canonical_request;
+        const Bytes& report;
+        const std::vector<Bytes>& certs;
+    };
+    Result<snp::AttestationReport> check_evidence(Attempt& attempt, const EvidenceInput& input);
     Result<void> use_nonce(Attempt& attempt, const proto::Nonce& nonce);
     Result<verify::Evidence> evidence_for(Attempt& attempt, verify::Evidence evidence,
                                           const snp::AttestationReport& report);
@@ -83,6 +115,7 @@ private:
     bool once_per_launch(std::string_view name) const;
     int64_t now();
     void log(const std::string& line) const;
+    Store& own_store();  // makes the MemoryStore of a broker given none
 
     BrokerConfig m_config;
     BrokerOptions m_options;
@@ -96,7 +129,11 @@ private:
     std::vector<SimulatedRoot> m_simulated;
     std::unique_ptr<Metrics> m_own_metrics;  // null when options.metrics is set
     Metrics& m_metrics;
-    std::unique_ptr<VcekSource> m_vceks;  // null without [kds]
+    std::unique_ptr<VcekSource> m_vceks;                  // null without [kds]
+    std::unique_ptr<HeartbeatRegistry> m_own_heartbeats;  // null when options.heartbeats is set
+    HeartbeatRegistry& m_heartbeats;
+    std::unique_ptr<WebhookSender> m_webhooks;  // null without [webhooks]
+    std::unique_ptr<PeriodicTask> m_scanner;    // null when stale_scan_ms is 0
 };
 
 }  // namespace cvm::broker

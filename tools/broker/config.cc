@@ -6,6 +6,7 @@
 #include "base/base64.h"
 #include "base/file.h"
 #include "base/toml_reader.h"
+#include "heartbeat_toml.h"
 #include "policy/policy_toml.h"
 #include "proto/messages.h"
 #include "store_toml.h"
@@ -213,7 +214,7 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
                     {"listen", "metrics_listen", "reload_endpoint", "signing_key", "nonce_key", "nonce_lifetime",
                      "max_connections", "max_connections_per_peer", "header_timeout_ms", "min_body_rate",
                      "max_request_bytes", "simulated_root", "simulated_crl", "tls", "kds", "policy", "secret", "volume",
-                     "store"}));
+                     "store", "heartbeat", "webhooks"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -284,6 +285,15 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
             return config_error("kds", "expected a table");
         c.kds = TRY(kds_options(*t, base_dir));
     }
+    for (const char* name : {"heartbeat", "webhooks"}) {
+        const toml::node* n = root.get(name);
+        if (n && !n->as_table())
+            return config_error(name, "expected a table");
+    }
+    if (const toml::node* n = root.get("heartbeat"))
+        c.heartbeat = TRY(parse_heartbeat_table(*n->as_table()));
+    if (const toml::node* n = root.get("webhooks"))
+        c.webhooks = TRY(parse_webhooks_table(*n->as_table(), base_dir));
 
     const toml::table* policy_table = root.get("policy") ? root.get("policy")->as_table() : nullptr;
     if (!policy_table)

@@ -22,6 +22,8 @@
 //   [store] url, username, password_file, ca_file, server_name, timeout_ms, pool_size
 //                                          optional: Redis shared by replicas (store_config.h)
 //   [[volume]] name, key_file, measurements, once_per_launch (default true)
+//   [heartbeat] stale_grace, max_vms       heartbeat bookkeeping (heartbeat_toml.h)
+//   [webhooks] on_stale, on_refused, timeout_ms, queue, ca_file   (heartbeat_toml.h)
 //
 // Relative paths are relative to the configuration file's directory. Every unknown key, wrong
 // type, duplicate resource name, or resource measurement the policy does not accept fails with
@@ -42,12 +44,14 @@
 
 #include "base/result.h"
 #include "base/secret.h"
+#include "heartbeats.h"
 #include "kds/kds_client.h"
 #include "net/http_server.h"
 #include "policy/policy.h"
 #include "proto/keys.h"
 #include "store_config.h"
 #include "verify/certificate.h"
+#include "webhooks.h"
 
 namespace cvm::broker {
 
@@ -83,7 +87,9 @@ struct BrokerConfig {
     std::optional<kds::KdsOptions> kds;  // nullopt: VCEKs must come with the request
     std::vector<SecretResource> secrets;
     std::vector<VolumeResource> volumes;
-    std::optional<StoreConfig> store;  // nullopt: the state of one process, in memory
+    std::optional<StoreConfig> store;       // nullopt: the state of one process, in memory
+    HeartbeatOptions heartbeat;             // [heartbeat] (heartbeat_toml.h)
+    std::optional<WebhookConfig> webhooks;  // [webhooks]; nullopt: none called
 };
 
 // Parses configuration text; `base_dir` resolves relative paths.

@@ -54,6 +54,37 @@ void Metrics::attest(bool released, std::string_view code, bool simulated, doubl
     m_attest_duration.observe(seconds);
 }
 
+void Metrics::heartbeat(bool accepted, std::string_view code, bool simulated)
+{
+    std::string labels = std::string("{outcome=\"") + (accepted ? "accepted" : "refused") + "\",code=\"" +
+                         std::string(code) + "\",simulated=\"" + (simulated ? "true" : "false") + "\"}";
+    std::lock_guard lock(m_mutex);
+    ++m_heartbeats[labels];
+}
+
+void Metrics::webhook(std::string_view event, std::string_view result)
+{
+    std::string labels = "{event=\"" + std::string(event) + "\",result=\"" + std::string(result) + "\"}";
+    std::lock_guard lock(m_mutex);
+    ++m_webhooks[labels];
+}
+
+std::string Metrics::render_vms(const VmSummary& vms)
+{
+    std::string out = "# HELP cvmkb_vms VMs heard from by heartbeat, attesting or stale (no heartbeat for 2 x their "
+                      "interval + grace).\n# TYPE cvmkb_vms gauge\n";
+    out += "cvmkb_vms{state=\"attesting\"} " + std::to_string(vms.attesting) + "\n";
+    out += "cvmkb_vms{state=\"stale\"} " + std::to_string(vms.stale) + "\n";
+    out += "# HELP cvmkb_vm_heartbeat_age_seconds Seconds since a VM's last accepted heartbeat (the oldest " +
+           std::to_string(HeartbeatRegistry::MAX_AGE_SERIES) +
+           " VMs only; GET /vms lists all).\n"
+           "# TYPE cvmkb_vm_heartbeat_age_seconds gauge\n";
+    for (const auto& [report_id, age] : vms.ages)
+        out += "cvmkb_vm_heartbeat_age_seconds{report_id=\"" + escape_label(report_id) + "\"} " + std::to_string(age) +
+               "\n";
+    return out;
+}
+
 void Metrics::build_info(std::string_view version)
 {
     std::lock_guard lock(m_mutex);
@@ -107,6 +138,9 @@ std::string Metrics::render(const VerifierCache& verifier) const
     counter_family(out, "cvmkb_attests_total", "Attest requests by outcome, reason code and simulated evidence.",
                    m_attests);
     histogram(out, "cvmkb_attest_duration_seconds", "Time to answer an attest request.", m_attest_duration);
+    counter_family(out, "cvmkb_heartbeats_total", "Heartbeats by outcome, reason code and simulated evidence.",
+                   m_heartbeats);
+    counter_family(out, "cvmkb_webhooks_total", "Webhook POSTs by event and result.", m_webhooks);
     counter_family(out, "cvmkb_vcek_cache_total", "Lookups in the broker's VCEK cache.", m_vcek_cache);
     counter_family(out, "cvmkb_kds_fetches_total", "VCEKs obtained through the KDS client, by source.", m_kds);
     counter_family(out, "cvmkb_crl_cache_total", "Lookups in the broker's CRL cache.", m_crl_cache);

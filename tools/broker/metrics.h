@@ -10,6 +10,11 @@
 //   cvmkb_crl_fetches_total{source}                    CRLs obtained through the KDS client, by source
 //   cvmkb_verifier_cache_hits_total / _misses_total    verified-certificate cache of the verify layer
 //                                                      (per configuration generation: a reload restarts them)
+//   cvmkb_heartbeats_total{outcome,code,simulated}     every heartbeat, "accepted" or "refused", by code
+//   cvmkb_webhooks_total{event,result}                 webhook POSTs: sent, failed, dropped (webhooks.h)
+//   cvmkb_vms{state="attesting"|"stale"}               VMs this broker has heard heartbeats from (gauge)
+//   cvmkb_vm_heartbeat_age_seconds{report_id}          seconds since a VM's last accepted heartbeat, for
+//                                                      the HeartbeatRegistry::MAX_AGE_SERIES oldest only
 // and, about the process rather than the protocol (one Metrics object outlives every reload):
 //   cvm_broker_build_info{version} 1                   which build is running
 //   cvm_broker_config_generation                       the configuration in use, 1 at start, +1 per reload
@@ -25,6 +30,8 @@
 #include <mutex>
 #include <string>
 
+#include "heartbeats.h"
+
 namespace cvm::broker {
 
 class Metrics {
@@ -36,6 +43,10 @@ public:
     void kds_fetch(std::string_view source);
     void crl_cache(bool hit);
     void crl_fetch(std::string_view source);
+    // `code` is "OK" for an accepted heartbeat.
+    void heartbeat(bool accepted, std::string_view code, bool simulated);
+    // `result` is "sent", "failed" or "dropped".
+    void webhook(std::string_view event, std::string_view result);
     void build_info(std::string_view version);
     void config_generation(uint64_t generation) { m_generation.store(generation, std::memory_order_relaxed); }
     void reload(bool ok);
@@ -47,6 +58,8 @@ public:
         uint64_t hits{0}, misses{0};
     };
     std::string render(const VerifierCache& verifier) const;
+    // The VM gauges at one instant (heartbeats.h), appended to render()'s text.
+    static std::string render_vms(const VmSummary& vms);
 
 private:
     static constexpr std::array<double, 12> BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -62,6 +75,8 @@ private:
     std::atomic<uint64_t> m_challenges{0};
     mutable std::mutex m_mutex;                 // guards everything below
     std::map<std::string, uint64_t> m_attests;  // rendered label set -> count
+    std::map<std::string, uint64_t> m_heartbeats;
+    std::map<std::string, uint64_t> m_webhooks;
     std::map<std::string, uint64_t> m_vcek_cache;
     std::map<std::string, uint64_t> m_kds;
     std::map<std::string, uint64_t> m_crl_cache;

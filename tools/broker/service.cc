@@ -81,7 +81,8 @@ std::string restart_only_changes(const RestartSettings& running, const RestartSe
 }
 
 Service::Service(std::string config_path, ServiceOptions options)
-        : m_config_path(std::move(config_path)), m_options(std::move(options)), m_store(*m_options.store, m_metrics)
+        : m_config_path(std::move(config_path)), m_options(std::move(options)), m_store(*m_options.store, m_metrics),
+          m_heartbeats(m_store)
 {
 }
 
@@ -118,7 +119,11 @@ Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig c
     options.store = &m_store;
     options.metrics = &m_metrics;
     options.log = m_options.log;
+    options.heartbeats = &m_heartbeats;
+    options.stale_scan_ms = m_options.stale_scan_ms;
+    HeartbeatOptions heartbeat = config.heartbeat;
     g->broker = TRY(Broker::create(std::move(config), std::move(options)));
+    m_heartbeats.configure(heartbeat);
     log("cvm broker: configuration generation " + std::to_string(number) + " from " + m_config_path + "; " + summary +
         (generated_key ? "; nonce key generated at start (no nonce_key: replicas cannot share nonces)" : ""));
     for (const std::string& w : warnings)
@@ -226,12 +231,14 @@ net::HttpResponse Service::handle_ops(const net::HttpRequest& request)
     bool get = request.method == "GET" || request.method == "HEAD";
     if (path == "/-/reload")
         return request.method == "POST" ? reload_response() : text_response(405, "POST /-/reload\n");
-    if (path != "/metrics" && path != "/healthz" && path != "/readyz")
-        return text_response(404, "this address serves /metrics, /healthz, /readyz and POST /-/reload\n");
+    if (path != "/metrics" && path != "/healthz" && path != "/readyz" && path != "/vms")
+        return text_response(404, "this address serves /metrics, /vms, /healthz, /readyz and POST /-/reload\n");
     if (!get)
         return text_response(405, "GET " + std::string(path) + "\n");
     if (path == "/healthz")
         return text_response(200, "ok\n");
+    if (path == "/vms")
+        return text_response(200, current()->broker->vms_json(), "application/json");
     if (path == "/readyz") {
         if (m_draining.load())
             return text_response(503, "not ready: shutting down\n");

@@ -14,7 +14,8 @@
 // reload are accepted after it. Settings that need a restart (the servers' listen,
 // metrics_listen, tls and limits, and the [store]) make a reload fail with a message naming them.
 //
-// The operations endpoints (handle_ops, on metrics_listen): GET /metrics, GET /healthz (the
+// The operations endpoints (handle_ops, on metrics_listen): GET /metrics, GET /vms (the VMs
+// heard from by heartbeat, JSON: docs/broker.md), GET /healthz (the
 // process answers), GET /readyz (a generation is loaded and the store answers Store::ping(); 503
 // otherwise and while draining), POST /-/reload (only with reload_endpoint = true: 403 without;
 // 200 on success, 422 with the error when the old generation is kept).
@@ -44,6 +45,7 @@ struct ServiceOptions {
     kds::Clock* clock = nullptr;                  // nullptr: the system clock; must outlive the service
     std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
     std::string version = "unknown";              // cvm_broker_build_info{version}
+    int64_t stale_scan_ms = 5000;                 // how often stale VMs are looked for (broker.h)
 };
 
 class Service {
@@ -85,6 +87,7 @@ private:
     ServiceOptions m_options;
     Metrics m_metrics;
     TimedStore m_store;
+    HeartbeatRegistry m_heartbeats;                   // last-seen per REPORT_ID, kept across reloads
     std::optional<Secret<32>> m_generated_nonce_key;  // made by the first generation without nonce_key
 
     mutable std::mutex m_mutex;  // guards m_current (a pointer copy; never held during a request)
