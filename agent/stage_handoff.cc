@@ -17,6 +17,7 @@
 #include "console.h"
 #include "fatal.h"
 #include "mounts.h"
+#include "reattest.h"
 #include "stages.h"
 #include "supervise.h"
 #include "workload_check.h"
@@ -119,11 +120,20 @@ void stage_handoff(Context& ctx)
     say("handoff: root %s, workload %s started as pid %d, secrets wiped from the agent, peak RSS %s, API %s (%lld ms)",
         ctx.workload_root.c_str(), ctx.workload_argv[0].c_str(), static_cast<int>(child.value()), rss.c_str(),
         api_server ? api_server->socket_path().c_str() : "off", static_cast<long long>(ms.count()));
+    std::unique_ptr<Reattester> reattest;  // cvminit.reattest: heartbeats while the workload runs
+    if (ctx.reattest_seconds > 0) {
+        ReattestSettings settings{ctx.broker_url,       ctx.broker_key,    ctx.broker_ca_file,
+                                  ctx.reattest_seconds, ctx.reattest_fail, child.value()};
+        reattest = std::make_unique<Reattester>(std::move(settings), gate);
+        reattest->start();
+    }
     int status = supervise(child.value());
+    if (reattest)
+        reattest->stop();
     say("workload %s %s; powering off", ctx.workload_argv[0].c_str(), describe_status(status).c_str());
     if (!ctx.open_mounts.empty() || !ctx.open_mappings.empty())
         say("storage: %s", close_storage(ctx).c_str());
-    power_off(0);
+    power_off(reattest && reattest->refused() ? 1 : 0);
 }
 
 }  // namespace cvm::agent
