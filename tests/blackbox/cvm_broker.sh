@@ -3,6 +3,7 @@
 # HTTP by a small independent client (Python: it recomputes REPORT_DATA from docs/cvmkb-1.md
 # §4 with hashlib), with reports from `cvm sim`. Checks the answers' shape and error codes, the
 # metrics endpoint, the log lines, and a clean shutdown on SIGTERM.
+# Heartbeats: accepted and refused with the verdict signature checked, replay, metrics, GET /vms.
 # Usage: cvm_broker.sh CVM
 set -uo pipefail
 cvm=$(realpath "$1")
@@ -138,6 +139,91 @@ out=$(client "$good" secrets 0)
 grep -q '^REFUSED 403 UNKNOWN_RESOURCE' <<<"$out"; check "unknown resource: $out" $?
 out=$(python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$metrics_port/metrics').read().decode())")
 grep -q 'cvmkb_attests_total{outcome="released",code="OK",simulated="true"} 1' <<<"$out"; check "metrics" $?
+
+# Heartbeats (docs/cvmkb-1.md §9): the verdict's signature checked here with the broker's public
+# key over SHA-512 of the tagged body and verdict hashes, recomputed from the spec.
+cat >"$tmp/heartbeat.py" <<'PY'
+import base64, hashlib, json, os, subprocess, sys, urllib.request, urllib.error
+cvm, sim, port, measurement, broker_pub = sys.argv[1:6]
+url = "http://127.0.0.1:%s/cvmkb/v1/" % port
+def post(path, data):
+    req = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+status, challenge = post("challenge", b"{}")
+nonce = base64.b64decode(challenge["nonce"])
+pub = os.urandom(32)
+request = {"heartbeat": {"interval": 30}}
+canonical = json.dumps(request, separators=(",", ":"), sort_keys=True).encode()
+def lp(b): return len(b).to_bytes(2, "big") + b
+report_data = hashlib.sha512(b"cvmkb/1 report-data\0" + lp(nonce) + lp(pub) + lp(hashlib.sha256(canonical).digest())).digest()
+out = os.path.join(os.path.dirname(sim), "heartbeat.bin")
+subprocess.run([cvm, "sim", "report", sim, "--report-data", report_data.hex(), "--measurement", measurement,
+                "-o", out, "--cert-table", out + ".certs"], check=True, capture_output=True)
+def der(name):
+    data = open(os.path.join(sim, name), "rb").read()
+    if data.startswith(b"-----"):
+        return b"".join(l for l in data.splitlines() if not l.startswith(b"-----")).decode()
+    return base64.b64encode(data).decode()
+body = json.dumps({"nonce": challenge["nonce"], "pubkey": base64.b64encode(pub).decode(),
+                   "report": base64.b64encode(open(out, "rb").read()).decode(),
+                   "certs": [der("vcek.der"), der("ask.pem"), der("ark.pem")], "request": request}).encode()
+status, answer = post("heartbeat", body)
+verdict = answer["verdict"]
+jcs = json.dumps(verdict, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+digest = hashlib.sha512(b"cvmkb/1 heartbeat verdict\0" + lp(hashlib.sha256(body).digest()) +
+                        lp(hashlib.sha256(jcs).digest())).digest()
+try:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(broker_pub))
+    try:
+        key.verify(base64.b64decode(answer["sig"]), digest)
+        sig = "ok"
+    except Exception:
+        sig = "BAD"
+    try:  # the same verdict over another body must not verify
+        key.verify(base64.b64decode(answer["sig"]), hashlib.sha512(b"cvmkb/1 heartbeat verdict\0" +
+                   lp(hashlib.sha256(body + b" ").digest()) + lp(hashlib.sha256(jcs).digest())).digest())
+        sig += "+FORGEABLE"
+    except Exception:
+        pass
+except ImportError:
+    sig = "unchecked"
+if verdict["accepted"]:
+    print("HEARTBEAT %d accepted interval=%d report_id=%s sig=%s" % (status, verdict["interval"], verdict["report_id"], sig))
+else:
+    print("HEARTBEAT %d refused %s %s sig=%s" % (status, verdict["error"]["code"], verdict["error"].get("claim", "-"), sig))
+status, again = post("heartbeat", body)
+print("HB-REPLAY %d %s" % (status, again["verdict"]["error"]["code"]))
+PY
+heartbeat() { python3 "$tmp/heartbeat.py" "$cvm" "$tmp/sim" "$port" "$1" "$pub" 2>&1; }
+out=$(heartbeat "$good")
+grep -Eq '^HEARTBEAT 200 accepted interval=30 report_id=[0-9a-f]{64} sig=(ok|unchecked)$' <<<"$out"; check "heartbeat accepted: $out" $?
+report_id=$(sed -n 's/^HEARTBEAT 200 accepted interval=30 report_id=\([0-9a-f]*\).*/\1/p' <<<"$out")
+grep -q '^HB-REPLAY 403 NONCE_REUSED' <<<"$out"; check "heartbeat replay refused" $?
+out=$(heartbeat "$bad")
+grep -Eq '^HEARTBEAT 403 refused MEASUREMENT_MISMATCH policy.measurement sig=(ok|unchecked)$' <<<"$out"
+check "heartbeat refused, signed: $out" $?
+grep -q "cvm broker: heartbeat accepted code=OK .*report_id=$report_id .*interval=30 SIMULATED" "$tmp/broker.log"
+check "heartbeat log line" $?
+out=$(python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$metrics_port/metrics').read().decode())")
+grep -q '^cvmkb_heartbeats_total{outcome="accepted",code="OK",simulated="true"} 1$' <<<"$out"; check "heartbeat metric" $?
+grep -q '^cvmkb_heartbeats_total{outcome="refused",code="MEASUREMENT_MISMATCH",simulated="true"} 1$' <<<"$out"
+check "heartbeat refusal metric" $?
+grep -q '^cvmkb_vms{state="attesting"} 1$' <<<"$out"; check "VMs attesting" $?
+grep -q "^cvmkb_vm_heartbeat_age_seconds{report_id=\"$report_id\"} [0-9]*$" <<<"$out"; check "heartbeat age" $?
+grep -q '^cvmkb_attests_total{outcome="released",code="OK",simulated="true"} 1$' <<<"$out"; check "a heartbeat releases nothing" $?
+out=$(python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$metrics_port/vms').read().decode())")
+python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+vm = d['vms'][0]
+assert len(d['vms']) == 1 and vm['report_id'] == sys.argv[2] and vm['interval'] == 30 and vm['state'] == 'attesting', d
+assert vm['stale_at'] == vm['last_seen'] + 2 * 30 + d['grace'], d
+" "$out" "$report_id"; check "GET /vms" $?
 
 get() { python3 - "$@" <<'PY'
 import sys, urllib.request, urllib.error
