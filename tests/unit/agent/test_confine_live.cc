@@ -2,7 +2,7 @@
 // own mount namespace standing in for PID 1's, on stand-ins of the report device, configfs,
 // fw_cfg and /proc/sys under a private tmpfs. A second child is confined and tries, from inside,
 // everything a workload would try; a third is started by start_workload() and reports its
-// /proc/self/status after execve. The demo workload's --probe-isolation runs confined too. The stand-ins must stay
+// /proc/self/status after execve. The stand-ins must stay
 // reachable for the "agent" throughout. Exits 77 (skipped) when this process may not make a mount namespace (not root,
 // or a sandbox that forbids it): the kernel path is then untested, and the message says so.
 #include <doctest.h>
@@ -26,36 +26,17 @@
 
 #include "base/file.h"
 #include "confine.h"
+#include "confine_fixture.h"
 #include "supervise.h"
 
 using namespace cvm;
 using namespace cvm::agent;
+using namespace cvm::test;
 
 namespace {
 
-constexpr int SKIP = 77;
 constexpr uint32_t USER = 1234;
 constexpr uint32_t GROUP = 5678;
-
-int run_in_child(const std::function<int()>& body)
-{
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(body());
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-bool may_make_mount_namespaces()
-{
-    if (geteuid() != 0)
-        return false;
-    return run_in_child([] {
-               return unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 ? 0
-                                                                                                                   : 1;
-           }) == 0;
-}
 
 // 0 or the errno of a call that returned -1.
 int err(long rc)
@@ -70,27 +51,6 @@ int open_errno(const std::string& path, int flags)
         return errno;
     close(fd);
     return 0;
-}
-
-void write_all(int fd, const std::string& text)
-{
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = write(fd, text.data() + done, text.size() - done);
-        if (n <= 0)
-            return;
-        done += static_cast<size_t>(n);
-    }
-}
-
-std::string read_all(int fd)
-{
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<size_t>(n));
-    return out;
 }
 
 // The stand-ins of a guest's paths, under a private tmpfs at `t`.
@@ -392,70 +352,4 @@ TEST_CASE("confine: a confined child cannot reach the report device; the agent s
     CHECK(field(user, "Uid") == "1234\t1234\t1234\t1234");
     CHECK(field(user, "Gid") == "5678\t5678\t5678\t5678");
     CHECK(field(user, "Groups") == "");
-}
-
-TEST_CASE("confine: a step that fails is named with its errno, and the workload never runs")
-{
-    if (!may_make_mount_namespaces())
-        std::exit(SKIP);
-    std::string marker = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/cvm_confine_ran_XXXXXX";
-    REQUIRE(mkdtemp(marker.data()));
-    REQUIRE(rmdir(marker.c_str()) == 0);
-    Confinement c;
-    c.paths.staging = "/nonexistent-staging-dir";  // every earlier step works here, this one cannot
-    c.paths.devices = {};
-    c.paths.hidden_dirs = {};
-    c.paths.read_only = {};
-    auto pid = start_workload({{"/bin/mkdir", marker}, {}, STDERR_FILENO, c}, {});
-    REQUIRE_FALSE(pid.ok());
-    CHECK(pid.error().errno_value() == ENOENT);
-    CHECK(std::string(pid.error().message()) ==
-          "failed to mount the masks' tmpfs on /nonexistent-staging-dir for the workload: No such file or directory");
-    struct stat st {};
-    CHECK(stat(marker.c_str(), &st) != 0);  // never executed
-}
-
-TEST_CASE("confine: the demo workload's --probe-isolation, confined with a guest's paths, is refused 7 times")
-{
-    if (!may_make_mount_namespaces())
-        std::exit(SKIP);
-    // meson test sets it; run by hand, the build tree's layout finds it.
-    std::string probe = getenv("CVM_DEMO_WORKLOAD") ? getenv("CVM_DEMO_WORKLOAD") : "";
-    if (probe.empty()) {
-        char self[4096] = "";
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        REQUIRE(n > 0);
-        std::string exe(self, static_cast<size_t>(n));
-        probe = exe.substr(0, exe.rfind("/tests/unit/agent/")) + "/tools/demo-workload/cvminit-demo-workload";
-    }
-    CAPTURE(probe);
-    REQUIRE(access(probe.c_str(), X_OK) == 0);
-    char out_path[] = "/tmp/cvm_probe_out_XXXXXX";
-    int out = mkstemp(out_path);
-    REQUIRE(out >= 0);
-    unlink(out_path);
-    // The default paths: this host's own /sys, /proc/sys and /tmp, in the child's namespace only.
-    auto pid = start_workload({{probe, "--probe-isolation"}, {}, out, Confinement{}}, {});
-    REQUIRE(pid.ok());
-    int status = 0;
-    REQUIRE(waitpid(pid.value(), &status, 0) == pid.value());
-    lseek(out, 0, SEEK_SET);
-    std::string output = read_all(out);
-    close(out);
-    CAPTURE(output);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-    CHECK(output.find("isolation: 7 of 7 attempts refused\n") != std::string::npos);
-    CHECK(output.find("ALLOWED") == std::string::npos);
-    // Refused by the confinement itself here (this host has no report device or configfs).
-    CHECK(output.find(": refused (EPERM 1") != std::string::npos);
-    CHECK(output.find("mknod /tmp/probe-sev-guest c 10:124: refused (EPERM") != std::string::npos);
-    CHECK(output.find("mount -t configfs on /tmp/probe-configfs: refused (EPERM") != std::string::npos);
-    CHECK(output.find("open_by_handle_at of /tmp: refused (EPERM") != std::string::npos);
-    CHECK(output.find("open /proc/sys/kernel/core_pattern for writing: refused (EROFS") != std::string::npos);
-    // And the host's own /proc/sys is as writable as before.
-    int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0)
-        close(fd);
 }
