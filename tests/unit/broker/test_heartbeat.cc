@@ -13,6 +13,7 @@
 #include "heartbeat_toml.h"
 #include "net/http_client.h"
 #include "proto/heartbeat.h"
+#include "service.h"
 
 using namespace cvm;
 using namespace cvm::test;
@@ -385,4 +386,99 @@ TEST_CASE("heartbeat config: [webhooks] and [heartbeat] keys are checked and nam
     CHECK(has(std::string(heartbeat("stale_grace = -1").error().message()), "heartbeat.stale_grace"));
     CHECK(has(std::string(heartbeat("max_vms = 0").error().message()), "heartbeat.max_vms"));
     CHECK(has(std::string(heartbeat("grace = 1").error().message()), "grace"));
+}
+
+TEST_CASE("heartbeat registry: a store value is read as untrusted; memory is bounded by max_vms")
+{
+    test::FakeClock clock;
+    broker::MemoryStore store(&clock);
+    broker::HeartbeatRegistry registry(store, {60, 2});
+    auto vm = [](const std::string& id, int64_t last_seen) {
+        broker::VmRecord r;
+        r.report_id = id;
+        r.measurement = GOOD_MEASUREMENT;
+        r.interval = 100;
+        r.last_seen = last_seen;
+        return r;
+    };
+    int64_t t0 = clock.now();
+    REQUIRE(registry.accepted(vm("a1", t0)).ok());
+    auto key = [](const std::string& id) { return "cvmkb:heartbeat:" + id; };
+    auto put = [&](const std::string& id, const std::string& value) {
+        REQUIRE(store.put(key(id), ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size()), 0).ok());
+    };
+    // Whatever another "replica" wrote that is not a well-formed later record is no record: the
+    // VM still goes stale on time.
+    for (const std::string& bad :
+         {std::string("v1 ") + std::to_string(t0 + 50) + " 100 " + GOOD_MEASUREMENT + " 2",
+          std::string("v2 ") + std::to_string(t0 + 50) + " 100 " + GOOD_MEASUREMENT + " 0",
+          std::string("v1 ") + std::to_string(t0 + 50) + " 100 " + GOOD_MEASUREMENT + " 0 x",
+          std::string("v1 ") + std::to_string(t0 + 50) + " 0 " + GOOD_MEASUREMENT + " 0",
+          std::string("v1 -5 100 ") + GOOD_MEASUREMENT + " 0",
+          std::string("v1 ") + std::to_string(t0 + 50) + " 100 XYZ 0", std::string(300, '1'), std::string("")}) {
+        CAPTURE(bad);
+        put("a1", bad);
+        CHECK(registry.scan(t0 + 261).size() == 1);
+        REQUIRE(registry.accepted(vm("a1", t0)).ok());  // not stale again for the next case
+        REQUIRE(store.put("cvmkb:heartbeat-stale:a1:" + std::to_string(t0), ByteView(), 1).ok());
+        clock.advance(2);  // the stale claim expires
+    }
+    // A later heartbeat recorded in the future of this clock is not believed either.
+    put("a1", "v1 " + std::to_string(t0 + 10'000) + " 100 " + GOOD_MEASUREMENT + " 0");
+    CHECK(registry.scan(t0 + 261).size() == 1);
+
+    // Two VMs at most: a third evicts the one heard from longest ago.
+    REQUIRE(registry.accepted(vm("b2", t0 + 5)).ok());
+    REQUIRE(registry.accepted(vm("c3", t0 + 6)).ok());
+    CHECK_FALSE(registry.find("a1"));
+    CHECK(registry.find("b2"));
+    CHECK(registry.find("c3"));
+    CHECK(registry.all().size() == 2);
+    // A refusal never creates a record.
+    CHECK_FALSE(registry.refused("d4", "CHAIN", t0));
+    CHECK(registry.all().size() == 2);
+}
+
+TEST_CASE("heartbeat: the service keeps last-seen across a reload and serves GET /vms")
+{
+    BrokerFiles files;
+    FakeClock clock;
+    broker::MemoryStore store(&clock);
+    std::string top = simulated_top(files) + "metrics_listen = \"127.0.0.1:0\"\n";
+    files.write("broker.toml", broker_config_text("allow_simulated = true\n", top));
+    auto config = broker::load_broker_config(files.dir() + "/broker.toml");
+    REQUIRE(config.ok());
+    broker::ServiceOptions options;
+    options.store = &store;
+    options.clock = &clock;
+    options.log = [](const std::string&) {};
+    options.stale_scan_ms = 0;
+    auto service =
+        broker::Service::create(files.dir() + "/broker.toml", config.release_value(), options).release_value();
+    broker::Service* s = service.get();
+    auto server = net::HttpServer::start(net::ServerOptions{}, [s](const net::HttpRequest& r) {
+                      return s->handle(r);
+                  }).release_value();
+    Vm vm;
+    client::HeartbeatOptions o;
+    o.broker_url = "http://127.0.0.1:" + std::to_string(server->port());
+    o.broker_key = service->broker()->public_key();
+    o.interval = 100;
+    REQUIRE(client::heartbeat(o, vm.source()).value().accepted);
+
+    files.write("broker.toml", broker_config_text("allow_simulated = true\n", top + "[heartbeat]\nstale_grace = 5\n"));
+    REQUIRE(service->reload().ok());
+    net::HttpRequest get;
+    get.method = "GET";
+    get.target = "/vms";
+    net::HttpResponse r = service->handle_ops(get);
+    std::string body(r.body.begin(), r.body.end());
+    CHECK(r.status == 200);
+    CHECK(has(body, "\"grace\":5"));
+    CHECK(has(body, "\"report_id\":\"" + vm.report_id() + "\""));
+    CHECK(has(body, "\"stale_at\":" + std::to_string(clock.now() + 205)));
+    CHECK(has(service->metrics_text(), "cvmkb_vms{state=\"attesting\"} 1\n"));
+    clock.advance(206);
+    CHECK(has(service->metrics_text(), "cvmkb_vms{state=\"stale\"} 1\n"));
+    server->stop();
 }
