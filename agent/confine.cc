@@ -182,8 +182,8 @@ bool verify(const Confinement& c, char* detail, size_t size)
         snprintf(detail, size, ": no_new_privs is not set");
         return false;
     }
-    uid_t ru, eu, su;
-    gid_t rg, eg, sg;
+    uid_t ru = static_cast<uid_t>(-1), eu = ru, su = ru;  // -1: not read
+    gid_t rg = static_cast<gid_t>(-1), eg = rg, sg = rg;
     if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 || ru != c.user || eu != c.user ||
         su != c.user || rg != c.group || eg != c.group || sg != c.group) {
         snprintf(detail, size, ": uid %u gid %u, expected uid %u gid %u", static_cast<unsigned>(eu),
