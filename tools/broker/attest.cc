@@ -112,7 +112,9 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
     Attempt attempt;
     attempt.peer = request.peer;
     std::string_view body(reinterpret_cast<const char*>(request.body.data()), request.body.size());
-    Result<proto::AttestAnswer> answer = run_attest(attempt, body);
+    bool ratls = std::string_view(request.target).substr(0, request.target.find('?')) == proto::ATTEST_RATLS_PATH;
+    Result<proto::AttestAnswer> answer =
+        ratls ? run_attest_ratls(attempt, body, request.peer_certificate) : run_attest(attempt, body);
     if (!answer && !attempt.refusal)  // a failure outside the refusal paths: ours, not the agent's
         refuse(attempt, proto::ErrorCode::Internal, std::string(answer.error().message()));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -130,7 +132,8 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
         line += " expected=\"" + log_value(join(attempt.refusal->expected, " | ")) + "\"";
     line += " peer=" + attempt.peer + " measurement=" + (attempt.measurement.empty() ? "-" : attempt.measurement) +
             " chip=" + (attempt.chip.empty() ? "-" : attempt.chip) + " resources=" + join(attempt.resources) +
-            (attempt.simulated ? " SIMULATED" : "") + " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
+            (ratls ? " transport=ratls" : "") + (attempt.simulated ? " SIMULATED" : "") +
+            " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
     log(line);
     if (!answer)
         return error_response(*attempt.refusal);
@@ -147,16 +150,21 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
 
     snp::AttestationReport report =
         TRY(check_evidence(a, {req.nonce, req.pubkey, req.canonical_request, req.report, req.certs}));
-    proto::ReportData expected = report.report_data;  // the binding, checked above
+    return seal_release(a, report, req.pubkey, report.report_data);  // REPORT_DATA: the binding, checked above
+}
 
+Result<proto::AttestAnswer> Broker::seal_release(Attempt& a, const snp::AttestationReport& report,
+                                                 const proto::X25519PublicKey& pubkey,
+                                                 const proto::ReportData& report_data)
+{
     proto::Release release = TRY(release_for(a, report));
     SecretBytes plaintext = TRY(proto::serialize_release(release));
-    auto sealed = proto::seal_answer(*m_config.signing_key, req.pubkey, expected, plaintext.expose());
+    auto sealed = proto::seal_answer(*m_config.signing_key, pubkey, report_data, plaintext.expose());
     if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
         return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
     // Last, once nothing but sending is left: a refusal after this would leave a launch's
     // resources recorded for a key that never received them.
-    TRY(record_once_per_launch(a, report, req.pubkey));
+    TRY(record_once_per_launch(a, report, pubkey));
     proto::AttestAnswer answer = sealed.release_value();
     answer.simulated = a.simulated;
     return answer;

@@ -167,10 +167,11 @@ std::string Broker::metrics_text() const
 net::HttpResponse Broker::handle(const net::HttpRequest& request)
 {
     std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
-    if (path != proto::CHALLENGE_PATH && path != proto::ATTEST_PATH && path != proto::HEARTBEAT_PATH)
+    if (path != proto::CHALLENGE_PATH && path != proto::ATTEST_PATH && path != proto::ATTEST_RATLS_PATH &&
+        path != proto::HEARTBEAT_PATH)
         return error_response(proto::error_body(proto::ErrorCode::NotFound,
-                                                "cvmkb/1 has /cvmkb/v1/challenge, /cvmkb/v1/attest and "
-                                                "/cvmkb/v1/heartbeat"));
+                                                "cvmkb/1 has /cvmkb/v1/challenge, /cvmkb/v1/attest, "
+                                                "/cvmkb/v1/attest-ratls and /cvmkb/v1/heartbeat"));
     if (request.method != "POST")
         return error_response(proto::error_body(proto::ErrorCode::MethodNotAllowed, "cvmkb/1 endpoints take POST"));
     if (path == proto::HEARTBEAT_PATH)

@@ -15,6 +15,14 @@
 // exists and lists this MEASUREMENT. Each refusal is one error object naming the code, the
 // claim, what was found and what was expected, and one log line with the same code.
 //
+// The RA-TLS transport (POST /cvmkb/v1/attest-ratls, over mutual TLS) takes the same steps with
+// the evidence from the client certificate the handshake proved the agent holds the key of:
+// parsed with lib/ratls, its binding (proto::ratls_broker of the certificate's key and the cvmkb/1
+// report_data of the body's nonce, key and request) checked where attest checks REPORT_DATA, and
+// verified by ratls::verify_certificate with the broker's own VEK and CRL; a certificate under
+// any other binding (a workload's) is REPORT_DATA_MISMATCH. The answer is the same sealed,
+// signed release.
+//
 // A heartbeat (docs/cvmkb-1.md §9) goes through the same steps up to the policy, releases
 // nothing, and is answered with the broker's signed verdict; an accepted one records the VM's
 // last-seen time in the HeartbeatRegistry, a refused one queues the on_refused webhook.
@@ -87,6 +95,13 @@ private:
     net::HttpResponse challenge(const net::HttpRequest& request);
     net::HttpResponse attest(const net::HttpRequest& request);
     Result<proto::AttestAnswer> run_attest(Attempt& attempt, std::string_view body);
+    // The RA-TLS transport (attest_ratls.cc): the evidence is the TLS client certificate's.
+    Result<proto::AttestAnswer> run_attest_ratls(Attempt& attempt, std::string_view body, ByteView client_cert);
+    // The last steps of a release: the resources, sealed to `pubkey` with `report_data` as the
+    // HPKE aad and signed, once the once-per-launch records are written.
+    Result<proto::AttestAnswer> seal_release(Attempt& attempt, const snp::AttestationReport& report,
+                                             const proto::X25519PublicKey& pubkey,
+                                             const proto::ReportData& report_data);
     net::HttpResponse heartbeat(const net::HttpRequest& request);
     // The evidence steps that attest and heartbeat share, in the order of the comment above, up
     // to and including the policy; returns the parsed report.

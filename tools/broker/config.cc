@@ -272,6 +272,9 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         TRY(R.only_keys(*t, "tls", {"cert", "key"}));
         c.server.tls = net::TlsServerFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
                                            resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
+        // Clients may present a certificate, which only the RA-TLS transport looks at (an agent's
+        // evidence: attest_ratls.cc); agents of the cvmkb/1 transport send none and are served alike.
+        c.server.client_certificates = net::ClientCertificates::Optional;
     }
     if (const toml::node* n = root.get("store")) {
         const toml::table* t = n->as_table();

@@ -15,7 +15,8 @@
 //                                          simulated, and accepted only with allow_simulated
 //   simulated_crl = "sim/crl.der"          the simulated platform's CRL (cvm sim init / cvm sim crl):
 //                                          the one simulated evidence is checked against
-//   [tls] cert = "..." key = "..."         optional; plain HTTP without it
+//   [tls] cert = "..." key = "..."         optional; plain HTTP without it. With it, clients may
+//                                          present a certificate (the RA-TLS transport's)
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
 //   [[secret]] name, file | value, env, measurements, once_per_launch (default false)
