@@ -38,11 +38,14 @@ Reattester::~Reattester()
 
 void Reattester::start()
 {
+    // The first heartbeat at once: the broker learns of the VM from heartbeats only (an attest
+    // does not say how often to expect one), so a VM that dies within its first interval is
+    // reported stale too.
     m_thread = std::thread([this] {
-        while (wait(m_seams.next_delay(m_settings.interval_seconds))) {
+        do {
             if (attest_once() == Outcome::Refused && m_refused.load())
                 return;  // the workload is being stopped; stage_handoff powers off
-        }
+        } while (wait(m_seams.next_delay(m_settings.interval_seconds)));
     });
 }
 

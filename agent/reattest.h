@@ -1,8 +1,9 @@
 // Re-attestation while the workload runs (cvminit.reattest = SECONDS; docs/agent-api.md,
 // "Re-attestation"; docs/cvmkb-1.md §9).
 //
-// After handoff a thread of PID 1 sends a heartbeat to the broker every interval, with a jitter
-// of up to ±10% so a fleet booted together does not arrive together: a fresh challenge, a fresh
+// After handoff a thread of PID 1 sends a heartbeat to the broker at once (the broker learns of
+// the VM from heartbeats only), then every interval, with a jitter of up to ±10% so a fleet
+// booted together does not arrive together: a fresh challenge, a fresh
 // report through the ProviderGate it shares with the workload API (never two requests at once),
 // and the broker's signed verdict. The broker counts a VM stale after 2 x interval + its grace,
 // so one failed heartbeat is not yet an alarm.
@@ -66,7 +67,8 @@ public:
     Reattester(const Reattester&) = delete;
     Reattester& operator=(const Reattester&) = delete;
 
-    // Starts the thread: a heartbeat after each delay until stop() or a refusal that powers off.
+    // Starts the thread: a heartbeat now and after each delay until stop() or a refusal that
+    // powers off.
     void start();
     // Wakes and joins the thread (a heartbeat in progress finishes first).
     void stop();

@@ -208,3 +208,28 @@ TEST_CASE("reattest: the thread beats after each delay and stops when asked")
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK(beats.load() == after_stop);
 }
+
+TEST_CASE("reattest: the first heartbeat goes at once, and stop() cuts a long wait short")
+{
+    BrokerHarness h;
+    auto provider = simulated(good_launch());
+    agent::api::ProviderGate gate(*provider);
+    std::atomic<int> beats{0};
+    agent::ReattestSeams seams;
+    seams.next_delay = [](uint32_t) { return std::chrono::milliseconds(3'600'000); };
+    seams.send = [&beats](const client::HeartbeatOptions&, const client::EvidenceSource&) {
+        ++beats;
+        proto::HeartbeatVerdict v;
+        v.accepted = true;
+        return Result<proto::HeartbeatVerdict>(std::move(v));
+    };
+    agent::Reattester r(settings_for(h, cmdline::ReattestFail::Log), gate, seams);
+    r.start();
+    for (int i = 0; i < 500 && beats.load() < 1; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(beats.load() == 1);
+    auto before = std::chrono::steady_clock::now();
+    r.stop();
+    CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(5));
+    CHECK(beats.load() == 1);
+}
