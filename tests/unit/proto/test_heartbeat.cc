@@ -190,3 +190,24 @@ TEST_CASE("heartbeat: an unsigned error object is not a verdict")
     REQUIRE_FALSE(v.ok());
     CHECK(v.error().code() == Errc::Format);
 }
+
+TEST_CASE("heartbeat: a verdict signed by an independent implementation opens (Python cryptography, RFC 8785)")
+{
+    // tests/fuzz/corpus/heartbeat/accepted.json: Ed25519 seed 0x42 x 32 over the body {"fuzz":1},
+    // signed by the pyca/cryptography Ed25519 implementation with the verdict canonicalized by
+    // json.dumps(sort_keys=True, separators=(",", ":")).
+    Secret<ED25519_SEED_SIZE> seed;
+    for (uint8_t& b : seed.expose())
+        b = 0x42;
+    Ed25519KeyPair broker = Ed25519KeyPair::from_seed(seed);
+    const std::string body = R"({"fuzz":1})";
+    const std::string answer = R"({"verdict":{"accepted":true,"interval":300,"measurement":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","report_id":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc","time":1800000000},"sig":"HUkKOlily1kaUMKjCIJ4zLZy7JQR9tw8QVGHAMIGX53A3zB3+exFAiKf4nDUNLNjwHqhzGv8D8gtOj2QOO5PCA==","simulated":true})";
+    auto v = open_heartbeat_answer(broker.public_key(), bytes(body), answer);
+    REQUIRE_MESSAGE(v.ok(), std::string(v.ok() ? "" : v.error().message()));
+    CHECK(v->accepted);
+    CHECK(v->report_id == std::string(64, 'c'));
+    CHECK(v->time == 1'800'000'000);
+    // Ed25519 is deterministic: the broker's own signature of the same verdict is the same text.
+    CHECK(serialize_heartbeat_answer(broker, bytes(body), v.value(), true).value() == answer);
+    CHECK_FALSE(open_heartbeat_answer(broker.public_key(), bytes(body + " "), answer).ok());
+}
