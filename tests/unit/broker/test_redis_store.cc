@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "heartbeats.h"
 #include "raw_server.h"
 #include "redis_server.h"
 #include "redis_store.h"
@@ -349,4 +350,27 @@ TEST_CASE("open_store: memory without [store], Redis with it (not connected yet)
     REQUIRE_FALSE(down.ok());
     CHECK(down.error().code() == Errc::Unavailable);
     CHECK(msg(down.error()).find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("redis store: two replicas' heartbeat registries share last-seen and report a stale VM once")
+{
+    RedisServer server;
+    auto store_a = open(config_for(server.url()));
+    auto store_b = open(config_for(server.url()));
+    cvm::broker::HeartbeatRegistry a(*store_a, {60, 100});
+    cvm::broker::HeartbeatRegistry b(*store_b, {60, 100});
+    cvm::broker::VmRecord vm;
+    vm.report_id = std::string(64, 'e');
+    vm.measurement = std::string(96, 'a');
+    vm.interval = 100;
+    vm.last_seen = 1'800'000'000;
+    REQUIRE(a.accepted(vm).ok());
+    vm.last_seen += 150;  // the next heartbeat went to replica b
+    REQUIRE(b.accepted(vm).ok());
+    CHECK(a.scan(1'800'000'300).empty());  // a reads b's heartbeat from Redis
+    CHECK(a.find(vm.report_id)->last_seen == 1'800'000'150);
+    size_t stale = a.scan(1'800'000'411).size() + b.scan(1'800'000'411).size();
+    CHECK(stale == 1);
+    CHECK(a.find(vm.report_id)->stale);
+    CHECK(b.find(vm.report_id)->stale);
 }
