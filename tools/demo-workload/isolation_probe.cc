@@ -120,18 +120,17 @@ int mount_configfs(const std::string& dir)
 // and reaches the inode past every mount (fs/fhandle.c: do_handle_open()).
 int open_by_handle(const char* path)
 {
-    struct {
-        file_handle h;
-        unsigned char bytes[MAX_HANDLE_SZ];
-    } handle{};
-    handle.h.handle_bytes = MAX_HANDLE_SZ;
+    // file_handle ends in a flexible array: room for it is allocated behind the header.
+    alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ]{};
+    auto* handle = reinterpret_cast<file_handle*>(storage);
+    handle->handle_bytes = MAX_HANDLE_SZ;
     int mount_id = 0;
-    if (name_to_handle_at(AT_FDCWD, path, &handle.h, &mount_id, 0) != 0)
+    if (name_to_handle_at(AT_FDCWD, path, handle, &mount_id, 0) != 0)
         return errno;
     int mount_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mount_fd < 0)
         return errno;
-    int fd = open_by_handle_at(mount_fd, &handle.h, O_RDONLY | O_CLOEXEC);
+    int fd = open_by_handle_at(mount_fd, handle, O_RDONLY | O_CLOEXEC);
     int e = fd < 0 ? errno : 0;
     if (fd >= 0)
         close(fd);
