@@ -61,12 +61,14 @@ TOML
 
 # start_broker LAUNCH... <RESOURCES: `cvm broker` in the background until the script exits, with
 # the simulated root, allowing the MEASUREMENTs of the named launches; stdin holds its [[secret]]
-# and [[volume]] tables, where @MEASUREMENTS@ stands for that list.
+# and [[volume]] tables (and any other table), where @MEASUREMENTS@ stands for that list;
+# $BROKER_TOP, when set, holds more top-level keys.
 start_broker() {
   local allowed="" name
   for name in "$@"; do allowed+="${allowed:+, }\"$(cat "$work/$name.measurement")\""; done
   { printf 'listen = "127.0.0.1:%s"\nsigning_key = "broker.key"\nsimulated_root = "sim/ark.pem"\n' "$port"
     printf 'simulated_crl = "sim/crl.der"\n'  # revocation is on: cvm sim init wrote the platform's CRL
+    printf '%s' "${BROKER_TOP:-}"  # more top-level keys, each line ending in a newline
     printf '[policy]\nmeasurements = [%s]\nallow_simulated = true\n' "$allowed"
     sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/broker.toml"
   "$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &

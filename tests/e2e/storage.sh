@@ -67,7 +67,11 @@ launch storage "$work/initrd" "http://10.0.2.2:$port" "$pub" --simulate --resour
   --data /dev/vdc
 mkdir -p "$work/tree/usr/bin"
 cp "$rel/tools/demo-workload/cvminit-demo-workload" "$work/tree/usr/bin/demo-workload"
-"$cvm" initramfs --agent "$rel/agent/cvminit" --config "$work/cvminit.toml" --kernel-modules "$KMODULES" \
+# The plain boot also runs its workload unconfined (isolation = "off"): the one boot where the
+# workload can read PID 1's environment, so the check that no secret is in it actually looks.
+printf '[workload]\ncommand = ["/usr/bin/demo-workload", "0", "/data"]\nisolation = "off"\nenv = { GREETING = "plain" }\n' \
+  >"$work/plain.toml"
+"$cvm" initramfs --agent "$rel/agent/cvminit" --config "$work/plain.toml" --kernel-modules "$KMODULES" \
   --module virtio_net --module qemu_fw_cfg --module configfs --module virtio_blk --module dm_crypt --module xts \
   --module crc32c_generic --module ext4 --root "$work/tree" -o "$work/initrd-plain" >/dev/null ||
   { echo "FAILED: cvm initramfs (plain)"; exit 1; }
@@ -151,6 +155,9 @@ log=$work/plain.log
 check "plain: formatted" "$log" '^cvminit: storage: /dev/vda: formatted LUKS2, made ext4'
 check "plain: root from the initramfs" "$log" '^cvminit: handoff: root /workload,'
 check "plain: wrote" "$log" '^demo-workload: wrote /data/hello.txt$'
+check "plain: isolation off, said at handoff" "$log" '^cvminit: handoff: isolation off: the workload can reach /dev/sev-guest'
+check "plain: the agent's environment is readable unconfined" "$log" "^demo-workload: the agent's environment is unreadable" absent
+check "plain: and holds nothing of the workload's" "$log" "^demo-workload: GREETING in the agent's own environment: no$"
 check "plain: closed" "$log" '^cvminit: storage: unmounted /data, closed cvminit-data'
 
 # --- the issue's benchmark: numbers, not verdicts ----------------------------------------------

@@ -138,6 +138,15 @@ int open_by_handle(const char* path)
     return e;
 }
 
+int open_for_reading(const char* path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    close(fd);  // nothing read
+    return 0;
+}
+
 int open_for_writing(const char* path)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -162,6 +171,10 @@ int probe_isolation()
     t.record("open_by_handle_at of /tmp", open_by_handle("/tmp"));
     t.record("open /proc/1/root/dev/sev-guest", open_device("/proc/1/root/dev/sev-guest"));
     t.record("open /proc/sys/kernel/core_pattern for writing", open_for_writing("/proc/sys/kernel/core_pattern"));
+    // Under simulation the simulated PSP's signing key arrives through QEMU's fw_cfg (sim/fw_cfg.h):
+    // a workload that read it could sign reports of its own.
+    t.record("open fw_cfg's opt/cvminit/sim/key",
+             open_for_reading("/sys/firmware/qemu_fw_cfg/by_name/opt/cvminit/sim/key/raw"));
     printf("isolation: %d of %d attempts refused\n", t.refused, t.attempts);
     fflush(stdout);
     return t.refused == t.attempts ? 0 : 1;
