@@ -152,16 +152,15 @@ std::string attempts_inside(const StandIns& s, pid_t agent, uint32_t user, uint3
          }},
         {"open_by_handle_at", EPERM,
          [&] {
-             struct {
-                 file_handle h;
-                 unsigned char bytes[MAX_HANDLE_SZ];
-             } handle{};
-             handle.h.handle_bytes = MAX_HANDLE_SZ;
+             // struct file_handle ends in a flexible array: room for the largest handle after it.
+             alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ]{};
+             auto* handle = reinterpret_cast<file_handle*>(storage);
+             handle->handle_bytes = MAX_HANDLE_SZ;
              int mount_id = 0;
-             if (name_to_handle_at(AT_FDCWD, s.at("/work").c_str(), &handle.h, &mount_id, 0) != 0)
+             if (name_to_handle_at(AT_FDCWD, s.at("/work").c_str(), handle, &mount_id, 0) != 0)
                  return -errno;  // no handle: the attempt is not made, and that is a failure
              int mount_fd = open(s.t.c_str(), O_RDONLY | O_DIRECTORY);
-             int fd = open_by_handle_at(mount_fd, &handle.h, O_RDONLY);
+             int fd = open_by_handle_at(mount_fd, handle, O_RDONLY);
              int e = fd < 0 ? errno : 0;
              if (fd >= 0)
                  close(fd);
