@@ -41,7 +41,7 @@ TEST_CASE("confine: a step that fails is named with its errno, and the workload 
     CHECK(stat(marker.c_str(), &st) != 0);  // never executed
 }
 
-TEST_CASE("confine: the demo workload's --probe-isolation, confined with a guest's paths, is refused 7 times")
+TEST_CASE("confine: the demo workload's --probe-isolation, confined with a guest's paths, is refused every time")
 {
     if (!test::may_make_mount_namespaces())
         std::exit(SKIP);
