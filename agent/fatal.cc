@@ -39,43 +39,6 @@ void set_wipe_hook(std::function<void()> wipe)
     wipe_hook() = std::move(wipe);
 }
 
-const char* errno_name(int value)
-{
-    switch (value) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EIO: return "EIO";
-    case ENXIO: return "ENXIO";
-    case ENOEXEC: return "ENOEXEC";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case EROFS: return "EROFS";
-    case ENOSYS: return "ENOSYS";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ECONNRESET: return "ECONNRESET";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case EBADMSG: return "EBADMSG";
-    case ENOKEY: return "ENOKEY";
-    case EKEYREJECTED: return "EKEYREJECTED";
-    case ENOTTY: return "ENOTTY";
-    case ELOOP: return "ELOOP";
-    default: {
-        static thread_local char buf[24];
-        snprintf(buf, sizeof buf, "errno %d", value);
-        return buf;
-    }
-    }
-}
-
 void power_off(int status)
 {
     sync();

@@ -21,7 +21,4 @@ void set_wipe_hook(std::function<void()> wipe);
 // Syncs and powers off (PID 1) or exits with `status` (tests). Never returns.
 [[noreturn]] void power_off(int status);
 
-// "ENOENT" for common errno values, else "errno N"; for the fatal line.
-const char* errno_name(int value);
-
 }  // namespace cvm::agent

@@ -5,6 +5,7 @@
 
 #include "proto/json.h"
 #include "proto/tags.h"
+#include "ratls/ratls.h"
 
 namespace cvm::agent::api {
 namespace {
@@ -22,39 +23,11 @@ Result<Bytes> hex_member(yyjson_val* object, const char* key, const char* what, 
     return std::move(*bytes);
 }
 
-bool is_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 }  // namespace
 
 Result<void> check_dns_name(std::string_view name)
 {
-    if (name.empty() || name.size() > MAX_DNS_NAME_LENGTH)
-        return Error::make(Errc::Format, "dns_names: a name of %zu bytes, expected 1 to %zu", name.size(),
-                           MAX_DNS_NAME_LENGTH);
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('.', start);
-        if (end == std::string_view::npos)
-            end = name.size();
-        std::string_view label = name.substr(start, end - start);
-        if (label.empty() || label.size() > 63)
-            return Error::make(Errc::Format, "dns_names: \"%.*s\" has a label of %zu bytes, expected 1 to 63",
-                               static_cast<int>(name.size()), name.data(), label.size());
-        for (char c : label) {
-            if (!is_alnum(c) && c != '-')
-                return Error::make(Errc::Format,
-                                   "dns_names: \"%.*s\" holds byte 0x%02x, expected letters, digits, '-' and '.'",
-                                   static_cast<int>(std::min<size_t>(name.size(), 80)), name.data(),
-                                   static_cast<unsigned>(static_cast<unsigned char>(c)));
-        }
-        if (label.front() == '-' || label.back() == '-')
-            return Error::make(Errc::Format, "dns_names: \"%.*s\" has a label starting or ending with '-'",
-                               static_cast<int>(name.size()), name.data());
-        start = end + 1;
-    }
+    TRY_PREFIX(ratls::check_dns_name(name), "dns_names");
     return {};
 }
 

@@ -15,7 +15,6 @@
 namespace cvm::agent::api {
 
 inline constexpr size_t MAX_DNS_NAMES = 16;
-inline constexpr size_t MAX_DNS_NAME_LENGTH = 253;  // RFC 1035 §2.3.4, without the final dot
 inline constexpr size_t MAX_PUBLIC_KEY_PEM = 4096;
 
 // POST /v1/evidence {"user_data": hex of 0..proto::MAX_USER_DATA bytes}
@@ -32,9 +31,7 @@ struct TlsCertificateRequest {
 };
 Result<TlsCertificateRequest> parse_tls_certificate_request(std::string_view body);
 
-// A DNS host name as a certificate's subjectAltName dNSName carries it: 1..253 bytes, labels of
-// 1..63 letters, digits and hyphens, none starting or ending with a hyphen; no wildcard, no
-// trailing dot. Errc::Format naming the name and the rule.
+// ratls::check_dns_name, its message after "dns_names: ".
 Result<void> check_dns_name(std::string_view name);
 
 }  // namespace cvm::agent::api

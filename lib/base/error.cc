@@ -1,5 +1,6 @@
 #include "base/error.h"
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -76,6 +77,45 @@ Error& Error::prefix(const char* fmt, ...)
     m_message[len] = '\0';
     m_length = static_cast<uint8_t>(len);
     return *this;
+}
+
+const char* errno_name(int value)
+{
+    switch (value) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case ENOEXEC: return "ENOEXEC";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EINVAL: return "EINVAL";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case ENOSYS: return "ENOSYS";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ECONNRESET: return "ECONNRESET";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case EBADMSG: return "EBADMSG";
+    case ENOKEY: return "ENOKEY";
+    case EKEYREJECTED: return "EKEYREJECTED";
+    case ENOTTY: return "ENOTTY";
+    case ELOOP: return "ELOOP";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ESTALE: return "ESTALE";
+    default: {
+        static thread_local char buf[24];
+        snprintf(buf, sizeof buf, "errno %d", value);
+        return buf;
+    }
+    }
 }
 
 }  // namespace cvm

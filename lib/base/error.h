@@ -48,4 +48,7 @@ private:
     char m_message[MESSAGE_CAPACITY]{};
 };
 
+// "ENOENT" for the errno values the agent and its tools meet, else "errno N" (thread-local).
+const char* errno_name(int value);
+
 }  // namespace cvm

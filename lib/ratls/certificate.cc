@@ -81,8 +81,7 @@ Result<void> read_alt_names(ByteView value, std::vector<std::string>& out)
             return Error::make(Errc::Format,
                                "subjectAltName: GeneralName with tag 0x%02x, expected dNSName (0x82) only", name.tag);
         std::string dns(reinterpret_cast<const char*>(name.content.data()), name.content.size());
-        if (!detail::valid_dns_name(dns))
-            return Error::make(Errc::Format, "subjectAltName: dNSName \"%.64s\" is not a host name", dns.c_str());
+        TRY_PREFIX(check_dns_name(dns), "subjectAltName: dNSName");
         out.push_back(std::move(dns));
     }
     if (out.empty())

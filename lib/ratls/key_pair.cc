@@ -88,11 +88,9 @@ public:
         if (dns_names.size() > MAX_DNS_NAMES)
             return Error::make(Errc::Config, "%zu DNS names, expected at most %zu", dns_names.size(), MAX_DNS_NAMES);
         for (const std::string& dns : dns_names) {
-            if (!detail::valid_dns_name(dns))
-                return Error::make(Errc::Config,
-                                   "DNS name \"%.64s\" is not a host name (letters, digits, hyphens, "
-                                   "dot-separated labels of 1 to 63)",
-                                   dns.c_str());
+            if (auto checked = check_dns_name(dns); !checked)
+                return Error::make(Errc::Config, "DNS name: %.*s", static_cast<int>(checked.error().message().size()),
+                                   checked.error().message().data());
         }
         spec.dns_names = dns_names;
         if (not_after <= not_before)

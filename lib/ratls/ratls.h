@@ -87,6 +87,13 @@ public:
                                 std::time_t not_before, std::time_t not_after) const = 0;
 };
 
+// A host name as a subjectAltName dNSName carries it (RFC 5280 §4.2.1.6, RFC 1034 §3.5, RFC 1123
+// §2.1): 1 to MAX_DNS_NAME_LENGTH bytes of labels of 1 to 63 letters, digits and hyphens, none
+// starting or ending with a hyphen; no wildcard, no trailing dot. Errc::Format naming the name
+// (its first 80 bytes) and the rule.
+inline constexpr size_t MAX_DNS_NAME_LENGTH = 253;  // RFC 1035 §2.3.4, without the final dot
+Result<void> check_dns_name(std::string_view name);
+
 // The DER SubjectPublicKeyInfo of a PEM public key: "PUBLIC KEY" holding a P-256 (id-ecPublicKey,
 // prime256v1) or Ed25519 (1.3.101.112) key, checked on the curve; anything else is refused by
 // name (RSA, P-384, a private key, two blocks).

@@ -95,26 +95,4 @@ Bytes certificate(ByteView tbs, ByteView ecdsa_sig_der)
     return asn1::sequence({tbs, asn1::sequence({oid(OID_ECDSA_WITH_SHA256)}), asn1::bit_string(ecdsa_sig_der)});
 }
 
-bool valid_dns_name(std::string_view name)
-{
-    if (name.empty() || name.size() > 253)
-        return false;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('.', start);
-        if (end == std::string_view::npos)
-            end = name.size();
-        std::string_view label = name.substr(start, end - start);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
-            return false;
-        for (char c : label) {
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-            if (!ok)
-                return false;
-        }
-        start = end + 1;
-    }
-    return true;
-}
-
 }  // namespace cvm::ratls::detail

@@ -42,9 +42,4 @@ Bytes certificate(ByteView tbs, ByteView ecdsa_sig_der);
 // value of a DER SPKI that classify_spki accepted.
 Result<Bytes> key_identifier(ByteView spki_der);
 
-// A host name as a dNSName may carry it (RFC 5280 §4.2.1.6, RFC 1034 §3.5 "preferred name
-// syntax", RFC 1123 §2.1): 1 to 253 characters of LDH labels of 1 to 63, no leading or trailing
-// hyphen, no trailing dot, no wildcard.
-bool valid_dns_name(std::string_view name);
-
 }  // namespace cvm::ratls::detail

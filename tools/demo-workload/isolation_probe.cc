@@ -18,6 +18,8 @@
 #include <cstring>
 #include <string>
 
+#include "base/error.h"
+
 namespace {
 
 // sev-guest registers a misc device with a dynamic minor (drivers/virt/coco/sev-guest/
@@ -25,28 +27,6 @@ namespace {
 // number shows whether mknod itself is allowed.
 constexpr unsigned MISC_MAJOR_NUMBER = 10;
 constexpr unsigned FALLBACK_MINOR = 124;
-
-const char* errno_name(int e)
-{
-    switch (e) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EIO: return "EIO";
-    case ENXIO: return "ENXIO";
-    case EACCES: return "EACCES";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EINVAL: return "EINVAL";
-    case ENOTTY: return "ENOTTY";
-    case EROFS: return "EROFS";
-    case ENOSYS: return "ENOSYS";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case ESTALE: return "ESTALE";
-    default: return "errno";
-    }
-}
 
 struct Tally {
     int attempts = 0;
@@ -61,7 +41,7 @@ struct Tally {
             return;
         }
         ++refused;
-        printf("isolation: %s: refused (%s %d: %s)\n", what, errno_name(error), error, strerror(error));
+        printf("isolation: %s: refused (%s %d: %s)\n", what, cvm::errno_name(error), error, strerror(error));
     }
 };
 
