@@ -190,9 +190,14 @@ bool verify(const Confinement& c, char* detail, size_t size)
                  static_cast<unsigned>(eg), c.user, c.group);
         return false;
     }
-    if ((c.user != 0 || c.group != 0) && getgroups(0, nullptr) != 0) {
-        snprintf(detail, size, ": %d supplementary groups, expected none", getgroups(0, nullptr));
-        return false;
+    if (c.user != 0 || c.group != 0) {
+        gid_t groups[2]{};
+        int n = getgroups(2, groups);
+        bool api = api_supplementary(c);
+        if (n != (api ? 1 : 0) || (api && groups[0] != *c.api_group)) {
+            snprintf(detail, size, ": %d supplementary groups, expected %s", n, api ? "the agent API's group" : "none");
+            return false;
+        }
     }
     return true;
 }
@@ -215,7 +220,10 @@ int run_step(const Step& step, const Confinement& c)
     case StepKind::NoNewPrivs: return errno_of(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     case StepKind::DropBoundingSet: return drop_bounding_set();
     case StepKind::ClearAmbientSet: return errno_of(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
-    case StepKind::ClearGroups: return errno_of(setgroups(0, nullptr));
+    case StepKind::SetGroups: {
+        const gid_t api = api_supplementary(c) ? *c.api_group : 0;
+        return errno_of(setgroups(api_supplementary(c) ? 1 : 0, &api));
+    }
     case StepKind::SetGid: return errno_of(setresgid(c.group, c.group, c.group));
     case StepKind::SetUid: return errno_of(setresuid(c.user, c.user, c.user));
     case StepKind::DropCapabilities: return drop_capabilities();
@@ -248,7 +256,7 @@ std::vector<Step> confinement_plan(const Confinement& c)
         // No confinement, but the configured ids all the same: a user asked for is never root.
         std::vector<Step> ids;
         if (c.user != 0 || c.group != 0)
-            ids.push_back({StepKind::ClearGroups, ""});
+            ids.push_back({StepKind::SetGroups, ""});
         if (c.group != 0)
             ids.push_back({StepKind::SetGid, ""});
         if (c.user != 0)
@@ -272,7 +280,7 @@ std::vector<Step> confinement_plan(const Confinement& c)
     plan.push_back({StepKind::DropBoundingSet, ""});
     plan.push_back({StepKind::ClearAmbientSet, ""});
     if (c.user != 0 || c.group != 0)
-        plan.push_back({StepKind::ClearGroups, ""});
+        plan.push_back({StepKind::SetGroups, ""});
     if (c.group != 0)
         plan.push_back({StepKind::SetGid, ""});  // while CAP_SETGID is still held
     if (c.user != 0)
@@ -296,7 +304,7 @@ std::string describe(const Step& step)
     case StepKind::NoNewPrivs: return "set no_new_privs";
     case StepKind::DropBoundingSet: return "drop capabilities from the bounding set";
     case StepKind::ClearAmbientSet: return "clear the ambient capabilities";
-    case StepKind::ClearGroups: return "clear the supplementary groups";
+    case StepKind::SetGroups: return "set the supplementary groups";
     case StepKind::SetGid: return "set the workload's group";
     case StepKind::SetUid: return "set the workload's user";
     case StepKind::DropCapabilities: return "drop capabilities from the effective and permitted sets";

@@ -20,8 +20,9 @@
 //      uevent_helper, and have the kernel start a program of its choosing with every capability
 //      in PID 1's mount namespace, where the report device is;
 //   5. PR_SET_NO_NEW_PRIVS; DROPPED_CAPABILITIES out of the bounding set; the ambient set cleared;
-//      setgroups(0), setresgid, setresuid when a user or group is configured; the dropped
-//      capabilities out of the effective and permitted sets and the inheritable set cleared;
+//      setgroups (none, or the agent API's group), setresgid, setresuid when a user or group is
+//      configured; the dropped capabilities out of the effective and permitted sets and the
+//      inheritable set cleared;
 //   6. everything read back (capget, PR_CAPBSET_READ, PR_GET_NO_NEW_PRIVS, getresuid/getresgid,
 //      getgroups) and any difference is a failure.
 //
@@ -57,7 +58,16 @@ struct Confinement {
     uint32_t user{0};   // 0: stays root
     uint32_t group{0};  // 0: stays gid 0
     ConfinePaths paths;
+    // [agent_api] group: with a user or group set, the workload's one supplementary group (unless
+    // it is `group` already), so it can reach the 0660 socket; otherwise it has none.
+    std::optional<uint32_t> api_group;
 };
+
+// Whether `c` gives the workload the agent API's group as a supplementary group.
+inline bool api_supplementary(const Confinement& c)
+{
+    return (c.user != 0 || c.group != 0) && c.api_group && *c.api_group != c.group;
+}
 
 // Capability numbers (include/uapi/linux/capability.h) dropped from every set, each with its
 // reason in docs/agent-api.md: the four the issue requires, then the ways around them.
@@ -89,7 +99,7 @@ enum class StepKind : uint8_t {
     NoNewPrivs,
     DropBoundingSet,
     ClearAmbientSet,
-    ClearGroups,
+    SetGroups,
     SetGid,
     SetUid,
     DropCapabilities,
@@ -102,7 +112,7 @@ struct Step {
     bool operator==(const Step&) const = default;
 };
 
-// The steps for `c`, in order. With isolation off only the id change (ClearGroups, SetGid,
+// The steps for `c`, in order. With isolation off only the id change (SetGroups, SetGid,
 // SetUid) when a user or group is configured, else nothing.
 std::vector<Step> confinement_plan(const Confinement& c);
 

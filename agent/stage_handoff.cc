@@ -107,7 +107,8 @@ void stage_handoff(Context& ctx)
         api_server = served.release_value();
     }
     Workload workload{ctx.workload_argv, ctx.workload_env, console_fd(),
-                      Confinement{ctx.isolation, ctx.workload_user, ctx.workload_group, ConfinePaths{}}};
+                      Confinement{ctx.isolation, ctx.workload_user, ctx.workload_group, ConfinePaths{},
+                                  ctx.api_enabled ? ctx.api_group : std::nullopt}};
     if (ctx.isolation == cmdline::Isolation::Off)
         say("handoff: isolation off: the workload can reach /dev/sev-guest and configfs-tsm, obtain reports "
             "with any REPORT_DATA and so attest as this agent (cvminit.toml [workload] isolation)");

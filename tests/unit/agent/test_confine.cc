@@ -49,12 +49,12 @@ TEST_CASE("confine: isolation off confines nothing but still applies a configure
     off.isolation = cmdline::Isolation::Off;
     CHECK(confinement_plan(off).empty());
     off.user = 1000;
-    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetUid, ""}});
+    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::SetGroups, ""}, {StepKind::SetUid, ""}});
     off.group = 2000;
     CHECK(confinement_plan(off) ==
-          std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetGid, ""}, {StepKind::SetUid, ""}});
+          std::vector<Step>{{StepKind::SetGroups, ""}, {StepKind::SetGid, ""}, {StepKind::SetUid, ""}});
     off.user = 0;
-    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::ClearGroups, ""}, {StepKind::SetGid, ""}});
+    CHECK(confinement_plan(off) == std::vector<Step>{{StepKind::SetGroups, ""}, {StepKind::SetGid, ""}});
 }
 
 TEST_CASE("confine: the strict plan for root, in order, with a guest's paths")
@@ -107,11 +107,11 @@ TEST_CASE("confine: every mount step runs while CAP_SYS_ADMIN is held, ids befor
             // The bounding set needs CAP_SETPCAP, which setresuid to a user takes away.
             CHECK(position(plan, StepKind::DropBoundingSet) < position(plan, StepKind::SetUid));
             CHECK(position(plan, StepKind::ClearAmbientSet) < position(plan, StepKind::SetUid));
-            CHECK(has(plan, StepKind::ClearGroups) == (user != 0 || group != 0));
+            CHECK(has(plan, StepKind::SetGroups) == (user != 0 || group != 0));
             CHECK(has(plan, StepKind::SetGid) == (group != 0));
             CHECK(has(plan, StepKind::SetUid) == (user != 0));
             if (group != 0) {
-                CHECK(position(plan, StepKind::ClearGroups) < position(plan, StepKind::SetGid));
+                CHECK(position(plan, StepKind::SetGroups) < position(plan, StepKind::SetGid));
                 CHECK(position(plan, StepKind::SetGid) < position(plan, StepKind::SetUid));  // SETGID while held
             }
             CHECK(position(plan, StepKind::DropCapabilities) == plan.size() - 2);
@@ -168,7 +168,7 @@ TEST_CASE("confine: each step is described for the FATAL line with its path")
     CHECK(describe({StepKind::MakeReadOnly, "/proc/sys"}) == "make /proc/sys read-only");
     CHECK(describe({StepKind::SetUid, ""}) == "set the workload's user");
     std::set<std::string> all;
-    for (const Step& s : confinement_plan(Confinement{cmdline::Isolation::Strict, 1, 1, {}}))
+    for (const Step& s : confinement_plan(Confinement{cmdline::Isolation::Strict, 1, 1, {}, {}}))
         all.insert(describe(s));
-    CHECK(all.size() == confinement_plan(Confinement{cmdline::Isolation::Strict, 1, 1, {}}).size());  // distinct
+    CHECK(all.size() == confinement_plan(Confinement{cmdline::Isolation::Strict, 1, 1, {}, {}}).size());  // distinct
 }

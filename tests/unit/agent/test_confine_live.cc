@@ -60,7 +60,7 @@ struct StandIns {
 
     Confinement confinement(uint32_t user, uint32_t group) const
     {
-        Confinement c{cmdline::Isolation::Strict, user, group, {}};
+        Confinement c{cmdline::Isolation::Strict, user, group, {}, {}};
         c.paths.devices = {at("/dev/sev-guest"), at("/dev/sev"), at("/dev/absent")};
         c.paths.configfs = at("/sys/kernel/config");
         c.paths.hidden_dirs = {at("/sys/firmware/qemu_fw_cfg")};

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "confine.h"
@@ -84,4 +85,35 @@ TEST_CASE("confine: the demo workload's --probe-isolation, confined with a guest
     CHECK(fd >= 0);
     if (fd >= 0)
         close(fd);
+}
+
+TEST_CASE("confine: a workload user gets the agent API's group as its one supplementary group")
+{
+    if (!test::may_make_mount_namespaces())
+        std::exit(SKIP);
+    // What /proc/self/status says of the workload's groups, for a user, a group and [agent_api] group.
+    auto groups_of = [](std::optional<uint32_t> api_group) {
+        char out_path[] = "/tmp/cvm_groups_out_XXXXXX";
+        int out = mkstemp(out_path);
+        REQUIRE(out >= 0);
+        unlink(out_path);
+        Confinement c{cmdline::Isolation::Off, 1234, 5678, {}, api_group};
+        auto pid = start_workload({{"/bin/cat", "/proc/self/status"}, {}, out, c}, {});
+        REQUIRE(pid.ok());
+        int status = 0;
+        REQUIRE(waitpid(pid.value(), &status, 0) == pid.value());
+        CHECK(WIFEXITED(status));
+        lseek(out, 0, SEEK_SET);
+        std::string text = test::read_all(out);
+        close(out);
+        size_t at = text.find("\nGroups:");
+        REQUIRE(at != std::string::npos);
+        return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    };
+    CHECK(groups_of(std::nullopt) == "Groups:\t ");  // fs/proc/array.c ends the list with a space
+    CHECK(groups_of(4242) == "Groups:\t4242 ");
+    CHECK(groups_of(5678) == "Groups:\t ");  // the workload's own group already
+    Confinement root;
+    root.api_group = 4242;
+    CHECK_FALSE(api_supplementary(root));  // root stays as it is: it owns the socket
 }
