@@ -133,7 +133,10 @@ Result<RedisReply> RedisConnection::command_argv(std::span<const ByteView> argv)
     std::vector<const char*> args;
     std::vector<size_t> lengths;
     for (ByteView a : argv) {
-        args.push_back(reinterpret_cast<const char*>(a.data()));
+        // An empty argument (a value of no bytes) may come with a null data pointer, which
+        // hiredis would hand to memcpy (hiredis.c: redisFormatCommandArgv): undefined even for 0
+        // bytes, and UBSan stops there.
+        args.push_back(a.empty() ? "" : reinterpret_cast<const char*>(a.data()));
         lengths.push_back(a.size());
     }
     char* formatted = nullptr;
