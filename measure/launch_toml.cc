@@ -4,6 +4,7 @@
 
 #include "base/bytes.h"
 #include "base/file.h"
+#include "initdata/initdata.h"
 
 namespace cvm::launch {
 
@@ -73,6 +74,20 @@ Result<uint64_t> guest_policy(const toml::node& v, const std::string& key)
     return p;
 }
 
+// HOST_DATA of the init-data document at `path`: the digest of the bytes the guest will read,
+// once the document passes the checks the agent makes too (a launch would otherwise end in the
+// agent's FATAL line).
+Result<std::array<uint8_t, 32>> initdata_host_data(const std::string& path)
+{
+    auto text = read_text_file(path, initdata::MAX_INITDATA_SIZE);
+    if (!text.ok())
+        return text.release_error().prefix("launch.toml key 'initdata'");
+    auto document = initdata::parse(text.value());
+    if (!document.ok())
+        return document.release_error().prefix("launch.toml key 'initdata': %s", path.c_str());
+    return initdata::host_data(document.value());
+}
+
 struct Parser {
     LaunchConfig& c;
     const std::string& base_dir;
@@ -112,6 +127,8 @@ struct Parser {
             c.policy = TRY(guest_policy(v, key));
         else if (key == "host_data")
             c.host_data = TRY(hex<32>(v, key));
+        else if (key == "initdata")
+            c.initdata = TRY(path(v, key));
         else if (key == "author_key_enabled")
             author_key_enabled = TRY(boolean(v, key));
         else if (key == "id_block")
@@ -243,6 +260,12 @@ Result<LaunchConfig> parse_launch_toml(std::string_view source, const std::strin
                               : "true without an [id_block] author_key: the firmware would refuse the launch "
                                 "(expected false, or an author_key)");
     c.author_key_enabled = has_author;
+    if (c.initdata) {
+        if (c.host_data)
+            return bad("initdata", "given with host_data, which it sets (HOST_DATA is the init-data document's "
+                                   "digest); expected one of the two");
+        c.host_data = TRY(initdata_host_data(*c.initdata));
+    }
     return c;
 }
 

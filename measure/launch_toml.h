@@ -15,6 +15,10 @@
 //   policy = 0x30000             # GUEST_POLICY (default 0x30000: SMT allowed, no DEBUG); bit 17
 //                                # must be set and bits 63:26 clear (56860 Table 9)
 //   host_data = "<64 hex>"       # HOST_DATA, 32 bytes                            (default zeros)
+//   initdata = "deploy.toml"     # or an init-data document (lib/initdata, docs/initdata.md):
+//                                # read and checked here, HOST_DATA is its digest, and `cvm
+//                                # launch` passes the file to the guest as fw_cfg
+//                                # opt/cvminit/initdata. Not together with host_data.
 //   author_key_enabled = true    # AUTHOR_KEY_EN; default: whether [id_block] has an author key,
 //                                # and it may only say so (the firmware ignores an author key
 //                                # without it, and refuses the launch with it but no author key)
@@ -84,8 +88,9 @@ struct LaunchConfig {
     uint64_t guest_features{0x1};
     std::optional<uint64_t> memory_mib;
 
-    std::optional<uint64_t> policy;  // unset: DEFAULT_POLICY
-    std::optional<std::array<uint8_t, 32>> host_data;
+    std::optional<uint64_t> policy;                    // unset: DEFAULT_POLICY
+    std::optional<std::array<uint8_t, 32>> host_data;  // set from the document with `initdata`
+    std::optional<std::string> initdata;               // the init-data document's path
     std::optional<IdBlockConfig> id_block;
     bool author_key_enabled{false};  // resolved: always equal to whether id_block has an author key
 
@@ -105,7 +110,9 @@ struct LaunchConfig {
 };
 
 // Parses launch.toml text; relative paths are resolved against `base_dir` ("" leaves them).
-// Errc::Config naming the key on any problem.
+// Errc::Config naming the key on any problem. With `initdata`, the document is read (the only
+// file read here) and parsed as initdata::parse() does; its errors are prefixed with the key and
+// the path.
 Result<LaunchConfig> parse_launch_toml(std::string_view text, const std::string& base_dir);
 
 // Reads and parses `path`; errors are prefixed with the path.

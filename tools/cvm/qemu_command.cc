@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <filesystem>
+
 #include "base/base64.h"
 #include "base/bytes.h"
+#include "initdata/initdata.h"
 
 namespace cvm::cli {
 namespace {
@@ -45,6 +48,22 @@ std::string escape_commas(const std::string& s)
     for (char c : s)
         out += c == ',' ? ",," : std::string(1, c);
     return out;
+}
+
+// The init-data document for the agent (/sys/firmware/qemu_fw_cfg/by_name/opt/cvminit/initdata/raw),
+// on hardware and simulated alike. QEMU reads the file once at startup (system/vl.c:
+// parse_fw_cfg(), name= under "opt/" and at most FW_CFG_MAX_FILE_PATH - 1 characters, file=
+// read whole). The path is made absolute so the command line means the same file from any
+// directory (a printed one is run elsewhere). If the file changes between here and QEMU, the
+// guest's digest no longer matches HOST_DATA and the agent refuses it.
+Result<std::string> initdata_fw_cfg(const std::string& path)
+{
+    std::error_code ec;
+    std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec)
+        return Error::make(Errc::Io, "launch.toml key 'initdata': cannot make %s absolute: %s", path.c_str(),
+                           ec.message().c_str());
+    return "name=" + std::string(initdata::FW_CFG_NAME) + ",file=" + escape_commas(absolute);
 }
 
 }  // namespace
@@ -99,6 +118,8 @@ Result<std::vector<std::string>> qemu_command(const LaunchPlan& plan, const Qemu
         a.insert(a.end(), {"-machine", "q35", "-accel", "tcg", "-cpu", "max"});
         a.insert(a.end(), o.fw_cfg_args.begin(), o.fw_cfg_args.end());
     }
+    if (l.initdata)
+        a.insert(a.end(), {"-fw_cfg", TRY(initdata_fw_cfg(*l.initdata))});
     a.insert(a.end(), {"-kernel", *l.kernel});
     if (l.initrd)
         a.insert(a.end(), {"-initrd", *l.initrd});

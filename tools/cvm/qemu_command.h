@@ -11,7 +11,8 @@
 //              have no KVM and no SEV), plus the simulated PSP's fw_cfg blobs (`cvm sim fw-cfg`).
 //              The guest's MEASUREMENT is then the one `cvm measure --launch` computes for the
 //              hardware launch, handed in by the simulator.
-// Both: serial console on stdio, no reboot (a guest that powers off or panics ends QEMU),
+// Both: launch.toml's init-data document as fw_cfg opt/cvminit/initdata (its absolute path),
+// serial console on stdio, no reboot (a guest that powers off or panics ends QEMU),
 // user-mode networking with a virtio NIC (the guest reaches the host as 10.0.2.2) with the
 // host ports forwarded as asked, and virtio-blk disks as given. Nothing of the options is
 // measured.

@@ -1,6 +1,11 @@
 // launch.toml: the full format, path resolution, and the errors that name the key.
 #include <doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "initdata/initdata.h"
 #include "measure/launch_toml.h"
 
 using namespace cvm;
@@ -171,4 +176,45 @@ TEST_CASE("the report fields' errors name the key")
     CHECK(contains(error_of("author_key_enabled = false\n" + fw + "[id_block]\nid_key = \"i\"\nauthor_key = \"a\"\n"),
                    "key 'author_key_enabled': false although [id_block] has an author_key"));
     CHECK(contains(error_of("author_key_enabled = 1\n" + fw), "key 'author_key_enabled': expected true or false"));
+}
+
+TEST_CASE("initdata: HOST_DATA is the document's digest, read relative to launch.toml")
+{
+    char tmpl[] = "/tmp/test_launch_toml.XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    auto write = [&dir](const std::string& name, const std::string& text) {
+        std::ofstream(dir + "/" + name, std::ios::binary) << text;
+    };
+    // HOST_DATA: python3 hashlib.sha384(document).hexdigest()[:64].
+    const std::string doc = "algorithm = \"sha384\"\nversion = \"0.1.0\"\n\n[data]\n"
+                            "\"cvminit.toml\" = '''\nbroker = \"https://kb-eu.example:8443\"\n'''\n";
+    write("deploy.toml", doc);
+    write("bad.toml", "algorithm = \"md5\"\nversion = \"0.1.0\"\n[data]\n");
+    const std::string fw = "[firmware]\novmf = \"fw\"\n";
+
+    LaunchConfig c = parse_launch_toml("initdata = \"deploy.toml\"\n" + fw, dir).value();
+    CHECK(c.initdata == dir + "/deploy.toml");
+    REQUIRE(c.host_data);
+    CHECK(to_hex(*c.host_data) == "4301d9d9f61bd702e6bb2dd192db635f43443267b6734da821495eabcef434b4");
+    CHECK(parse_launch_toml("initdata = \"" + dir + "/deploy.toml\"\n" + fw, "/elsewhere").value().host_data ==
+          c.host_data);
+
+    auto error = [&dir](const std::string& text) {
+        auto r = parse_launch_toml(text, dir);
+        return r.ok() ? std::string("parsed") : std::string(r.error().message());
+    };
+    const std::string hd = "host_data = \"" + std::string(64, '0') + "\"\n";
+    CHECK(contains(error("initdata = \"deploy.toml\"\n" + hd + fw),
+                   "key 'initdata': given with host_data, which it sets"));
+    CHECK(contains(error(hd + "initdata = \"deploy.toml\"\n" + fw), "key 'initdata': given with host_data"));
+    CHECK(contains(error("initdata = \"bad.toml\"\n" + fw),
+                   ("launch.toml key 'initdata': " + dir + "/bad.toml: initdata key 'algorithm'").c_str()));
+    CHECK(contains(error("initdata = \"missing.toml\"\n" + fw), "launch.toml key 'initdata': "));
+    CHECK(contains(error("initdata = \"missing.toml\"\n" + fw), "missing.toml"));
+    CHECK(contains(error("initdata = \"\"\n" + fw), "key 'initdata': expected a non-empty string"));
+    CHECK(contains(error("initdata = 1\n" + fw), "key 'initdata': expected a non-empty string"));
+    write("big.toml", std::string(cvm::initdata::MAX_INITDATA_SIZE + 1, '#'));
+    CHECK(contains(error("initdata = \"big.toml\"\n" + fw), "launch.toml key 'initdata'"));
+    std::filesystem::remove_all(dir);
 }

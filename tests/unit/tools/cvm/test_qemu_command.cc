@@ -22,9 +22,12 @@
 #include <doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include "base/base64.h"
 #include "crypto/digest.h"
+#include "initdata/initdata.h"
 #include "launch_plan.h"
 #include "measure/measure.h"
 #include "measure/vcpu_types.h"
@@ -101,6 +104,7 @@ struct QemuLaunch {
     uint64_t policy{0x30000};
     Bytes host_data = Bytes(32, 0);
     std::optional<Bytes> id_block, id_auth;
+    std::map<std::string, std::string> fw_cfg;  // name -> file
 };
 
 // What QEMU launches for `argv`; a failed CHECK for anything it would refuse or we cannot model.
@@ -112,6 +116,19 @@ std::string prop(const std::string& props, const std::string& key)
             return p.substr(key.size() + 1);
     }
     return "";
+}
+
+// system/vl.c parse_fw_cfg(): "name=...,file=..." (keyval), a name of at most
+// FW_CFG_MAX_FILE_PATH - 1 = 55 characters under "opt/" (others are warned about), a file QEMU
+// reads whole at startup.
+void read_fw_cfg(const std::string& value, std::map<std::string, std::string>& out)
+{
+    std::string name = prop(value, "name"), file = prop(value, "file");
+    CHECK_MESSAGE((!name.empty() && !file.empty()), "fw_cfg without a name or a file: ", value);
+    CHECK(name.size() <= 55);
+    CHECK(name.starts_with("opt/"));
+    CHECK_MESSAGE(file.starts_with("/"), "a relative fw_cfg file depends on QEMU's directory: ", file);
+    CHECK(out.emplace(name, file).second);
 }
 
 QemuLaunch read_back(const std::vector<std::string>& argv)
@@ -153,6 +170,8 @@ QemuLaunch read_back(const std::vector<std::string>& argv)
             q.initrd = v;
         } else if (o == "-append") {
             q.append = v;
+        } else if (o == "-fw_cfg") {
+            read_fw_cfg(v, q.fw_cfg);
         } else if (o == "-object" && v.starts_with("sev-snp-guest,")) {
             sev_id = prop(v.substr(14), "id");
             for (const std::string& p : split_props(v.substr(14))) {
@@ -464,4 +483,56 @@ TEST_CASE("options change nothing measured; hostfwd rules are QEMU's and nothing
         REQUIRE_FALSE(r.ok());
         CHECK(contains(std::string(r.error().message()), "--hostfwd"));
     }
+}
+
+TEST_CASE("init-data: the document goes to the guest as fw_cfg opt/cvminit/initdata, HOST_DATA its digest")
+{
+    Files f;
+    std::string doc =
+        initdata::compose(initdata::Algorithm::Sha384, {{"cvminit.toml", "broker = \"https://kb-eu.example:8443\"\n"}})
+            .value();
+    // A comma in the name: QEMU reads ",," as one.
+    std::string path = f.dir.write("deploy, eu.toml", as_bytes(doc));
+    const std::string dir = path.substr(0, path.rfind('/'));
+    const std::string launch_toml = "vcpus = 2\nvcpu_type = \"EPYC-Milan\"\ninitdata = \"deploy, eu.toml\"\n"
+                                    "[firmware]\novmf = \"" +
+                                    f.ovmf + "\"\n[kernel]\npath = \"vmlinuz\"\n";
+    f.dir.write("launch.toml", as_bytes(launch_toml));
+    // Loaded by a relative path, as `cvm launch --launch launch.toml` from its directory does.
+    std::string cwd = std::filesystem::current_path().string();
+    REQUIRE(chdir(dir.c_str()) == 0);
+    // The relative paths stay relative in the config, so the test stays there until the end.
+    auto config = launch::load_launch_toml("launch.toml");
+    REQUIRE(config.ok());
+    CHECK(config->initdata == "./deploy, eu.toml");
+    LaunchPlan plan = plan_launch(config.value()).value();
+    auto document = initdata::parse(doc).value();
+    auto expected = initdata::host_data(document);
+
+    // Hardware: host-data is the digest's first 32 bytes, the file is the document, by absolute path.
+    QemuLaunch q = read_back(qemu_command(plan, QemuOptions{}).value());
+    CHECK(to_hex(q.host_data) == to_hex(expected));
+    REQUIRE(q.fw_cfg.count(initdata::FW_CFG_NAME) == 1);
+    CHECK(q.fw_cfg.at(initdata::FW_CFG_NAME) == path);
+    // HOST_DATA is not measured: the same launch without init-data has the same MEASUREMENT.
+    launch::LaunchConfig plain = config.value();
+    plain.initdata.reset();
+    plain.host_data.reset();
+    CHECK(to_hex(plan_launch(plain).value().measurement) == to_hex(plan.measurement));
+    CHECK(to_hex(qemu_measurement(q)) == to_hex(plan.measurement));
+    std::vector<std::string> plain_argv = qemu_command(plan_launch(plain).value(), QemuOptions{}).value();
+    CHECK(read_back(plain_argv).fw_cfg.empty());
+
+    // Simulated: the same fw_cfg file, and the simulated PSP's reports carry the same HOST_DATA.
+    QemuOptions sim_options;
+    sim_options.mode = LaunchMode::Simulated;
+    std::vector<std::string> simulated = qemu_command(plan, sim_options).value();
+    auto at = std::find(simulated.begin(), simulated.end(), "-fw_cfg");
+    REQUIRE(at + 1 < simulated.end());
+    std::map<std::string, std::string> sim_fw_cfg;
+    read_fw_cfg(*(at + 1), sim_fw_cfg);
+    CHECK(sim_fw_cfg.at(initdata::FW_CFG_NAME) == path);
+    sim::LaunchState sim = sim_launch_state(plan.config, plan.measurement, plan.id_block);
+    CHECK(to_hex(sim.host_data) == to_hex(expected));
+    REQUIRE(chdir(cwd.c_str()) == 0);
 }
