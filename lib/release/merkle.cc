@@ -36,8 +36,8 @@ Result<void> verify_inclusion(const crypto::Sha256Digest& leaf_hash, uint64_t in
     for (const crypto::Sha256Digest& p : proof) {
         // "If sn is 0, then stop the iteration and fail the proof verification."
         if (sn == 0)
-            return Error::make(Errc::Format, "hashes: %zu entries, more than a path in a tree of %llu leaves has",
-                               proof.size(), static_cast<unsigned long long>(tree_size));
+            return Error::make(Errc::Format, "%zu hashes, more than a path in a tree of %llu leaves has", proof.size(),
+                               static_cast<unsigned long long>(tree_size));
         if ((fn & 1) != 0 || fn == sn) {
             r = rfc6962_node_hash(p, r);
             // "If LSB(fn) is not set, then right-shift both fn and sn equally until either LSB(fn)
@@ -55,9 +55,8 @@ Result<void> verify_inclusion(const crypto::Sha256Digest& leaf_hash, uint64_t in
     // "Compare sn to 0. Compare r against the root_hash. If sn is equal to 0 and r and the
     // root_hash are equal, then the log has proven the inclusion of hash."
     if (sn != 0)
-        return Error::make(Errc::Format, "hashes: %zu entries, fewer than the path to leaf %llu of %llu has",
-                           proof.size(), static_cast<unsigned long long>(index),
-                           static_cast<unsigned long long>(tree_size));
+        return Error::make(Errc::Format, "%zu hashes, fewer than the path to leaf %llu of %llu has", proof.size(),
+                           static_cast<unsigned long long>(index), static_cast<unsigned long long>(tree_size));
     if (r != root_hash)
         return Error::make(Errc::Crypto,
                            "the audit path from leaf %llu of %llu leads to %.16s..., not rootHash %.16s...",

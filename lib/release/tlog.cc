@@ -23,12 +23,19 @@ constexpr size_t MAX_SIGNATURE_SIZE = 1024;
 constexpr const char* DSSE_KIND = "dsse";
 constexpr const char* DSSE_VERSION = "0.0.1";
 
-// protobuf's JSON mapping writes int64 as a decimal string and reads either form.
-Result<int64_t> int64_member(yyjson_val* object, const char* key, const char* what)
+// protobuf's JSON mapping (proto3) writes an int64 as a decimal string, reads either form, and
+// leaves out a field whose value is the default 0: @sigstore/bundle writes the inclusion proof of
+// leaf 0 without "logIndex".
+enum class IfAbsent : uint8_t { Error, Zero };
+
+Result<int64_t> int64_member(yyjson_val* object, const char* key, const char* what, IfAbsent if_absent)
 {
     yyjson_val* v = yyjson_obj_get(object, key);
-    if (!v)
+    if (!v) {
+        if (if_absent == IfAbsent::Zero)
+            return int64_t{0};
         return Error::make(Errc::Format, "%s.%s: missing", what, key);
+    }
     if (yyjson_is_int(v)) {
         if (yyjson_is_sint(v) && yyjson_get_sint(v) >= 0)
             return yyjson_get_sint(v);
@@ -181,16 +188,18 @@ Result<void> check_promise(yyjson_val* promise, ByteView body, int64_t integrate
 Result<void> check_proof(yyjson_val* proof, ByteView body, const TransparencyLog& log)
 {
     constexpr const char* WHAT = "inclusionProof";
-    TRY(proto::check_members(proof, WHAT, {"logIndex", "rootHash", "treeSize", "hashes", "checkpoint"}));
-    int64_t index = TRY(int64_member(proof, "logIndex", WHAT));
-    int64_t tree_size = TRY(int64_member(proof, "treeSize", WHAT));
+    TRY(proto::check_members(proof, WHAT, {"rootHash", "checkpoint"}, {"logIndex", "treeSize", "hashes"}));
+    int64_t index = TRY(int64_member(proof, "logIndex", WHAT, IfAbsent::Zero));
+    int64_t tree_size = TRY(int64_member(proof, "treeSize", WHAT, IfAbsent::Zero));
     auto root_hash = TRY(proto::base64_fixed_member<32>(proof, "rootHash", WHAT));
-    yyjson_val* hashes_json = TRY(proto::array_member(proof, "hashes", WHAT, MAX_PROOF_HASHES));
     std::vector<crypto::Sha256Digest> hashes;
+    yyjson_val* hashes_json = yyjson_obj_get(proof, "hashes");  // absent: an empty path (a tree of one)
+    if (hashes_json)
+        TRY(proto::array_member(proof, "hashes", WHAT, MAX_PROOF_HASHES));
     size_t i = 0;
     yyjson_val* h = nullptr;
     yyjson_arr_iter it = yyjson_arr_iter_with(hashes_json);
-    while ((h = yyjson_arr_iter_next(&it))) {
+    while (hashes_json && (h = yyjson_arr_iter_next(&it))) {
         auto bytes = yyjson_is_str(h) ? base64_decode_fixed<32>(std::string_view(yyjson_get_str(h), yyjson_get_len(h)))
                                       : std::nullopt;
         if (!bytes)
@@ -214,9 +223,12 @@ Result<void> check_proof(yyjson_val* proof, ByteView body, const TransparencyLog
         return Error::make(Errc::Crypto, "%s.rootHash: %.16s..., but the signed checkpoint says %.16s...", WHAT,
                            to_hex(root_hash).c_str(), to_hex(checkpoint.root_hash).c_str());
 
+    if (index >= tree_size)
+        return Error::make(Errc::Format, "%s.logIndex: %lld, expected below treeSize %lld", WHAT,
+                           static_cast<long long>(index), static_cast<long long>(tree_size));
     TRY_PREFIX(verify_inclusion(rfc6962_leaf_hash(body), static_cast<uint64_t>(index), static_cast<uint64_t>(tree_size),
                                 hashes, root_hash),
-               "%s", WHAT);
+               "%s.hashes", WHAT);
     return {};
 }
 
@@ -225,11 +237,10 @@ Result<void> check_proof(yyjson_val* proof, ByteView body, const TransparencyLog
 Result<int64_t> verify_tlog_entry(yyjson_val* entry, std::string_view envelope_json, const PublicKey& release_key,
                                   const TrustedRoot& root)
 {
-    TRY(proto::check_members(entry, "tlogEntry",
-                             {"logIndex", "logId", "kindVersion", "integratedTime", "canonicalizedBody"},
-                             {"inclusionPromise", "inclusionProof"}));
-    int64_t log_index = TRY(int64_member(entry, "logIndex", "tlogEntry"));
-    int64_t integrated_time = TRY(int64_member(entry, "integratedTime", "tlogEntry"));
+    TRY(proto::check_members(entry, "tlogEntry", {"logId", "kindVersion", "canonicalizedBody"},
+                             {"logIndex", "integratedTime", "inclusionPromise", "inclusionProof"}));
+    int64_t log_index = TRY(int64_member(entry, "logIndex", "tlogEntry", IfAbsent::Zero));
+    int64_t integrated_time = TRY(int64_member(entry, "integratedTime", "tlogEntry", IfAbsent::Zero));
 
     yyjson_val* log_id_json = yyjson_obj_get(entry, "logId");
     TRY(proto::check_members(log_id_json, "logId", {"keyId"}));
