@@ -25,6 +25,8 @@ bool measures_vmsas(Mode m)
     return m == Mode::Snp || m == Mode::SnpSvsm || m == Mode::SevEs;
 }
 
+}  // namespace
+
 Result<void> check_inputs(const Inputs& in)
 {
     if (in.ovmf.empty())
@@ -55,8 +57,6 @@ Result<void> check_inputs(const Inputs& in)
     }
     return {};
 }
-
-}  // namespace
 
 std::optional<Mode> mode_from_name(std::string_view name)
 {

@@ -6,8 +6,35 @@
 
 namespace cvm::measure {
 
+// Checks `in` as measure() does before reading a file (measure.cc).
+Result<void> check_inputs(const Inputs& in);
+
 // snp and snp:ovmf-hash (snp.cc).
 Result<Measurement> measure_snp(const Inputs& in);
+
+// The part of an snp launch that every shape shares (snp.cc's steps 1 and 2 without the VMM's
+// choices): the firmware read once and its pages hashed (or the precomputed seed), the AP reset
+// address, and the kernel, initrd and command line hashed once. measure_snp() and
+// measure_matrix() (matrix.h) both finish from it, so one launch gives one digest either way.
+struct SnpImage {
+    FirmwareImage ovmf;
+    std::optional<crypto::Sha256Digest> ovmf_sha256;  // with Inputs::file_digests
+    LaunchDigest ovmf_snp_hash{};                     // the chain after the OVMF pages
+    uint32_t ap_eip{0};
+    std::optional<KernelHashes> kernel_hashes;
+    size_t table_offset{0};  // of the hashes table in the SNP_KERNEL_HASHES page
+};
+
+// Reads and hashes what `in` names (in.vcpus, vcpu_sig and vmm are not used). For
+// Mode::SnpOvmfHash it stops after the OVMF pages. An AP reset address of 0 is refused when
+// `max_vcpus` > 1, the largest vCPU count to be measured from this image. Errors name the file.
+Result<SnpImage> prepare_snp(const Inputs& in, uint32_t max_vcpus);
+
+// The chain after the OVMF pages and the SEV metadata sections as `vmm` adds them.
+Gctx snp_metadata_chain(const SnpImage& image, VmmType vmm);
+
+// The VMSA pages of a shape: [0] the boot vCPU's, [1] every other vCPU's.
+std::array<VmsaPage, 2> snp_vmsa_pages(const SnpImage& image, uint64_t guest_features, uint64_t vcpu_sig, VmmType vmm);
 // snp:svsm (svsm.cc).
 Result<Measurement> measure_svsm(const Inputs& in);
 // seves and sev (sev.cc).

@@ -7,6 +7,9 @@
 //      other sections), SVSM_CAA -> ZERO, SNP_KERNEL_HASHES ->
 //      the hashes page as NORMAL with a kernel, else ZERO
 //   3. one VMSA per vCPU, the boot vCPU first                    (KVM SNP_LAUNCH_FINISH)
+//
+// Only the VMM type (step 2's choices, the VMSA fields), the vCPU signature and the vCPU count
+// differ between shapes of one image: prepare_snp() does the rest once (modes.h, matrix.h).
 #include "measure/modes.h"
 
 namespace cvm::measure {
@@ -69,46 +72,71 @@ void update_metadata_pages(Gctx& gctx, const FirmwareImage& fw, const KernelHash
     }
 }
 
-Result<Measurement> measure_snp(const Inputs& in)
+Result<SnpImage> prepare_snp(const Inputs& in, uint32_t max_vcpus)
 {
-    FirmwareImage ovmf = TRY(load_paged_image(in.ovmf, FOUR_GIB));
-    Measurement m;
-    m.mode = in.mode;
+    SnpImage image;
+    image.ovmf = TRY(load_paged_image(in.ovmf, FOUR_GIB));
+    const FirmwareImage& ovmf = image.ovmf;
     if (in.file_digests)
-        m.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
+        image.ovmf_sha256 = crypto::Sha256::of(ovmf.data());
 
     // snp:ovmf-hash computes what --snp-ovmf-hash stands for, so it never starts from one.
     bool seeded = in.mode == Mode::Snp && in.snp_ovmf_hash;
     Gctx gctx(seeded ? *in.snp_ovmf_hash : LaunchDigest{});
     if (!seeded)
         gctx.update_normal_pages(ovmf.gpa(), ovmf.data());
-    m.ovmf_snp_hash = gctx.ld();
-    if (in.mode == Mode::SnpOvmfHash) {
-        m.digest.assign(gctx.ld().begin(), gctx.ld().end());
-        return m;
-    }
+    image.ovmf_snp_hash = gctx.ld();
+    if (in.mode == Mode::SnpOvmfHash)
+        return image;
 
     auto with_path = [&](Error e) { return e.prefix("%s", in.ovmf.c_str()); };
-    auto eip = ap_reset_eip(ovmf, in.vcpus);
+    auto eip = ap_reset_eip(ovmf, max_vcpus);
     if (!eip.ok())
         return with_path(eip.release_error());
-    size_t table_offset = 0;
+    image.ap_eip = eip.value();
     if (in.kernel) {
         auto offset = kernel_hashes_page_offset(ovmf);
         if (!offset.ok())
             return with_path(offset.release_error());
-        table_offset = offset.value();
-        m.kernel_hashes = TRY(hash_kernel_inputs(*in.kernel, in.initrd, in.append));
+        image.table_offset = offset.value();
+        image.kernel_hashes = TRY(hash_kernel_inputs(*in.kernel, in.initrd, in.append));
     }
-    update_metadata_pages(gctx, ovmf, m.kernel_hashes ? &*m.kernel_hashes : nullptr, table_offset, in.vmm);
+    return image;
+}
 
-    uint64_t sig = in.vcpu_sig.value_or(0);
-    m.vmsas.push_back(build_vmsa(BSP_EIP, in.guest_features, sig, in.vmm));
+Gctx snp_metadata_chain(const SnpImage& image, VmmType vmm)
+{
+    Gctx gctx(image.ovmf_snp_hash);
+    update_metadata_pages(gctx, image.ovmf, image.kernel_hashes ? &*image.kernel_hashes : nullptr, image.table_offset,
+                          vmm);
+    return gctx;
+}
+
+std::array<VmsaPage, 2> snp_vmsa_pages(const SnpImage& image, uint64_t guest_features, uint64_t vcpu_sig, VmmType vmm)
+{
+    return {build_vmsa(BSP_EIP, guest_features, vcpu_sig, vmm),
+            build_vmsa(image.ap_eip, guest_features, vcpu_sig, vmm)};
+}
+
+Result<Measurement> measure_snp(const Inputs& in)
+{
+    SnpImage image = TRY(prepare_snp(in, in.vcpus));
+    Measurement m;
+    m.mode = in.mode;
+    m.ovmf_sha256 = image.ovmf_sha256;
+    m.ovmf_snp_hash = image.ovmf_snp_hash;
+    if (in.mode == Mode::SnpOvmfHash) {
+        m.digest.assign(image.ovmf_snp_hash.begin(), image.ovmf_snp_hash.end());
+        return m;
+    }
+    m.kernel_hashes = image.kernel_hashes;
+    Gctx gctx = snp_metadata_chain(image, in.vmm);
+
+    std::array<VmsaPage, 2> pages = snp_vmsa_pages(image, in.guest_features, in.vcpu_sig.value_or(0), in.vmm);
+    m.vmsas.push_back(pages[0]);
     if (in.vcpus > 1)
-        m.vmsas.push_back(build_vmsa(eip.value(), in.guest_features, sig, in.vmm));
-    crypto::Sha384Digest page_digests[2] = {};
-    for (size_t i = 0; i < m.vmsas.size(); ++i)
-        page_digests[i] = crypto::Sha384::of(m.vmsas[i]);
+        m.vmsas.push_back(pages[1]);
+    const crypto::Sha384Digest page_digests[2] = {crypto::Sha384::of(pages[0]), crypto::Sha384::of(pages[1])};
     for (uint32_t i = 0; i < in.vcpus; ++i)
         gctx.update_vmsa_page(page_digests[i == 0 ? 0 : 1]);
     m.digest.assign(gctx.ld().begin(), gctx.ld().end());
