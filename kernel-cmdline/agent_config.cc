@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 #include "base/file.h"
 #include "base/toml_reader.h"
+#include "kernel-cmdline/deployment.h"
 #include "proto/messages.h"
 
 namespace cvm::cmdline {
@@ -150,8 +152,75 @@ Result<AgentFileConfig> load_agent_toml(const std::string& path)
     return TRY_PREFIX(parse_agent_toml(text.value()), "%s", path.c_str());
 }
 
-Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file)
+namespace {
+
+// A setting that the command line (or cvminit.toml) and init-data may both carry: at most one.
+Result<void> at_most_one(const char* setting, bool measured, const char* measured_name, bool deployed,
+                         const char* deployed_name)
 {
+    if (measured && deployed)
+        return Error::make(Errc::Config, "%s: set both by %s and by %s in init-data's cvminit.toml; keep exactly one",
+                           setting, measured_name, deployed_name);
+    return {};
+}
+
+// Both lists are sorted by name (toml++ tables are); the result is too.
+Result<EnvList> merge_env(const EnvList& measured, const EnvList& deployed)
+{
+    EnvList out;
+    std::merge(measured.begin(), measured.end(), deployed.begin(), deployed.end(), std::back_inserter(out),
+               [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 1; i < out.size(); ++i) {
+        if (out[i].first == out[i - 1].first)
+            return Error::make(Errc::Config,
+                               "workload.env.%s: set both in /etc/cvminit.toml and in init-data's cvminit.toml; keep "
+                               "exactly one",
+                               out[i].first.c_str());
+    }
+    if (out.size() > MAX_ENV)
+        return Error::make(Errc::Config,
+                           "workload.env: %zu entries from /etc/cvminit.toml and init-data, more than %zu", out.size(),
+                           MAX_ENV);
+    return out;
+}
+
+// The settings init-data may carry, from whichever one place gave each.
+Result<void> merge_deployment(const AgentCmdline& cmdline, const AgentFileConfig& file, const Deployment& d,
+                              AgentConfig& out)
+{
+    TRY(at_most_one("broker", !cmdline.broker_url.empty(), "cvminit.broker on the command line", !d.broker_url.empty(),
+                    "broker"));
+    TRY(at_most_one("broker_key", cmdline.broker_key.has_value(), "cvminit.broker_key on the command line",
+                    d.broker_key.has_value(), "broker_key"));
+    TRY(at_most_one("transport", cmdline.transport.has_value(), "cvminit.transport on the command line",
+                    d.transport.has_value(), "transport"));
+    TRY(at_most_one("reattest", cmdline.reattest_seconds != 0, "cvminit.reattest on the command line",
+                    d.reattest_seconds != 0, "reattest"));
+    TRY(at_most_one("resources", !cmdline.resources.empty(), "cvminit.resources on the command line",
+                    !d.resources.empty(), "resources"));
+    TRY(at_most_one("resources", !file.resources.empty(), "secrets.resources in /etc/cvminit.toml",
+                    !d.resources.empty(), "resources"));
+    if (!d.broker_url.empty())
+        out.broker_url = d.broker_url;
+    if (d.broker_key)
+        out.broker_key = *d.broker_key;
+    if (d.transport)
+        out.transport = *d.transport;
+    if (d.reattest_seconds != 0)
+        out.reattest_seconds = d.reattest_seconds;
+    if (!d.resources.empty())
+        out.resources = d.resources;
+    out.workload_env = TRY(merge_env(file.env, d.env));
+    return {};
+}
+
+}  // namespace
+
+Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file, const Deployment* deployment)
+{
+    bool initdata = cmdline.initdata != InitdataSource::None;
+    if (deployment && !initdata)
+        return Error::make(Errc::Config, "init-data: settings given, but the command line has no cvminit.initdata");
     if (cmdline.workload && !file.command.empty())
         return Error::make(Errc::Config, "workload: set both by cvminit.workload on the command line and by "
                                          "workload.command in cvminit.toml; keep exactly one");
@@ -163,11 +232,29 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
                                          "secrets.resources in cvminit.toml; keep exactly one");
     AgentConfig out;
     out.broker_url = cmdline.broker_url;
-    out.broker_key = cmdline.broker_key;
+    out.broker_key = cmdline.broker_key.value_or(proto::Ed25519PublicKey{});
     out.simulate = cmdline.simulate;
     out.net = cmdline.net;
     out.deadline_seconds = cmdline.deadline_seconds;
     out.resources = cmdline.resources.empty() ? file.resources : cmdline.resources;
+    out.workload_env = file.env;
+    out.transport = cmdline.transport.value_or(Transport::Cvmkb);
+    out.reattest_seconds = cmdline.reattest_seconds;
+    out.reattest_fail = cmdline.reattest_fail;
+    out.initdata = cmdline.initdata;
+    if (deployment)
+        TRY(merge_deployment(cmdline, file, *deployment, out));
+    if (!initdata || deployment) {
+        if (out.broker_url.empty())
+            return Error::make(Errc::Config, "broker: not set; give cvminit.broker on the command line or broker in "
+                                             "init-data's cvminit.toml");
+        if (!cmdline.broker_key && !(deployment && deployment->broker_key))
+            return Error::make(Errc::Config, "broker_key: not set; give cvminit.broker_key on the command line or "
+                                             "broker_key in init-data's cvminit.toml");
+    }
+    if (out.transport == Transport::Ratls && !out.broker_url.empty() && out.broker_url.rfind("https://", 0) != 0)
+        return Error::make(Errc::Config, "transport: ratls needs an https:// broker (it is mutual TLS), got %s",
+                           out.broker_url.c_str());
     if (cmdline.data &&
         std::find(out.resources.begin(), out.resources.end(), cmdline.data->key_name) == out.resources.end())
         out.resources.push_back(cmdline.data->key_name);
@@ -178,16 +265,12 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
     out.data = cmdline.data;
     out.workload_root = file.root;
     out.workload_argv = cmdline.workload ? std::vector<std::string>{*cmdline.workload} : file.command;
-    out.workload_env = file.env;
     out.secrets_dir = file.secrets_dir;
     out.workload_user = file.user;
     out.workload_group = file.group;
     out.isolation = file.isolation;
     out.api_enabled = file.api_enabled;
     out.api_group = file.api_group;
-    out.transport = cmdline.transport;
-    out.reattest_seconds = cmdline.reattest_seconds;
-    out.reattest_fail = cmdline.reattest_fail;
     return out;
 }
 

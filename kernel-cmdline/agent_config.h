@@ -42,6 +42,8 @@ inline constexpr size_t MAX_ARG_OR_VALUE = 4096;
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
+struct Deployment;  // deployment.h: what an init-data document may set
+
 // What the workload may reach (docs/agent-api.md "What the workload gets").
 enum class Isolation : uint8_t { Strict, Off };
 
@@ -92,11 +94,22 @@ struct AgentConfig {
     Transport transport{Transport::Cvmkb};
     uint32_t reattest_seconds{0};  // 0: off
     ReattestFail reattest_fail{ReattestFail::Log};
+    InitdataSource initdata{InitdataSource::None};
 };
 
 // Errc::Config naming both spellings when the workload or the resources are set in both places,
 // or when no workload is set anywhere. The data volume's key is added to the resources when they do
 // not list it already.
-Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file);
+//
+// With cvminit.initdata the settings of `deployment` (the checked init-data document) join in:
+// broker, broker_key, transport, reattest, resources and workload.env entries, each from exactly
+// one place (a setting in the document and in a measured place is Errc::Config naming both); then
+// the broker and its key must be set somewhere, and ratls needs an https:// broker. Stage config
+// (and `cvm cmdline check`) merge before the document is read, with `deployment` null: then only
+// the measured part is checked, and broker_url may be empty and broker_key zero until the agent's
+// init-data stage merges again with the document. A deployment without cvminit.initdata is
+// Errc::Config.
+Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file,
+                                 const Deployment* deployment = nullptr);
 
 }  // namespace cvm::cmdline

@@ -31,9 +31,10 @@ struct Draft {
     std::optional<std::array<uint8_t, 32>> verity_root;
     std::optional<std::vector<uint8_t>> verity_salt;
     std::optional<std::string> data, data_key, data_mount;
-    Transport transport{Transport::Cvmkb};
+    std::optional<Transport> transport;
     std::optional<uint32_t> reattest;
     std::optional<ReattestFail> reattest_fail;
+    InitdataSource initdata{InitdataSource::None};
 };
 
 // Stores `value` in `draft`; false when the value does not fit the key. `detail` may say why
@@ -57,19 +58,8 @@ std::string url_reason(const Error& e)
 
 bool apply_broker(Draft& d, std::string_view value, std::string& detail)
 {
-    auto url = net::parse_url(value);
-    if (!url.ok()) {
-        detail = url_reason(url.error());
-        return false;
-    }
-    // The client appends the cvmkb/1 paths to the origin, so anything after it would be dropped
-    // or misread; parse_url() silently drops a fragment, hence the check on the text.
-    if (url->target != "/" || value.find('#') != std::string_view::npos) {
-        detail = "a path, query or fragment is not allowed";
-        return false;
-    }
-    d.broker_url = std::string(url->scheme == net::Scheme::Https ? "https://" : "http://") + url->authority();
-    return true;
+    d.broker_url = canonical_broker_url(value, detail);
+    return d.broker_url.has_value();
 }
 
 bool apply_broker_key(Draft& d, std::string_view value, std::string&)
@@ -265,6 +255,12 @@ bool apply_transport(Draft& d, std::string_view value, std::string&)
     return value == "cvmkb" || value == "ratls";
 }
 
+bool apply_initdata(Draft& d, std::string_view value, std::string&)
+{
+    d.initdata = value == "fw_cfg" ? InitdataSource::FwCfg : InitdataSource::None;
+    return value == "fw_cfg" || value == "none";
+}
+
 bool apply_reattest(Draft& d, std::string_view value, std::string&)
 {
     auto seconds = parse_decimal(value, MAX_REATTEST_SECONDS);
@@ -280,7 +276,7 @@ bool apply_reattest_fail(Draft& d, std::string_view value, std::string&)
 }
 
 // The order of this table is the order compose_cmdline() writes.
-constexpr std::array<Key, 21> KEYS{{
+constexpr std::array<Key, 22> KEYS{{
     {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
     {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
      apply_broker_key},
@@ -304,6 +300,7 @@ constexpr std::array<Key, 21> KEYS{{
     {"cvminit.transport", "cvmkb or ratls", apply_transport},
     {"cvminit.reattest", "whole seconds from 30 to 86400", apply_reattest},
     {"cvminit.reattest_fail", "poweroff or log", apply_reattest_fail},
+    {"cvminit.initdata", "fw_cfg or none", apply_initdata},
 }};
 
 Error key_error(std::string_view key, const char* what)
@@ -327,9 +324,11 @@ Error unknown_key(std::string_view name)
 
 Result<AgentCmdline> finish(Draft d)
 {
-    if (!d.broker_url)
-        return key_error(KEYS[0].name, "missing: the agent needs its broker's URL");
-    if (!d.broker_key)
+    // With init-data the document may name the broker; merge_config() then requires it there.
+    bool initdata = d.initdata != InitdataSource::None;
+    if (!d.broker_url && !initdata)
+        return key_error(KEYS[0].name, "missing: the agent needs its broker's URL (or cvminit.initdata=fw_cfg)");
+    if (!d.broker_key && !initdata)
         return key_error(KEYS[1].name, "missing: the agent needs the broker's public key to check its answers");
     bool is_static = d.net == NetMode::Static;
     if (is_static && !d.ip)
@@ -365,14 +364,14 @@ Result<AgentCmdline> finish(Draft d)
         return key_error("cvminit.data_mount", "only allowed with cvminit.data");
     if (d.data && d.verity_data && (*d.data == *d.verity_data || *d.data == *d.verity_hash))
         return key_error("cvminit.data", "is also a device of the verity root");
-    if (d.transport == Transport::Ratls && d.broker_url->rfind("https://", 0) != 0)
+    if (d.transport == Transport::Ratls && d.broker_url && d.broker_url->rfind("https://", 0) != 0)
         return key_error("cvminit.transport", "ratls needs an https:// cvminit.broker (it is mutual TLS)");
-    if (d.reattest_fail && !d.reattest)
+    if (d.reattest_fail && !d.reattest && !initdata)
         return key_error("cvminit.reattest_fail", "only allowed with cvminit.reattest");
 
     AgentCmdline out;
-    out.broker_url = std::move(*d.broker_url);
-    out.broker_key = *d.broker_key;
+    out.broker_url = d.broker_url.value_or("");
+    out.broker_key = d.broker_key;
     out.simulate = d.simulate;
     out.net.mode = d.net;
     if (is_static)
@@ -391,13 +390,31 @@ Result<AgentCmdline> finish(Draft d)
         if (d.data_mount)
             out.data->mount = std::move(*d.data_mount);
     }
-    out.transport = d.transport;
+    // Without init-data an explicit cvmkb is the default, composed away as it always was.
+    out.transport = d.transport == Transport::Cvmkb && !initdata ? std::nullopt : d.transport;
     out.reattest_seconds = d.reattest.value_or(0);
     out.reattest_fail = d.reattest_fail.value_or(ReattestFail::Log);
+    out.initdata = d.initdata;
     return out;
 }
 
 }  // namespace
+
+std::optional<std::string> canonical_broker_url(std::string_view value, std::string& why)
+{
+    auto url = net::parse_url(value);
+    if (!url.ok()) {
+        why = url_reason(url.error());
+        return std::nullopt;
+    }
+    // The client appends the cvmkb/1 paths to the origin, so anything after it would be dropped
+    // or misread; parse_url() silently drops a fragment, hence the check on the text.
+    if (url->target != "/" || value.find('#') != std::string_view::npos) {
+        why = "a path, query or fragment is not allowed";
+        return std::nullopt;
+    }
+    return std::string(url->scheme == net::Scheme::Https ? "https://" : "http://") + url->authority();
+}
 
 Result<AgentCmdline> parse_parameters(std::span<const Parameter> parameters)
 {
@@ -451,9 +468,12 @@ std::string compose_cmdline(const AgentCmdline& c)
             out += (out.empty() ? "" : ",") + format(item);
         return out;
     };
-    std::string out = "cvminit.broker=" + c.broker_url;
-    out += " cvminit.broker_key=" + proto::ed25519_public_b64(c.broker_key);
-    out += c.simulate ? " cvminit.simulate=1" : " cvminit.simulate=0";
+    std::string out;
+    if (!c.broker_url.empty())
+        out += "cvminit.broker=" + c.broker_url + " ";
+    if (c.broker_key)
+        out += "cvminit.broker_key=" + proto::ed25519_public_b64(*c.broker_key) + " ";
+    out += c.simulate ? "cvminit.simulate=1" : "cvminit.simulate=0";
     out += c.net.mode == NetMode::Dhcp ? " cvminit.net=dhcp"
                                        : (c.net.mode == NetMode::Static ? " cvminit.net=static" : " cvminit.net=none");
     if (c.net.static_ipv4) {
@@ -480,11 +500,17 @@ std::string compose_cmdline(const AgentCmdline& c)
                " cvminit.data_mount=" + c.data->mount;
     if (c.transport == Transport::Ratls)
         out += " cvminit.transport=ratls";
+    else if (c.transport && c.initdata != InitdataSource::None)
+        out += " cvminit.transport=cvmkb";  // pinned by the image: init-data may not choose it
     if (c.reattest_seconds != 0) {
         out += " cvminit.reattest=" + std::to_string(c.reattest_seconds);
         out += c.reattest_fail == ReattestFail::PowerOff ? " cvminit.reattest_fail=poweroff"
                                                          : " cvminit.reattest_fail=log";
+    } else if (c.reattest_fail == ReattestFail::PowerOff) {
+        out += " cvminit.reattest_fail=poweroff";  // with cvminit.initdata: the document may set the interval
     }
+    if (c.initdata == InitdataSource::FwCfg)
+        out += " cvminit.initdata=fw_cfg";
     return out;
 }
 

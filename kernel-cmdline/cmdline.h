@@ -2,8 +2,8 @@
 // /proc/cmdline and `cvm cmdline` composes. The command line is measured (QEMU kernel-hashes=on
 // puts its hash in the launch digest), so these values are as trustworthy as the agent's code.
 //
-//   cvminit.broker=URL          http:// or https://, no path, query or fragment       required
-//   cvminit.broker_key=BASE64   the broker's Ed25519 public key (32 bytes)            required
+//   cvminit.broker=URL          http:// or https://, no path, query or fragment       required*
+//   cvminit.broker_key=BASE64   the broker's Ed25519 public key (32 bytes)            required*
 //   cvminit.simulate=0|1        use the simulated platform (never on real hardware)   default 0
 //   cvminit.net=dhcp|static|none                                                      default dhcp
 //   cvminit.ip=A.B.C.D/N        the static address and prefix length (1..32)          iff static
@@ -24,11 +24,20 @@
 //                               with the agent's RA-TLS client certificate (https only) default cvmkb
 //   cvminit.reattest=SECONDS    attest again every SECONDS while the workload runs,
 //                               30..86400 (docs/agent-api.md)                       default off
-//   cvminit.reattest_fail=poweroff|log  what a refused re-attestation does       with reattest
+//   cvminit.reattest_fail=poweroff|log  what a refused re-attestation does       with reattest*
+//   cvminit.initdata=fw_cfg|none  read a deployment's settings from the init-data document
+//                               bound to HOST_DATA (QEMU fw_cfg opt/cvminit/initdata;
+//                               deployment.h, docs/initdata.md)                     default none
 //
-// The last three are written by compose_cmdline() only when not at their default, so a line
+// The last four are written by compose_cmdline() only when not at their default, so a line
 // composed without them is byte for byte what it was before they existed (and so is its
 // MEASUREMENT); their defaults are what an agent without the key does, in every version.
+//
+// * With cvminit.initdata=fw_cfg, broker and broker_key may be left to the init-data document
+// (merge_config in agent_config.h requires each from exactly one place), and reattest_fail is
+// allowed without cvminit.reattest (the interval may come from the document). An explicit
+// cvminit.transport=cvmkb is then kept (and composed), so the image can pin the transport;
+// without cvminit.initdata it is the default and composed away, as before.
 // A device is an absolute path below /dev. The verity root hash pins the root filesystem: with
 // it, the workload runs in that filesystem instead of the initramfs's workload tree. The data
 // volume's key is asked for with the resources (it is added to them when not listed).
@@ -79,6 +88,7 @@ inline constexpr uint32_t MAX_REATTEST_SECONDS = 86400;
 enum class NetMode : uint8_t { Dhcp, Static, None };
 enum class Transport : uint8_t { Cvmkb, Ratls };
 enum class ReattestFail : uint8_t { Log, PowerOff };
+enum class InitdataSource : uint8_t { None, FwCfg };
 
 struct StaticIpv4 {
     Ipv4Address address{};
@@ -114,8 +124,10 @@ struct DataVolume {
 inline constexpr size_t MAX_VERITY_SALT = 256;
 
 struct AgentCmdline {
-    std::string broker_url;  // canonical: "http[s]://host[:port]", the default port left out
-    proto::Ed25519PublicKey broker_key{};
+    // canonical: "http[s]://host[:port]", the default port left out; empty only with
+    // cvminit.initdata (the document then names it)
+    std::string broker_url;
+    std::optional<proto::Ed25519PublicKey> broker_key;  // nullopt only with cvminit.initdata
     bool simulate{false};
     NetConfig net;
     uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
@@ -123,9 +135,12 @@ struct AgentCmdline {
     std::optional<std::string> workload;  // absolute path of the workload program
     std::optional<VerityRoot> verity;
     std::optional<DataVolume> data;
-    Transport transport{Transport::Cvmkb};
-    uint32_t reattest_seconds{0};  // 0: off
+    // nullopt: not on the line (cvmkb unless init-data says otherwise); without cvminit.initdata
+    // only Ratls is kept, an explicit cvmkb being the default
+    std::optional<Transport> transport;
+    uint32_t reattest_seconds{0};  // 0: not on the line (off unless init-data sets it)
     ReattestFail reattest_fail{ReattestFail::Log};
+    InitdataSource initdata{InitdataSource::None};
     bool operator==(const AgentCmdline&) const = default;
 };
 
@@ -143,6 +158,11 @@ struct Parameter {
 // The checks of parse_cmdline() on parameters that were split already (by the kernel, or by
 // `cvm cmdline compose` from its flags). Every name must be a cvminit.* key.
 Result<AgentCmdline> parse_parameters(std::span<const Parameter> parameters);
+
+// cvminit.broker's grammar, for the other place that may name the broker (deployment.h): the
+// canonical "http[s]://host[:port]", or nullopt with `why` set when a reason beyond "not an http://
+// or https:// URL without a path" is known.
+std::optional<std::string> canonical_broker_url(std::string_view value, std::string& why);
 
 // The canonical words for `cmdline`, space-separated, in the fixed order of the table above,
 // defaults written out (so the measured line says what the agent will do, whatever a later

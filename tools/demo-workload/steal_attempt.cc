@@ -43,7 +43,9 @@ Result<std::string> attempt(const char* broker_url, const char* resource, const 
     cmdline::AgentCmdline measured = TRY(cmdline::parse_cmdline(line));
     client::ClientOptions options;
     options.broker_url = broker_url;
-    options.broker_key = measured.broker_key;
+    if (!measured.broker_key)  // cvminit.initdata: the key came from the init-data document
+        return Error::make(Errc::Config, "no cvminit.broker_key on the command line to check the broker's answer");
+    options.broker_key = *measured.broker_key;
     options.resources = {resource};
     client::Session session = TRY(client::Session::begin(options));
     Evidence ev = TRY(evidence_for(socket_path, session.report_data()));

@@ -197,7 +197,7 @@ TEST_CASE("merge: resources from exactly one place, and everything carried over"
     REQUIRE(merged.ok());
     const AgentConfig& m = merged.value();
     CHECK(m.broker_url == "http://a");
-    CHECK(m.broker_key == c.broker_key);
+    CHECK(m.broker_key == *c.broker_key);
     CHECK(m.simulate);
     CHECK(m.net.mode == NetMode::None);
     CHECK(m.deadline_seconds == 30);

@@ -36,7 +36,9 @@ TEST_CASE("cmdline: the minimal line and its defaults")
 {
     AgentCmdline c = parse_ok("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet " + BASE + "\n");
     CHECK(c.broker_url == "http://10.0.2.2:8080");
-    CHECK(proto::ed25519_public_b64(c.broker_key) == KEY);
+    REQUIRE(c.broker_key);
+    CHECK(proto::ed25519_public_b64(*c.broker_key) == KEY);
+    CHECK(c.initdata == InitdataSource::None);
     CHECK(!c.simulate);
     CHECK(c.net.mode == NetMode::Dhcp);
     CHECK(!c.net.static_ipv4);
@@ -144,7 +146,7 @@ TEST_CASE("cmdline: transport and re-attestation, written only when not at their
 {
     const std::string HTTPS = "cvminit.broker=https://b.example cvminit.broker_key=" + std::string(KEY);
     AgentCmdline off = parse_ok(BASE);
-    CHECK(off.transport == Transport::Cvmkb);
+    CHECK(!off.transport);  // cvmkb
     CHECK(off.reattest_seconds == 0);
     CHECK(compose_cmdline(off).find("transport") == std::string::npos);
     CHECK(compose_cmdline(off).find("reattest") == std::string::npos);
@@ -169,6 +171,42 @@ TEST_CASE("cmdline: transport and re-attestation, written only when not at their
     refused(BASE + " cvminit.reattest=0", "cvminit.reattest");
     refused(BASE + " cvminit.reattest_fail=log", "cvminit.reattest_fail", "only allowed with cvminit.reattest");
     refused(BASE + " cvminit.reattest=60 cvminit.reattest_fail=halt", "cvminit.reattest_fail", "poweroff or log");
+}
+
+TEST_CASE("cmdline: cvminit.initdata lets the document name the broker; absent, nothing changes")
+{
+    // Without the key every line composes as before: no new word, so no new MEASUREMENT.
+    AgentCmdline plain = parse_ok(BASE + " cvminit.initdata=none");
+    CHECK(plain.initdata == InitdataSource::None);
+    CHECK(plain == parse_ok(BASE));
+    CHECK(compose_cmdline(plain).find("initdata") == std::string::npos);
+
+    AgentCmdline bare = parse_ok("console=ttyS0 cvminit.initdata=fw_cfg cvminit.simulate=1");
+    CHECK(bare.initdata == InitdataSource::FwCfg);
+    CHECK(bare.broker_url.empty());
+    CHECK(!bare.broker_key);
+    CHECK(compose_cmdline(bare) == "cvminit.simulate=1 cvminit.net=dhcp cvminit.deadline=120 cvminit.initdata=fw_cfg");
+    CHECK(parse_ok(compose_cmdline(bare)) == bare);
+
+    // With init-data an explicit cvmkb pins the transport, and reattest_fail may wait for the
+    // document's interval; both compose and parse back.
+    AgentCmdline pinned =
+        parse_ok(BASE + " cvminit.transport=cvmkb cvminit.reattest_fail=poweroff cvminit.initdata=fw_cfg");
+    CHECK(pinned.transport == Transport::Cvmkb);
+    CHECK(pinned.reattest_fail == ReattestFail::PowerOff);
+    std::string line = compose_cmdline(pinned);
+    CHECK(line.find(" cvminit.transport=cvmkb cvminit.reattest_fail=poweroff cvminit.initdata=fw_cfg") !=
+          std::string::npos);
+    CHECK(parse_ok(line) == pinned);
+    AgentCmdline log = parse_ok("cvminit.initdata=fw_cfg cvminit.reattest_fail=log");
+    CHECK(parse_ok(compose_cmdline(log)) == log);
+
+    refused("cvminit.simulate=1", "cvminit.broker", "cvminit.initdata=fw_cfg");
+    refused("cvminit.broker=http://a", "cvminit.broker_key", "missing");
+    refused(BASE + " cvminit.initdata=disk", "cvminit.initdata", "fw_cfg or none");
+    refused(BASE + " cvminit.initdata", "cvminit.initdata", "no value");
+    refused(BASE + " cvminit.initdata=fw_cfg cvminit.initdata=fw_cfg", "cvminit.initdata", "given twice");
+    refused("cvminit.initdata=fw_cfg cvminit.broker=http://a cvminit.transport=ratls", "cvminit.transport", "https://");
 }
 
 TEST_CASE("cmdline: the broker URL is kept as its origin")
