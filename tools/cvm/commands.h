@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
+#include "base/result.h"
+
 namespace cvm::cli {
 
 inline constexpr int EXIT_OK = 0;
@@ -23,5 +26,13 @@ int cmd_initramfs(const std::vector<std::string>& args);
 int cmd_cmdline(const std::vector<std::string>& args);
 int cmd_verity(const std::vector<std::string>& args);
 int cmd_initdata(const std::vector<std::string>& args);
+
+// `cvm release verify` (release_verify.cc), dispatched by cmd_release: `args` parsed with
+// RELEASE_VERIFY_FLAGS (--key, --require-tlog, --trusted-root, --time); its positional arguments
+// are BUNDLE, or "verify" then BUNDLE. Prints the verified release on stdout; an error is a bundle
+// refused (Errc::Crypto, Format, Policy) or bad usage or input (Errc::Config, Io, Unsupported).
+extern const std::vector<FlagSpec> RELEASE_VERIFY_FLAGS;
+extern const char* const RELEASE_VERIFY_USAGE;
+Result<void> release_verify(const Args& args);
 
 }  // namespace cvm::cli
