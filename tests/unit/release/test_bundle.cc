@@ -3,6 +3,7 @@
 #include <doctest.h>
 
 #include "base/base64.h"
+#include "proto/keys.h"
 #include "release_fixture.h"
 
 using namespace cvm;
@@ -242,4 +243,48 @@ TEST_CASE("oversized or non-JSON bundles are refused before parsing")
     CHECK(contains(refusal(std::string(MAX_BUNDLE_SIZE + 1, ' '), key, Errc::Format), "bundle is 1048577 bytes"));
     CHECK(contains(refusal("{\"mediaType\":", key, Errc::Format), "bundle: not valid JSON"));
     CHECK(contains(refusal(make(key) + "\n{}", key, Errc::Format), "bundle: not valid JSON"));
+}
+
+TEST_CASE("a bundle made by an independent implementation verifies, and ours is the same bytes")
+{
+    // tests/fuzz/corpus/release_bundle/signed.json: made with pyca/cryptography's Ed25519 (seed
+    // 0x42 x 32), the statement and the bundle canonicalized by json.dumps(sort_keys=True,
+    // separators=(",", ":")), PAE written out by hand (DSSE protocol.md).
+    const std::string bundle =
+        R"({"dsseEnvelope":{"payload":"eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJwcmVkaWNhdGUi)"
+        R"(OnsiY21kbGluZSI6ImNvbnNvbGU9dHR5UzAiLCJndWVzdF9mZWF0dXJlcyI6IjB4MSIsImhvc3RfZGF0YSI6ImVlZWVlZWVlZWVl)"
+        R"(ZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWUiLCJtb2RlIjoic25wIiwibm90X2Fm)"
+        R"(dGVyIjoxODAwMDAwMDAwLCJwb2xpY3kiOiIweDMwMDAwIiwic2hhcGVzIjpbeyJtZWFzdXJlbWVudCI6IjAxMDEwMTAxMDEwMTAx)"
+        R"(MDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEwMTAxMDEw)"
+        R"(MTAxMDEwMSIsInZjcHVfdHlwZSI6IkVQWUMtdjQiLCJ2Y3B1cyI6MSwidm1tX3R5cGUiOiJRRU1VIn0seyJtZWFzdXJlbWVudCI6)"
+        R"(IjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAyMDIwMjAy)"
+        R"(MDIwMjAyMDIwMjAyMDIwMjAyMDIwMiIsInZjcHVfdHlwZSI6IkVQWUMtTWlsYW4iLCJ2Y3B1cyI6NCwidm1tX3R5cGUiOiJlYzIi)"
+        R"(fSx7Im1lYXN1cmVtZW50IjoiMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMw)"
+        R"(MzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzMDMwMzAzIiwidmNwdV90eXBlIjoiRVBZQy1HZW5vYSIsInZjcHVzIjo4)"
+        R"(LCJ2bW1fdHlwZSI6ImdjZSJ9XSwic291cmNlX2RhdGVfZXBvY2giOjE3MDAwMDAwMDAsInRvb2wiOiJjdm0gMC4xLjAifSwicHJl)"
+        R"(ZGljYXRlVHlwZSI6Imh0dHBzOi8vY3ZtaW5pdC5kZXYvcmVsZWFzZS92MSIsInN1YmplY3QiOlt7ImRpZ2VzdCI6eyJzaGEyNTYi)"
+        R"(OiJhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhIn0sIm5hbWUi)"
+        R"(OiJmaXJtd2FyZSJ9LHsiZGlnZXN0Ijp7InNoYTI1NiI6ImJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJi)"
+        R"(YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmIifSwibmFtZSI6Imtlcm5lbCJ9LHsiZGlnZXN0Ijp7InNoYTI1NiI6ImNjY2NjY2NjY2Nj)"
+        R"(Y2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2MifSwibmFtZSI6ImluaXRyZCJ9LHsi)"
+        R"(ZGlnZXN0Ijp7InNoYTI1NiI6ImRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRk)"
+        R"(ZGRkZGRkZGQifSwibmFtZSI6ImluaXQtZGF0YSJ9XX0=","payloadType":"application/vnd.in-toto+json","signatur)"
+        R"(es":[{"keyid":"9a82517f9af19416d98fdbcf193726b3a95c0b6fec1d51884bf3e1b739ba2ef4","sig":"Fb1wGgiDO4vJ)"
+        R"(iwdMoGIxmn7fs0mUouaJbtvbdD9iU+1T8DWUHSdVsY8vpFaF4sao6kfAoa564G5ElbY8Wx2uBw=="}]},"mediaType":"applic)"
+        R"(ation/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"9a82517f9af194)"
+        R"(16d98fdbcf193726b3a95c0b6fec1d51884bf3e1b739ba2ef4"},"tlogEntries":[]}})";
+    Secret<proto::ED25519_SEED_SIZE> seed;
+    for (uint8_t& b : seed.expose())
+        b = 0x42;
+    SecretBytes pem = proto::ed25519_private_pem(proto::Ed25519KeyPair::from_seed(seed));
+    SigningKey key =
+        test::take(SigningKey::parse_pem({reinterpret_cast<const char*>(pem.expose().data()), pem.size()}));
+    VerifyOptions options = test::options_for(key);
+    auto verified = verify_bundle(bundle, options);
+    REQUIRE_MESSAGE(verified.ok(), std::string(verified.ok() ? "" : verified.error().message()));
+    CHECK(verified->statement.predicate.shapes.size() == 3);
+    CHECK(verified->statement.subjects.size() == 4);
+    CHECK(make_bundle(verified->statement, key).value() == bundle);
+    options.now = 1800000000;
+    CHECK(verify_bundle(bundle, options).error().code() == Errc::Policy);
 }
