@@ -24,6 +24,18 @@ Result<int64_t> verification_time(const Args& args)
     return static_cast<int64_t>(value);
 }
 
+// A key or trusted root that does not load is bad input (exit 2), not a refused bundle (exit 1):
+// its Format or Unsupported error becomes Errc::Config.
+template <typename T>
+Result<T> as_input(Result<T> loaded, const char* flag)
+{
+    if (loaded.ok())
+        return loaded;
+    const Error& e = loaded.error();
+    Errc code = e.code() == Errc::Io ? Errc::Io : Errc::Config;
+    return Error::make(code, "%s: %.*s", flag, static_cast<int>(e.message().size()), e.message().data());
+}
+
 void print(const std::string& path, const release::VerifiedRelease& verified, const release::PublicKey& key)
 {
     const release::Predicate& p = verified.statement.predicate;
@@ -88,10 +100,10 @@ Result<void> release_verify(const Args& args)
     if (args.has("require-tlog") && !args.has("trusted-root"))
         return Error::make(Errc::Config, "--require-tlog needs --trusted-root: the Rekor keys to verify entries with");
 
-    release::PublicKey key = TRY_PREFIX(release::PublicKey::load(*key_path), "--key");
+    release::PublicKey key = TRY(as_input(release::PublicKey::load(*key_path), "--key"));
     std::optional<release::TrustedRoot> root;
     if (auto path = args.get("trusted-root"))
-        root = TRY_PREFIX(release::load_trusted_root(*path), "--trusted-root");
+        root = TRY(as_input(release::load_trusted_root(*path), "--trusted-root"));
     std::string bundle = TRY(read_text_file(positional[0], release::MAX_BUNDLE_SIZE));
 
     release::VerifyOptions options;
