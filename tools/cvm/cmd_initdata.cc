@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "commands.h"
 #include "initdata/initdata.h"
+#include "initdata_file.h"
 #include "snp/report.h"
 
 namespace cvm::cli {
@@ -33,7 +34,8 @@ compose              write the canonical document: the two keys, then each entry
   --algorithm NAME   sha256, sha384 (default, as Trustee's examples) or sha512
   --out FILE         where to write it (default: stdout); HOST_DATA is printed on stderr
 
-digest FILE          check the document as the agent does and print its HOST_DATA (64 hex
+digest FILE          check the document as the agent does (and its "cvminit.toml" entry as
+                     the deployment settings of docs/initdata.md) and print its HOST_DATA (64 hex
                      digits), then the algorithm and the full digest
   --json             {"host_data", "algorithm", "digest", "version", "entries", "size"} instead
 
@@ -70,9 +72,7 @@ Result<initdata::Document> document_arg(const Args& args, const char* subcommand
 {
     if (args.positional().size() != 1)
         return Error::make(Errc::Config, "%s needs exactly one init-data FILE", subcommand);
-    const std::string& path = args.positional()[0];
-    std::string text = TRY(read_text_file(path, initdata::MAX_INITDATA_SIZE));
-    return TRY_PREFIX(initdata::parse(text), "%s", path.c_str());
+    return load_initdata(args.positional()[0]);
 }
 
 Result<int> compose(const Args& args)
@@ -98,6 +98,7 @@ Result<int> compose(const Args& args)
     std::string text = TRY(initdata::compose(algorithm, data));
     // What the guest will check: the composed bytes, parsed back as the agent parses them.
     initdata::Document document = TRY(initdata::parse(text));
+    TRY(check_agent_entry(document));
     std::string host_data = to_hex(initdata::host_data(document));
     if (auto out = args.get("out")) {
         TRY(write_file_atomic(*out, as_bytes(text)));

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "initdata_file.h"
 #include "launch_outcome.h"
 #include "launch_plan.h"
 #include "qemu_command.h"
@@ -20,7 +21,8 @@ constexpr const char* USAGE = R"(usage: cvm launch --launch launch.toml [--simul
 Starts QEMU with exactly the launch that `cvm measure --launch` measures: the same firmware,
 kernel, initrd, command line and vCPUs from launch.toml, and the report fields launch.toml sets
 (policy, host_data, the [id_block] signed for this MEASUREMENT, author_key_enabled) as QEMU's
-sev-snp-guest properties. Prints the MEASUREMENT on stderr before QEMU starts. Refuses, naming
+sev-snp-guest properties. With `initdata = "FILE"`, HOST_DATA is that init-data document's and
+the document goes to the guest as fw_cfg opt/cvminit/initdata (docs/initdata.md). Prints the MEASUREMENT on stderr before QEMU starts. Refuses, naming
 the key, whatever QEMU would launch differently from what is measured: a mode other than snp, a
 vmm_type other than QEMU, guest_features other than 0x1, a precomputed firmware.snp_ovmf_hash,
 or a vCPU that is not one of QEMU's measured -cpu models (vcpu_type) or whose signature
@@ -69,6 +71,10 @@ Result<std::vector<std::string>> command(const Args& args)
     if (!path)
         return Error::make(Errc::Config, "needs --launch launch.toml");
     LaunchPlan plan = TRY_PREFIX(plan_launch(TRY(launch::load_launch_toml(*path))), "%s", path->c_str());
+    // launch.toml has checked the document and taken its HOST_DATA; its deployment settings are
+    // checked here too, so a document the agent would refuse stops the launch before QEMU.
+    if (plan.config.initdata)
+        TRY_PREFIX(load_initdata(*plan.config.initdata), "%s: launch.toml key 'initdata'", path->c_str());
     fprintf(stderr, "cvm launch: MEASUREMENT %s (cvm measure --launch %s)\n", to_hex(plan.measurement).c_str(),
             path->c_str());
     QemuOptions options;
