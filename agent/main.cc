@@ -31,6 +31,9 @@ int main()
     run(ctx, "early", "the kernel needs devtmpfs, proc, sysfs and tmpfs", stage_early);
     run(ctx, "config", "fix the cvminit.* parameters or /etc/cvminit.toml (cvm cmdline check)", stage_config);
     run(ctx, "modules", "rebuild the initramfs for this kernel (cvm initramfs --kernel-modules)", stage_modules);
+    if (ctx.initdata != cvm::cmdline::InitdataSource::None)  // cvminit.initdata=fw_cfg; else no report, no fw_cfg
+        run(ctx, "initdata", "check the init-data document and the launch's host-data (docs/initdata.md)",
+            stage_initdata);
     run(ctx, "network", "check the VM's NIC and DHCP, or set cvminit.net=static", stage_network);
     run(ctx, "attest", "is cvminit.broker reachable, and is this an SNP guest (cvminit.simulate=1 in development)?",
         stage_attest);

@@ -61,8 +61,10 @@ Result<void> fetch_report(Context& ctx)
     return {};
 }
 
-Result<std::string> stage_attest(Context& ctx)
+Result<void> open_provider(Context& ctx)
 {
+    if (ctx.provider)
+        return {};
     ProviderPaths paths;
     paths.configfs_root = ctx.root + paths.configfs_root;
     paths.sev_guest_device = ctx.root + paths.sev_guest_device;
@@ -76,6 +78,12 @@ Result<std::string> stage_attest(Context& ctx)
         return provider.release_error();
     }
     ctx.provider = provider.release_value();
+    return {};
+}
+
+Result<std::string> stage_attest(Context& ctx)
+{
+    TRY(open_provider(ctx));  // already open when stage initdata asked for a report
     ctx.fail_hint = "is cvminit.broker reachable from the VM, and is the broker running?";
     TRY(with_backoff(ctx, "attest", [&] { return challenge(ctx); }));
     ctx.fail_hint = "the PSP or the host refused the report request; the message says whether only a reboot helps";

@@ -57,9 +57,14 @@ struct Context {
     cmdline::Transport transport{cmdline::Transport::Cvmkb};
     uint32_t reattest_seconds{0};  // 0: no re-attestation
     cmdline::ReattestFail reattest_fail{cmdline::ReattestFail::Log};
-    std::unique_ptr<ReportProvider> provider;                       // stage attest
-    std::optional<client::Session> session;                         // this boot's X25519 key and nonce
-    Bytes report;                                                   // the evidence sent to the broker
+    cmdline::InitdataSource initdata{cmdline::InitdataSource::None};
+    // Stage config's parse of the two measured places, which stage initdata merges again with the
+    // init-data document (cvminit.initdata).
+    std::optional<cmdline::AgentCmdline> measured_cmdline;
+    std::optional<cmdline::AgentFileConfig> measured_file;
+    std::unique_ptr<ReportProvider> provider;  // stage initdata or attest
+    std::optional<client::Session> session;    // this boot's X25519 key and nonce
+    Bytes report;                              // the evidence sent to the broker
     std::vector<Bytes> certs;
     // cvminit.transport=ratls: the certificate carrying `report` and its fresh key, presented to
     // the broker over mutual TLS (client/ratls_credential.h); made anew with every report.
@@ -78,7 +83,20 @@ struct Context {
 
 Result<std::string> stage_early(Context& ctx);
 Result<std::string> stage_config(Context& ctx);
+// Copies a merged configuration into `ctx` (stage config; stage initdata after its merge) and
+// returns the summary line.
+std::string apply_config(Context& ctx, const cmdline::AgentConfig& config);
 Result<std::string> stage_modules(Context& ctx);
+// Only with cvminit.initdata=fw_cfg (main.cc): reads the init-data document from fw_cfg, gets a
+// fresh report, refuses a document whose digest is not the report's HOST_DATA, and only then
+// merges the document's settings (kernel-cmdline/deployment.h) into `ctx`. Every failure's
+// message starts with one of: "init-data document missing", "init-data document unreadable",
+// "init-data document invalid", "init-data report", "init-data HOST_DATA mismatch",
+// "init-data settings refused".
+Result<std::string> stage_initdata(Context& ctx);
+// The report provider for this boot (choose_provider), opened once by whichever stage asks
+// first: initdata or attest. Sets ctx.fail_hint when it fails.
+Result<void> open_provider(Context& ctx);
 Result<std::string> stage_network(Context& ctx);
 Result<std::string> stage_attest(Context& ctx);
 Result<std::string> stage_retrieve(Context& ctx);

@@ -28,6 +28,12 @@ ReportData workload_ratls(ByteView spki_der, ByteView nonce)
     return tagged_report_data(WORKLOAD_RATLS_TAG, {spki_der, nonce});
 }
 
+ReportData initdata_check(std::string_view algorithm, ByteView digest)
+{
+    return tagged_report_data(INITDATA_TAG,
+                              {{reinterpret_cast<const uint8_t*>(algorithm.data()), algorithm.size()}, digest});
+}
+
 ReportData agent_key(ByteView spki_der)
 {
     return tagged_report_data(AGENT_KEY_TAG, {spki_der});

@@ -7,6 +7,9 @@
 //   cvminit agent-key/1        the agent's per-boot certificate-signing key (its SPKI)
 //   cvminit workload/1 user-data   POST /v1/evidence: the workload's user data
 //   cvminit workload/1 ra-tls      POST /v1/tls-certificate: the workload key's SPKI and nonce
+//   cvminit init-data/1        the agent's check of its init-data document against HOST_DATA
+//                              (agent/stage_initdata.cc): the digest algorithm's name and the
+//                              document's full digest; the report stays in the VM
 //
 //   REPORT_DATA = SHA-512(tag || 0x00 || u16be(len) || field || u16be(len) || field ...)
 //
@@ -30,6 +33,7 @@ inline constexpr std::string_view RATLS_BROKER_TAG = "cvmkb/1 ra-tls";
 inline constexpr std::string_view AGENT_KEY_TAG = "cvminit agent-key/1";
 inline constexpr std::string_view WORKLOAD_USER_DATA_TAG = "cvminit workload/1 user-data";
 inline constexpr std::string_view WORKLOAD_RATLS_TAG = "cvminit workload/1 ra-tls";
+inline constexpr std::string_view INITDATA_TAG = "cvminit init-data/1";
 
 inline constexpr size_t MAX_USER_DATA = 64;  // POST /v1/evidence's user_data, bytes
 inline constexpr size_t MAX_RATLS_NONCE = 64;
@@ -44,6 +48,10 @@ ReportData workload_user_data(ByteView user_data);
 // POST /v1/tls-certificate: the DER SubjectPublicKeyInfo of the workload's key and its nonce
 // (0..MAX_RATLS_NONCE bytes; empty when the caller gave none).
 ReportData workload_ratls(ByteView spki_der, ByteView nonce);
+
+// The agent's init-data check: `algorithm` ("sha256", "sha384", "sha512") and the document's
+// full digest with it (32, 48 or 64 bytes).
+ReportData initdata_check(std::string_view algorithm, ByteView digest);
 
 // The agent's per-boot signing key.
 ReportData agent_key(ByteView spki_der);

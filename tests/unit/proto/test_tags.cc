@@ -53,6 +53,9 @@ TEST_CASE("each binding matches its definition, computed outside this code")
     CHECK(hex(ratls_broker(spki91, sevens)) ==
           "2e73cfbb1b9e15ab5b1a1e020ef9f4a9da721fa756cff7f82ccb3996bbc89fdf784103cd42a3f5d88f53e30ce500afcc5e81cbc1d9"
           "dce41b71db171c47ca9b71");
+    CHECK(hex(initdata_check("sha384", filled(48, 0x5a))) ==
+          "2a5a2f2e124ce2e3245bf7b539c20ffb5020cda1e5db8ca57f275acb77a47f88e2cee3c1f51381b15741634c60b263688f1ba2f21d"
+          "ce50781e800bd45d55c8db");
 }
 
 TEST_CASE("the cvmkb/1 report_data is the same construction under its own tag")
@@ -67,9 +70,9 @@ TEST_CASE("the cvmkb/1 report_data is the same construction under its own tag")
 
 TEST_CASE("no tag contains 0x00 or is another's prefix, so the same fields never give the same binding")
 {
-    std::set<std::string_view> tags{REPORT_DATA_TAG, RATLS_BROKER_TAG, AGENT_KEY_TAG, WORKLOAD_USER_DATA_TAG,
-                                    WORKLOAD_RATLS_TAG};
-    CHECK(tags.size() == 5);
+    std::set<std::string_view> tags{REPORT_DATA_TAG,        RATLS_BROKER_TAG,   AGENT_KEY_TAG,
+                                    WORKLOAD_USER_DATA_TAG, WORKLOAD_RATLS_TAG, INITDATA_TAG};
+    CHECK(tags.size() == 6);
     for (std::string_view a : tags) {
         CHECK(a.find('\0') == std::string_view::npos);
         for (std::string_view b : tags)
