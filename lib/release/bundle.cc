@@ -57,7 +57,21 @@ Result<Envelope> parse_envelope(yyjson_val* envelope, const std::string& hint)
 // verificationMaterial: the release key's hint, and the tlog entries (the array, or nullptr).
 Result<yyjson_val*> parse_material(yyjson_val* material, const std::string& hint)
 {
-    TRY(proto::check_members(material, "verificationMaterial", {"publicKey"}, {"tlogEntries"}));
+    TRY(proto::check_members(material, "verificationMaterial", {"publicKey"},
+                             {"tlogEntries", "timestampVerificationData"}));
+    // @sigstore/bundle writes "timestampVerificationData": {} (or with an empty rfc3161Timestamps)
+    // into every bundle it builds, so a pipeline's bundle has it. RFC 3161 timestamps are not
+    // verified here, so one present is refused rather than ignored.
+    if (yyjson_val* tsa = yyjson_obj_get(material, "timestampVerificationData")) {
+        constexpr const char* TSA = "verificationMaterial.timestampVerificationData";
+        TRY(proto::check_members(tsa, TSA, {}, {"rfc3161Timestamps"}));
+        if (yyjson_obj_get(tsa, "rfc3161Timestamps") &&
+            yyjson_arr_size(TRY(proto::array_member(tsa, "rfc3161Timestamps", TSA, MAX_TLOG_ENTRIES))) != 0)
+            return Error::make(Errc::Unsupported,
+                               "%s.rfc3161Timestamps: RFC 3161 timestamps are not verified by "
+                               "cvm, expected none, refusing",
+                               TSA);
+    }
     yyjson_val* public_key = yyjson_obj_get(material, "publicKey");
     TRY(proto::check_members(public_key, "verificationMaterial.publicKey", {"hint"}));
     std::string_view found = TRY(proto::string_member(public_key, "hint", "verificationMaterial.publicKey"));
@@ -146,8 +160,9 @@ Result<VerifiedRelease> verify_bundle(std::string_view bundle_json, const Verify
                                entries);
         std::string canonical_envelope = TRY_PREFIX(proto::jcs_serialize(envelope_json), "dsseEnvelope");
         for (size_t i = 0; i < entries; ++i) {
-            int64_t time = TRY(verify_tlog_entry(yyjson_arr_get(tlog_entries, i), canonical_envelope, *options.key,
-                                                 *options.trusted_root));
+            int64_t time = TRY_PREFIX(verify_tlog_entry(yyjson_arr_get(tlog_entries, i), canonical_envelope,
+                                                        *options.key, *options.trusted_root),
+                                      "verificationMaterial.tlogEntries[%zu]", i);
             if (!out.integrated_time || time < *out.integrated_time)
                 out.integrated_time = time;
         }

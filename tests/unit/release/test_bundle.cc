@@ -92,9 +92,10 @@ TEST_CASE("another media type, payload type, or an extra member is refused")
                    "bundle.messageSignature: unknown member"));
     CHECK(contains(refusal(replace_once(bundle, "\"payloadType\"", "\"extra\":1,\"payloadType\""), key, Errc::Format),
                    "dsseEnvelope.extra: unknown member"));
-    CHECK(contains(refusal(replace_once(bundle, "\"tlogEntries\"", "\"timestampVerificationData\":{},\"tlogEntries\""),
-                           key, Errc::Format),
-                   "verificationMaterial.timestampVerificationData: unknown member"));
+    CHECK(contains(
+        refusal(replace_once(bundle, "\"tlogEntries\"", "\"timestampVerificationData\":{\"x\":{}},\"tlogEntries\""),
+                key, Errc::Format),
+        "verificationMaterial.timestampVerificationData.x: unknown member"));
     CHECK(contains(refusal(replace_once(bundle, "{\"hint\"", "{\"rawBytes\":\"\",\"hint\""), key, Errc::Format),
                    "verificationMaterial.publicKey.rawBytes: unknown member"));
     CHECK(
@@ -107,6 +108,23 @@ TEST_CASE("a bundle without tlogEntries (protobuf JSON omits an empty list) veri
     const SigningKey& key = test::ed25519_key();
     std::string bundle = replace_once(make(key), ",\"tlogEntries\":[]", "");
     CHECK(verify_bundle(bundle, test::options_for(key)).ok());
+}
+
+TEST_CASE("an empty timestampVerificationData, as @sigstore/bundle writes it, verifies; a timestamp is refused")
+{
+    const SigningKey& key = test::p256_key();
+    std::string bundle = make(key);
+    auto with = [&](const char* tsa) {
+        return replace_once(bundle, "\"tlogEntries\":[]",
+                            std::string("\"tlogEntries\":[],\"timestampVerificationData\":") + tsa);
+    };
+    CHECK(verify_bundle(with("{}"), test::options_for(key)).ok());
+    CHECK(verify_bundle(with("{\"rfc3161Timestamps\":[]}"), test::options_for(key)).ok());
+    CHECK(contains(refusal(with("{\"rfc3161Timestamps\":[{\"signedTimestamp\":\"AAAA\"}]}"), key, Errc::Unsupported),
+                   "verificationMaterial.timestampVerificationData.rfc3161Timestamps"));
+    CHECK(contains(refusal(with("{\"x\":1}"), key, Errc::Format),
+                   "verificationMaterial.timestampVerificationData.x: unknown member"));
+    CHECK(contains(refusal(with("[]"), key, Errc::Format), "verificationMaterial.timestampVerificationData"));
 }
 
 TEST_CASE("bad base64 is refused")
