@@ -100,5 +100,22 @@ expect "check dir outside /run" 2 "key 'secrets.dir': expected an absolute path 
   -- cmdline check --config "$tmp/dir.toml" "$base cvminit.workload=/bin/app"
 expect "check bad cmdline" 2 "cmdline key 'cvminit.net'" -- cmdline check --config "$tmp/cvminit.toml" "$base cvminit.net=wifi"
 
+# cvminit.initdata: the document may name the broker; without the flag nothing is added.
+expect "compose initdata without broker" 0 '^panic=-1 cvminit\.simulate=1 cvminit\.net=dhcp cvminit\.deadline=120 cvminit\.initdata=fw_cfg$' \
+  -- cmdline compose --initdata fw_cfg --simulate
+expect "compose initdata pins the transport" 0 ' cvminit\.transport=cvmkb cvminit\.reattest_fail=poweroff cvminit\.initdata=fw_cfg$' \
+  -- cmdline compose --initdata fw_cfg --broker http://a --transport cvmkb --reattest-fail poweroff
+expect "compose without initdata: cvmkb is the default, composed away" 0 "^$canonical\$" \
+  -- cmdline compose --broker https://kb.example:8443 --broker-key "$key" --transport cvmkb
+expect "compose initdata bad value" 2 "cmdline key 'cvminit.initdata': expected fw_cfg or none" \
+  -- cmdline compose --initdata disk --broker http://a --broker-key "$key"
+expect "compose reattest_fail alone needs initdata" 2 "only allowed with cvminit.reattest" \
+  -- cmdline compose --broker http://a --broker-key "$key" --reattest-fail poweroff
+expect "parse initdata" 0 '^cvminit\.initdata = fw_cfg$' -- cmdline parse "cvminit.initdata=fw_cfg cvminit.broker=http://a"
+expect "parse refuses --initdata" 2 'parse does not take --initdata' -- cmdline parse --initdata fw_cfg "cvminit.simulate=1"
+expect "check initdata: the measured part" 0 '^workload\.command = \["/usr/bin/app", "--flag", "two words"\]$' \
+  -- cmdline check --config "$tmp/cvminit.toml" "console=ttyS0 cvminit.initdata=fw_cfg"
+expect "check: no broker without initdata" 2 "cmdline key 'cvminit.broker': missing" -- cmdline check "cvminit.simulate=1"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* USAGE =
     R"(usage: cvm cmdline compose --broker URL (--broker-key B64 | --broker-key-file PEM) [options]
+       cvm cmdline compose --initdata fw_cfg [--broker URL] [--broker-key B64 | ...] [options]
        cvm cmdline parse (TEXT | --file /proc/cmdline)
        cvm cmdline check [--config cvminit.toml] (TEXT | --file FILE)
 
@@ -45,11 +46,17 @@ measured line.
   --reattest SECONDS      attest again every SECONDS (30 to 86400) while the workload runs
                                                                               cvminit.reattest
   --reattest-fail poweroff|log  what a refused re-attestation does        cvminit.reattest_fail
+  --initdata fw_cfg       take the deployment's settings (broker, broker key, transport,
+                          reattest, resources, workload env) from the init-data document whose
+                          digest is the launch's HOST_DATA (docs/initdata.md); --broker and
+                          --broker-key may then be left out              cvminit.initdata
   --extra "WORDS"         other kernel parameters, e.g. "console=ttyS0" (repeatable)
 
 parse prints each cvminit.* value, one "key = value" per line; other words are ignored.
 check also reads the agent's cvminit.toml and checks that the two agree (the workload and the
 resources must each come from exactly one place), then prints the agent's whole configuration.
+With cvminit.initdata=fw_cfg it checks the measured part (the document is the launch's:
+cvm initdata check).
 
 exit status: 0 valid, 2 usage error or an invalid parameter (the message names the key)
 )";
@@ -67,8 +74,11 @@ Result<std::string> broker_key_b64(const Args& args)
         return *b64;
     }
     auto path = args.get("broker-key-file");
+    if (!path && args.has("initdata"))
+        return std::string();  // the init-data document may pin the key
     if (!path)
-        return Error::make(Errc::Config, "compose needs --broker-key B64 or --broker-key-file PEM");
+        return Error::make(Errc::Config,
+                           "compose needs --broker-key B64 or --broker-key-file PEM (or --initdata fw_cfg)");
     // The file may be the broker's private key: it is read into wiping storage, and only the
     // public half leaves this function.
     SecretBytes pem = TRY(read_secret_file(*path, 4096));
@@ -136,12 +146,14 @@ Result<void> compose(const Args& args)
         {"transport", "cvminit.transport"},
         {"reattest", "cvminit.reattest"},
         {"reattest-fail", "cvminit.reattest_fail"},
+        {"initdata", "cvminit.initdata"},
     };
     std::vector<std::string> values;
     std::vector<cmdline::Parameter> params;
     values.reserve(std::size(FLAGS) + 1);
     values.push_back(TRY(broker_key_b64(args)));
-    params.push_back({"cvminit.broker_key", values.back()});
+    if (!values.back().empty())
+        params.push_back({"cvminit.broker_key", values.back()});
     for (const auto& [flag, name] : FLAGS) {
         if (auto v = args.get(flag)) {
             values.push_back(*v);
@@ -241,10 +253,10 @@ Result<void> check(const Args& args)
 }
 
 constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
-    "broker",      "broker-key",  "broker-key-file", "simulate",    "net",          "ip",
-    "gateway",     "dns",         "deadline",        "resources",   "workload",     "extra",
-    "verity-data", "verity-hash", "verity-blocks",   "verity-root", "verity-salt",  "data",
-    "data-key",    "data-mount",  "transport",       "reattest",    "reattest-fail"};
+    "broker",      "broker-key",  "broker-key-file", "simulate",    "net",           "ip",
+    "gateway",     "dns",         "deadline",        "resources",   "workload",      "extra",
+    "verity-data", "verity-hash", "verity-blocks",   "verity-root", "verity-salt",   "data",
+    "data-key",    "data-mount",  "transport",       "reattest",    "reattest-fail", "initdata"};
 
 Result<void> run(const Args& args)
 {
@@ -279,7 +291,7 @@ int cmd_cmdline(const std::vector<std::string>& argv)
                {"verity-salt", Takes::Value}, {"data", Takes::Value},          {"data-key", Takes::Value},
                {"data-mount", Takes::Value},  {"extra", Takes::Values},        {"file", Takes::Value},
                {"transport", Takes::Value},   {"reattest", Takes::Value},      {"reattest-fail", Takes::Value},
-               {"config", Takes::Value}});
+               {"config", Takes::Value},      {"initdata", Takes::Value}});
     if (!args.ok())
         return fail(args.error());
     if (args->help()) {
