@@ -15,7 +15,8 @@ check() { if [[ $2 -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed 
 py_digest() { python3 -c "import hashlib,sys; print(hashlib.new(sys.argv[1], open(sys.argv[2],'rb').read()).hexdigest()[:int(sys.argv[3])])" "$1" "$2" "${3:-999}"; }
 
 cd "$tmp" || exit 1
-printf 'broker = "https://kb-eu.example:8443"\nbroker_key = "AAAA"\n' >eu.toml
+# The broker key: RFC 8032 section 7.1 TEST 1's public key.
+printf 'broker = "https://kb-eu.example:8443"\nbroker_key = "%s"\n' '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' >eu.toml
 printf 'broker = "https://kb-us.example:8443"\n' >us.toml
 printf 'other = 1\n' >aa.toml
 
@@ -87,6 +88,11 @@ expect "compose: twice the same name" 2 '--entry k: the name is given twice' -- 
 expect "compose: no entry" 2 'compose needs at least one --entry' -- initdata compose
 expect "compose: not NAME=FILE" 2 '--entry eu.toml: expected NAME=FILE' -- initdata compose --entry eu.toml
 expect "compose: bad algorithm" 2 '--algorithm sha1: expected sha256, sha384 or sha512' -- initdata compose --algorithm sha1 --entry k=eu.toml
+printf 'broker = "https://kb"\nsimulate = true\n' >weak.toml
+expect "compose: a measured-only setting in cvminit.toml" 2 \
+  "\\[data\\] \"cvminit.toml\": init-data cvminit.toml key 'simulate': measured-only" -- initdata compose --entry cvminit.toml=weak.toml
+"$cvm" initdata compose --entry other.toml=weak.toml --out other.toml 2>/dev/null
+check "compose: other entries are not the agent's to check" $?
 expect "compose: missing entry file" 2 '--entry k: .*missing.txt' -- initdata compose --entry k=missing.txt
 
 # check: against a HOST_DATA
@@ -140,6 +146,12 @@ write_launch 'initdata = "sub/eu, doc.toml"' "host_data = \"$hd\""
 expect "launch.toml: initdata with host_data" 2 "key 'initdata': given with host_data, which it sets" -- launch --launch launch.toml --print
 write_launch 'initdata = "md5.toml"'
 expect "launch.toml: a bad document" 2 "key 'initdata': ./md5.toml: initdata key 'algorithm'" -- measure --launch launch.toml
+printf 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"cvminit.toml" = "deadline = 5"\n' >deadline.toml
+expect "digest: a measured-only setting" 2 "deadline.toml: \\[data\\] \"cvminit.toml\": init-data cvminit.toml key 'deadline': measured-only" \
+  -- initdata digest deadline.toml
+write_launch 'initdata = "deadline.toml"'
+expect "launch: a document the agent would refuse" 2 "launch.toml key 'initdata': ./deadline.toml: \\[data\\] \"cvminit.toml\".*'deadline'" \
+  -- launch --launch launch.toml --print
 write_launch 'initdata = "absent.toml"'
 expect "launch.toml: a missing document" 2 "key 'initdata'.*absent.toml" -- launch --launch launch.toml --print
 
