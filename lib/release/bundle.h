@@ -30,7 +30,7 @@ struct VerifyOptions {
     const PublicKey* key{nullptr};             // required: the release key
     bool require_tlog{false};                  // at least one tlog entry, fully verified
     const TrustedRoot* trusted_root{nullptr};  // the Rekor keys; required when a bundle has entries
-    int64_t now{0};                            // seconds since the epoch, for not_after
+    int64_t now{0};                            // seconds since the epoch, for not_after; 0 is refused
 };
 
 struct VerifiedRelease {

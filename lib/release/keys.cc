@@ -151,9 +151,9 @@ Result<void> PublicKey::verify(ByteView message, ByteView signature) const
     bool good = false;
     if (m_kind == KeyKind::Ed25519) {
         proto::Ed25519PublicKey key{};
-        std::copy(m_spki.end() - key.size(), m_spki.end(), key.begin());
         proto::Ed25519Signature sig{};
         if (m_spki.size() == ED25519_SPKI_SIZE && signature.size() == sig.size()) {
+            std::copy(m_spki.end() - key.size(), m_spki.end(), key.begin());
             std::copy(signature.begin(), signature.end(), sig.begin());
             good = proto::ed25519_verify(key, message, sig);
         }
