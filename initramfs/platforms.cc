@@ -79,6 +79,10 @@ Result<std::vector<std::string>> platform_modules(std::span<const Platform> plat
             }
         }
         TRY(add(out, index, "sev_guest", "snp", "the SEV-SNP guest driver"));
+        // cvminit.initdata=fw_cfg reads the init-data document through fw_cfg on QEMU; optional:
+        // a kernel without the module boots as before, and such a boot names it if it needs it.
+        if (index.contains("qemu_fw_cfg"))
+            add_once(out, "qemu_fw_cfg");
     }
     return out;
 }

@@ -11,7 +11,10 @@
 //        modules.dep crypto_null and gf128mul) must be loaded first. From 6.13 the driver uses the
 //        AES-GCM library (lib/crypto/aesgcm.c: aesgcm_expandkey()), a symbol dependency that
 //        modules.dep resolves: nothing to add. ctr and aes are built into Debian's kernel; when a
-//        kernel has them as modules they are added too.
+//        kernel has them as modules they are added too. Then qemu_fw_cfg when the kernel has it:
+//        cvminit.initdata=fw_cfg reads the init-data document from QEMU's fw_cfg (the module
+//        loads without a fw_cfg device too: drivers/firmware/qemu_fw_cfg.c fw_cfg_sysfs_init()
+//        only registers the platform driver).
 //   sim  qemu_fw_cfg (the simulated provider reads the host's report through fw_cfg) and
 //        virtio_net (QEMU's NIC).
 // A name the kernel builds in (modules.builtin) needs nothing: resolve() reports it as built in.

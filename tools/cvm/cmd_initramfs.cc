@@ -41,6 +41,7 @@ bytewise path order, inode numbers 1, 2, 3..., owner 0:0, one fixed mtime, permi
   --platform snp|sim      the modules a platform needs, before any --module (repeatable):
                           snp: sev-guest, configfs, tsm or tsm_report, and up to kernel 6.12 the
                                gcm(aes) crypto its probe allocates (gcm, ghash_generic, ...);
+                               qemu_fw_cfg when the kernel has it (cvminit.initdata=fw_cfg);
                           sim: qemu_fw_cfg and virtio_net (the simulated platform under QEMU)
   --root DIR              a tree copied to /workload; symlinks are kept as symlinks, never followed
   --file SRC:DEST         one more file at DEST (repeatable); 0755 if SRC has an execute bit;

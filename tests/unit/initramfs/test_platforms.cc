@@ -108,12 +108,14 @@ TEST_CASE("kernel releases: MAJOR.MINOR at the start")
 TEST_CASE("snp on 6.12: the gcm(aes) crypto before sev-guest, built-in parts left out")
 {
     auto n = names({Platform::Snp}, DEP_6_12, BUILTIN_6_12, "6.12.117+deb13-amd64");
-    CHECK(n == std::vector<std::string>{"aes_generic", "ctr", "gcm", "ghash_generic", "configfs", "tsm", "sev_guest"});
+    CHECK(n == std::vector<std::string>{"aes_generic", "ctr", "gcm", "ghash_generic", "configfs", "tsm", "sev_guest",
+                                        "qemu_fw_cfg"});
     auto order = load_order({Platform::Snp}, DEP_6_12, BUILTIN_6_12, "6.12.117+deb13-amd64");
     CHECK(order == std::vector<std::string>{"kernel/crypto/crypto_null.ko.xz", "kernel/crypto/gcm.ko.xz",
                                             "kernel/lib/crypto/gf128mul.ko.xz", "kernel/crypto/ghash-generic.ko.xz",
                                             "kernel/fs/configfs/configfs.ko.xz", "kernel/drivers/virt/coco/tsm.ko.xz",
-                                            "kernel/drivers/virt/coco/sev-guest/sev-guest.ko.xz"});
+                                            "kernel/drivers/virt/coco/sev-guest/sev-guest.ko.xz",
+                                            "kernel/drivers/firmware/qemu_fw_cfg.ko.xz"});
     CHECK(position(order, "kernel/crypto/gcm.ko.xz") <
           position(order, "kernel/drivers/virt/coco/sev-guest/sev-guest.ko.xz"));
     // Older kernels take the same path (the crypto API allocation dates from 5.19).
@@ -124,12 +126,13 @@ TEST_CASE("snp from 6.13: no crypto modules, modules.dep brings the AES-GCM libr
 {
     for (const char* release : {"6.13.0", "6.18.2-cloud", "7.0.1"}) {
         auto n = names({Platform::Snp}, DEP_6_13, "", release);
-        CHECK(n == std::vector<std::string>{"configfs", "tsm_report", "sev_guest"});
+        CHECK(n == std::vector<std::string>{"configfs", "tsm_report", "sev_guest", "qemu_fw_cfg"});
         auto order = load_order({Platform::Snp}, DEP_6_13, "", release);
         CHECK(order == std::vector<std::string>{"kernel/fs/configfs/configfs.ko",
                                                 "kernel/drivers/virt/coco/guest/tsm_report.ko",
                                                 "kernel/lib/crypto/libaes.ko", "kernel/lib/crypto/libaesgcm.ko",
-                                                "kernel/drivers/virt/coco/sev-guest/sev-guest.ko"});
+                                                "kernel/drivers/virt/coco/sev-guest/sev-guest.ko",
+                                                "kernel/drivers/firmware/qemu_fw_cfg.ko"});
     }
     // A 6.12 release with this tree would need gcm, which it does not have: refused by name.
     auto index = ModuleIndex::parse(DEP_6_13).value();
@@ -159,7 +162,7 @@ TEST_CASE("snp with gcm and ghash built in: nothing to load for them")
     CHECK(plan.builtin == std::vector<std::string>{"aes_generic", "ctr", "gcm", "ghash_generic"});
 }
 
-TEST_CASE("snp refuses a kernel without sev-guest or configfs; the report module is optional")
+TEST_CASE("snp refuses a kernel without sev-guest or configfs; the report module and qemu_fw_cfg are optional")
 {
     std::vector<Platform> snp{Platform::Snp};
     auto no_sev = ModuleIndex::parse("kernel/fs/configfs/configfs.ko:\n").value();
