@@ -246,11 +246,13 @@ Result<int64_t> verify_tlog_entry(yyjson_val* entry, std::string_view envelope_j
     TRY(proto::check_members(log_id_json, "logId", {"keyId"}));
     auto log_id = TRY(proto::base64_fixed_member<32>(log_id_json, "keyId", "logId"));
     const TransparencyLog* log = find_log(root, log_id);
+    // Crypto and Policy, as every refusal of the entry: the bundle is rejected evidence (cvm exit
+    // 1), not bad input. Nothing the root trusts vouches for an entry of an unknown log.
     if (!log)
-        return Error::make(Errc::Chain, "logId.keyId: %s is not a log of the trusted root", to_hex(log_id).c_str());
+        return Error::make(Errc::Crypto, "logId.keyId: %s is not a log of the trusted root", to_hex(log_id).c_str());
     // @sigstore/verify dist/trust/filter.js: filterTLogAuthorities(), start <= time <= end.
     if (integrated_time < log->valid_from || (log->valid_until && integrated_time > *log->valid_until))
-        return Error::make(Errc::Chain, "integratedTime: %lld is outside the validity of log %s (from %lld%s%s)",
+        return Error::make(Errc::Policy, "integratedTime: %lld is outside the validity of log %s (from %lld%s%s)",
                            static_cast<long long>(integrated_time), log->base_url.c_str(),
                            static_cast<long long>(log->valid_from), log->valid_until ? " to " : "",
                            log->valid_until ? std::to_string(*log->valid_until).c_str() : "");

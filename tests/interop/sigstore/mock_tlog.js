@@ -115,13 +115,9 @@ function sigstoreVerify(bundleJSON, rootJSON, publicKeyPem) {
   new Verifier(material, { tlogThreshold: 1, timestampThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(bundleJSON)));
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const out = args[0];
-  if (!out || (args.length !== 1 && args.length !== 5)) {
-    console.error('usage: node mock_tlog.js OUT_DIR [--bundle BUNDLE.json --key RELEASE.pub.pem]');
-    process.exit(2);
-  }
+// Makes the bundles, roots and cases.json in `out`; with `input` ({bundle, key}: file paths) the
+// release is that bundle, else one made here. Returns the cases.
+async function makeCases(out, input = {}) {
   fs.mkdirSync(out, { recursive: true });
   const write = (name, value) =>
     fs.writeFileSync(path.join(out, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n');
@@ -130,6 +126,7 @@ async function main() {
   // mock_rekor_entry.js), logged by @sigstore/mock's TLog.
   const logKeys = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const tlog = await initializeTLog(REKOR_URL, logKeys);
+  nock.cleanAll(); // a second run in this process gets its own log
   nock(REKOR_URL)
     .persist()
     .post('/api/v1/log/entries')
@@ -145,13 +142,12 @@ async function main() {
   let bundle;
   let signer;
   let releaseKeys;
-  if (args.length === 5) {
-    const opt = (name) => args[args.indexOf(name) + 1];
-    releasePem = fs.readFileSync(opt('--key'), 'utf8');
-    const input = bundleFromJSON(JSON.parse(fs.readFileSync(opt('--bundle'), 'utf8')));
-    const { tlogEntries } = await witness.testify(input.content, releasePem);
-    input.verificationMaterial.tlogEntries = tlogEntries;
-    bundle = bundleToJSON(input);
+  if (input.bundle) {
+    releasePem = fs.readFileSync(input.key, 'utf8');
+    const given = bundleFromJSON(JSON.parse(fs.readFileSync(input.bundle, 'utf8')));
+    const { tlogEntries } = await witness.testify(given.content, releasePem);
+    given.verificationMaterial.tlogEntries = tlogEntries;
+    bundle = bundleToJSON(given);
   } else {
     releaseKeys = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     releasePem = releaseKeys.publicKey.export({ format: 'pem', type: 'spki' });
@@ -255,16 +251,26 @@ async function main() {
       refusal = e.message || String(e);
     }
     c.sigstore_js = refusal === null ? 'ok' : `refused: ${refusal}`;
-    if (c.expect === 'ok' && refusal !== null) {
-      console.error(`mock_tlog.js: @sigstore/verify refuses the good bundle ${c.name}: ${refusal}`);
-      process.exit(1);
-    }
+    if (c.expect === 'ok' && refusal !== null)
+      throw new Error(`@sigstore/verify refuses the good bundle ${c.name}: ${refusal}`);
   }
   write('cases.json', cases);
-  console.log(`mock_tlog.js: ${cases.length} cases in ${out}`);
+  return cases;
 }
 
-main().catch((e) => {
-  console.error(`mock_tlog.js: ${e.stack || e}`);
-  process.exit(1);
-});
+module.exports = { makeCases };
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (!args[0] || (args.length !== 1 && !(args.length === 5 && args.includes('--bundle') && args.includes('--key')))) {
+    console.error('usage: node mock_tlog.js OUT_DIR [--bundle BUNDLE.json --key RELEASE.pub.pem]');
+    process.exit(2);
+  }
+  const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  makeCases(args[0], { bundle: opt('--bundle'), key: opt('--key') })
+    .then((cases) => console.log(`mock_tlog.js: ${cases.length} cases in ${args[0]}`))
+    .catch((e) => {
+      console.error(`mock_tlog.js: ${e.stack || e}`);
+      process.exit(1);
+    });
+}

@@ -256,18 +256,18 @@ TEST_CASE("an unknown log, or an entry outside the log key's validity, is refuse
 {
     EntryParts e = good_entry();
     test::TestLog other;
-    refused(verify(e.json(), other.root()), "logId.keyId: ", Errc::Chain);
+    refused(verify(e.json(), other.root()), "logId.keyId: ", Errc::Crypto);
     EntryParts wrong_id = e;
     wrong_id.log_id = base64_encode(other.log_id());
-    refused(wrong_id, "is not a log of the trusted root", Errc::Chain);
+    refused(wrong_id, "is not a log of the trusted root", Errc::Crypto);
 
     TrustedRoot later = test_log().root();
     later.tlogs[0].valid_from = e.integrated_time + 1;
     refused(verify(e.json(), later),
-            "integratedTime: 1600001000 is outside the validity of log https://rekor.example.dev", Errc::Chain);
+            "integratedTime: 1600001000 is outside the validity of log https://rekor.example.dev", Errc::Policy);
     TrustedRoot ended = test_log().root();
     ended.tlogs[0].valid_until = e.integrated_time - 1;
-    refused(verify(e.json(), ended), "integratedTime: 1600001000 is outside the validity", Errc::Chain);
+    refused(verify(e.json(), ended), "integratedTime: 1600001000 is outside the validity", Errc::Policy);
     ended.tlogs[0].valid_until = e.integrated_time;  // both ends included, as @sigstore/verify's filter has them
     CHECK(verify(e.json(), ended).ok());
     later.tlogs[0].valid_from = e.integrated_time;
