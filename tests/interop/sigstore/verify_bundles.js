@@ -4,12 +4,17 @@
 // only the release public key:
 //
 //   node verify_bundles.js MAKE_BUNDLES_EXE
+//   node verify_bundles.js --bundle BUNDLE --key PUB [--bundle BUNDLE --key PUB ...]
 //
 // runs make_bundles (tests/interop/sigstore/make_bundles.cc) into a temporary directory, then
 // for ECDSA P-256 and Ed25519 keys: the bundle is a valid v0.3 bundle and verifies; the key
 // hint sigstore-js asks for is SHA-256 of the key's SPKI, computed here by Node itself; the
 // payload it verified is the statement; a bundle with one payload byte flipped, and a bundle
 // checked with the other key, are refused.
+//
+// The second form checks bundles written elsewhere (`cvm release`'s release.sigstore.json): each
+// must be a valid v0.3 bundle that verifies with its key and carries an in-toto statement of our
+// predicate type, and must be refused once a payload byte is flipped.
 //
 // Thresholds: our bundles are signed offline and carry no tlog entry, SCT or RFC 3161 timestamp
 // (the pipeline adds a Rekor entry when it is online), so the Verifier is made with
@@ -78,9 +83,46 @@ function verify(bundleJSON, pem, options) {
   }
 }
 
+// Verifies BUNDLE with PUB, and refuses it with one payload byte flipped.
+function checkGiven(bundlePath, pubPath) {
+  const pem = fs.readFileSync(pubPath, 'utf8');
+  const json = JSON.parse(fs.readFileSync(bundlePath, 'utf8'));
+  const good = verify(json, pem, OFFLINE);
+  check(good.error === null, `${bundlePath}: sigstore-js verifies it with ${pubPath}` +
+    (good.error ? ` (${good.error.code || ''} ${good.error.message})` : ''));
+  if (good.bundle) {
+    const statement = JSON.parse(Buffer.from(good.bundle.content.dsseEnvelope.payload).toString('utf8'));
+    check(statement._type === 'https://in-toto.io/Statement/v1' &&
+      statement.predicateType === 'https://cvminit.dev/release/v1' && statement.predicate.shapes.length >= 1,
+      `${bundlePath}: an in-toto Statement v1 of our predicate (${statement.predicate.shapes.length} shapes)`);
+  }
+  const payload = Buffer.from(json.dsseEnvelope.payload, 'base64');
+  payload[Math.floor(payload.length / 2)] ^= 0x01;
+  const tampered = { ...json, dsseEnvelope: { ...json.dsseEnvelope, payload: payload.toString('base64') } };
+  const refused = verify(tampered, pem, OFFLINE);
+  check(refused.error !== null && refused.error.code === 'SIGNATURE_ERROR',
+    `${bundlePath}: refused with a payload byte flipped (${refused.error && refused.error.code})`);
+}
+
+function finish() {
+  console.log(`${checks} checks, ${failures} failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
 function main() {
-  if (process.argv.length !== 3) {
-    console.error('usage: node verify_bundles.js MAKE_BUNDLES_EXE');
+  const args = process.argv.slice(2);
+  if (args.length >= 4 && args[0] === '--bundle') {
+    for (let i = 0; i < args.length; i += 4) {
+      if (args[i] !== '--bundle' || args[i + 2] !== '--key' || i + 3 >= args.length) {
+        console.error('usage: node verify_bundles.js --bundle BUNDLE --key PUB [...]');
+        process.exit(2);
+      }
+      checkGiven(args[i + 1], args[i + 3]);
+    }
+    finish();
+  }
+  if (args.length !== 1) {
+    console.error('usage: node verify_bundles.js MAKE_BUNDLES_EXE | --bundle BUNDLE --key PUB ...');
     process.exit(2);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cvm-sigstore-js-'));
@@ -126,8 +168,7 @@ function main() {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`${checks} checks, ${failures} failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
 }
 
 main();
