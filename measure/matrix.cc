@@ -1,6 +1,7 @@
 #include "measure/matrix.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <utility>
 
@@ -45,8 +46,15 @@ Result<Matrix> measure_matrix(const Inputs& in, std::span<const LaunchShape> sha
     // The shape-independent checks, as measure() makes them.
     TRY(check_inputs(with_shape(in, shapes[0])));
 
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) {
+        return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
+    Clock::time_point start = Clock::now();
     SnpImage image = TRY(prepare_snp(in, max_vcpus));
     Matrix out;
+    out.image_ms = ms_since(start);
+    start = Clock::now();
     out.ovmf_sha256 = image.ovmf_sha256;
     out.ovmf_snp_hash = image.ovmf_snp_hash;
     out.kernel_hashes = image.kernel_hashes;
@@ -78,6 +86,7 @@ Result<Matrix> measure_matrix(const Inputs& in, std::span<const LaunchShape> sha
             out.measurements[index] = gctx.ld();
         }
     }
+    out.shapes_ms = ms_since(start);
     return out;
 }
 

@@ -35,6 +35,8 @@ struct Matrix {
     LaunchDigest ovmf_snp_hash{};                     // the chain after the OVMF pages
     std::optional<KernelHashes> kernel_hashes;        // with a kernel: the hashes table's contents
     std::vector<LaunchDigest> measurements;           // measurements[i] is shapes[i]'s MEASUREMENT
+    double image_ms{0};   // wall time of the shape-independent part (reading and hashing the files)
+    double shapes_ms{0};  // and of every shape's tail, for reports (one measurement costs both)
 };
 
 // The MEASUREMENT of every shape of the launch `in` describes (in.mode must be Mode::Snp; its

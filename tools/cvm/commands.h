@@ -26,6 +26,7 @@ int cmd_initramfs(const std::vector<std::string>& args);
 int cmd_cmdline(const std::vector<std::string>& args);
 int cmd_verity(const std::vector<std::string>& args);
 int cmd_initdata(const std::vector<std::string>& args);
+int cmd_release(const std::vector<std::string>& args);
 
 // `cvm release verify` (release_verify.cc), dispatched by cmd_release: `args` parsed with
 // RELEASE_VERIFY_FLAGS (--key, --require-tlog, --trusted-root, --time); its positional arguments

@@ -24,6 +24,7 @@ constexpr Command COMMANDS[] = {
     {"cmdline", "compose, parse and check the agent's measured cvminit.* kernel parameters", cvm::cli::cmd_cmdline},
     {"verity", "build and check dm-verity hash trees for a read-only root image", cvm::cli::cmd_verity},
     {"initdata", "compose an init-data document, print or check the HOST_DATA it binds", cvm::cli::cmd_initdata},
+    {"release", "sign every VM shape's MEASUREMENT of an image as a release; keygen; verify", cvm::cli::cmd_release},
     {"launch", "run QEMU with exactly the launch that cvm measure measures", cvm::cli::cmd_launch},
     {"demo", "the whole product on this machine, SIMULATED: broker, initramfs, QEMU boot", cvm::cli::cmd_demo},
     {"sim", "a SIMULATED AMD platform (chain and PSP) for development and CI", cvm::cli::cmd_sim},

@@ -28,6 +28,8 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
+    const std::string& path() const { return m_path; }
+
     // Writes `data` to a file in the directory and returns its path.
     std::string write(const std::string& name, ByteView data) const
     {
