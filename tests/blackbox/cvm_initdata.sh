@@ -46,8 +46,10 @@ expect "compose: the HOST_DATA printed is hashlib's" 0 "HOST_DATA $hd\$" \
 # digest: HOST_DATA, then the algorithm and the full digest, for each algorithm
 for alg in sha256 sha384 sha512; do
   "$cvm" initdata compose --algorithm $alg --entry cvminit.toml=eu.toml --out $alg.toml 2>/dev/null
-  out=$("$cvm" initdata digest $alg.toml)
-  [[ $out == "$(py_digest $alg $alg.toml 64)"$'\n'"$alg $(py_digest $alg $alg.toml)" ]]; check "digest $alg" $?
+  out=$("$cvm" initdata digest $alg.toml 2>err.txt)
+  [[ $out == "$(py_digest $alg $alg.toml 64)" &&
+     $(cat err.txt) == "cvm initdata: $alg $(py_digest $alg $alg.toml) (HOST_DATA is its first 32 bytes)" ]]
+  check "digest $alg: HOST_DATA on stdout, the full digest on stderr" $?
 done
 "$cvm" initdata digest eu-doc.toml --json >digest.json
 python3 - "$hd" "$(py_digest sha384 eu-doc.toml)" "$(stat -c %s eu-doc.toml)" <<'EOF'
@@ -59,7 +61,7 @@ EOF
 check "digest --json" $?
 # The digest is over the bytes: the same data with CRLF line ends is another HOST_DATA.
 sed 's/$/\r/' eu-doc.toml >crlf.toml
-[[ $("$cvm" initdata digest crlf.toml | head -1) == "$(py_digest sha384 crlf.toml 64)" && $(py_digest sha384 crlf.toml 64) != "$hd" ]]
+[[ $("$cvm" initdata digest crlf.toml 2>/dev/null) == "$(py_digest sha384 crlf.toml 64)" && $(py_digest sha384 crlf.toml 64) != "$hd" ]]
 check "digest: CRLF is another HOST_DATA" $?
 
 # the document is checked as the agent checks it

@@ -36,7 +36,7 @@ compose              write the canonical document: the two keys, then each entry
 
 digest FILE          check the document as the agent does (and its "cvminit.toml" entry as
                      the deployment settings of docs/initdata.md) and print its HOST_DATA (64 hex
-                     digits), then the algorithm and the full digest
+                     digits) on stdout, the algorithm and the full digest on stderr
   --json             {"host_data", "algorithm", "digest", "version", "entries", "size"} instead
 
 check FILE           exit 0 when HOST_DATA is this document's, 1 (naming both) when not
@@ -146,9 +146,11 @@ Result<int> digest(const Args& args)
         print_json(d);
         return EXIT_OK;
     }
+    // stdout is the HOST_DATA alone, for $(cvm initdata digest FILE); the full digest on stderr.
     printf("%s\n", to_hex(initdata::host_data(d)).c_str());
-    printf("%s %s\n", std::string(initdata::algorithm_name(d.algorithm)).c_str(),
-           to_hex(initdata::digest(d.algorithm, d.text)).c_str());
+    fprintf(stderr, "cvm initdata: %s %s (HOST_DATA is its first 32 bytes)\n",
+            std::string(initdata::algorithm_name(d.algorithm)).c_str(),
+            to_hex(initdata::digest(d.algorithm, d.text)).c_str());
     return EXIT_OK;
 }
 
