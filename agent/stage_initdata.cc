@@ -48,7 +48,7 @@ Result<initdata::Document> read_document(Context& ctx)
     std::string_view text(reinterpret_cast<const char*>(raw->data()), raw->size());
     auto document = initdata::parse(text);
     if (!document) {
-        ctx.fail_hint = "the host passed a document that is not init-data; check it with cvm initdata check";
+        ctx.fail_hint = "the host passed a document that is not valid init-data (cvm initdata digest FILE checks one)";
         return document.release_error().prefix("init-data document invalid");
     }
     return document.release_value();
@@ -69,7 +69,7 @@ Result<initdata::HostData> check_host_data(Context& ctx, const initdata::Documen
     initdata::HostData expected = initdata::host_data(document);
     if (report.host_data != expected) {
         ctx.fail_hint = "the launch's host-data is not this document's digest (a changed document, or another "
-                        "one's HOST_DATA): relaunch with the document `cvm initdata digest` gives the host-data of";
+                        "document's HOST_DATA): launch with the host-data `cvm initdata digest` prints for it";
         return Error::make(Errc::Policy,
                            "init-data HOST_DATA mismatch: the report has %s, the document's %.*s gives %s; "
                            "refusing",

@@ -4,11 +4,16 @@
 // without a NUL both parsers get the whole input. Invariants on every accepted command line:
 // the composed canonical form parses back to the same values and is its own canonical form, fits
 // the bound, and keeps the cross-key rules; accepted pairs must merge or fail with Errc::Config.
+// The TOML text is also parsed as an init-data document's deployment settings (deployment.h):
+// an accepted one stays in its ranges and names no loader variable, and merged into a command
+// line with cvminit.initdata it gives a complete configuration (broker and key set) or
+// Errc::Config.
 #include <cstdlib>
 #include <string_view>
 
 #include "kernel-cmdline/agent_config.h"
 #include "kernel-cmdline/cmdline.h"
+#include "kernel-cmdline/deployment.h"
 
 using namespace cvm::cmdline;
 
@@ -41,6 +46,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto file = parse_agent_toml(toml_text);
     if (file.ok() && (file->root.empty() || file->root[0] != '/' || file->secrets_dir.rfind("/run/", 0) != 0))
         abort();
+    auto deployment = parse_deployment(toml_text);
+    if (deployment.ok()) {
+        const Deployment& d = deployment.value();
+        if ((d.reattest_seconds != 0 &&
+             (d.reattest_seconds < MIN_REATTEST_SECONDS || d.reattest_seconds > MAX_REATTEST_SECONDS)) ||
+            d.resources.size() > MAX_RESOURCES || d.env.size() > MAX_ENV)
+            abort();
+        for (const auto& [name, value] : d.env) {
+            if (loader_env_name(name) || value.find('\0') != std::string::npos)
+                abort();
+        }
+    }
+    if (cmdline.ok() && file.ok() && deployment.ok() && cmdline->initdata != InitdataSource::None) {
+        auto merged = merge_config(cmdline.value(), file.value(), &deployment.value());
+        if (merged.ok() && (merged->broker_url.empty() || merged->workload_argv.empty()))
+            abort();
+        if (!merged.ok() && merged.error().code() != cvm::Errc::Config)
+            abort();
+    }
     if (cmdline.ok() && file.ok()) {
         auto merged = merge_config(cmdline.value(), file.value());
         if (merged.ok() && (merged->workload_argv.empty() || merged->workload_argv[0][0] != '/'))
