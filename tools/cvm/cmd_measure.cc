@@ -57,6 +57,7 @@ launch.toml (relative paths are relative to the file):
   [kernel]    path = "vmlinuz"   initrd = "initrd.img"   cmdline = ["console=ttyS0", "..."]
   vcpu_sig or vcpu_family/vcpu_model/vcpu_stepping may replace vcpu_type.
   Not measured, for cvm launch and the report: policy = 0x30000   host_data = "<64 hex>"
+  (or initdata = "deploy.toml", whose digest HOST_DATA becomes: docs/initdata.md)
   author_key_enabled = true   [id_block] id_key, author_key, family_id, image_id, guest_svn
   (measure/launch_toml.h has the whole format)
 
