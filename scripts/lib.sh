@@ -59,6 +59,25 @@ meson_tests() {
   ((skip == 0)) || echo "--- SKIPPED: $skip meson tests in $dir (see the log above for why)"
 }
 
+# fuzz_harness HARNESS SECONDS: libFuzzer for SECONDS on a scratch copy of the harness's committed
+# seed corpus (tests/fuzz/corpus/NAME), so new inputs never land in the source tree.
+fuzz_harness() {
+  local name corpus status
+  name=$(basename "$1")
+  corpus=$(mktemp -d)
+  cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$corpus/"
+  "$1" -max_total_time="$2" -max_len=8192 -print_final_stats=1 "$corpus"
+  status=$?
+  rm -rf "$corpus"
+  return "$status"
+}
+
+# show_log FILE STATUS: prints FILE (its last lines when STATUS is 0), then returns STATUS.
+show_log() {
+  if (($2 == 0)); then tail -n 4 "$1"; else cat "$1"; fi
+  return "$2"
+}
+
 static_binary() {
   file "$1" | grep -q 'statically linked' && ! readelf -d "$1" 2>/dev/null | grep -q 'Dynamic section'
 }
