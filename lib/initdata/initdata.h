@@ -53,8 +53,10 @@ struct Document {
 };
 
 // Parses a document. Errc::Config naming the key for: text over MAX_INITDATA_SIZE, a NUL byte,
-// TOML errors, a missing or unknown `algorithm`, a `version` other than INITDATA_VERSION, any
-// top-level key besides the three, a missing [data], or a [data] value that is not a string.
+// TOML errors (duplicate keys and invalid UTF-8 among them), a missing or unknown `algorithm`, a
+// `version` other than INITDATA_VERSION, any top-level key besides the three, a missing [data],
+// a [data] value that is not a string, or a NUL decoded from an escape in a [data] name or value.
+// CRLF line ends are TOML and accepted; values read back with LF, the digest keeps the CRs.
 Result<Document> parse(std::string_view text);
 
 // The full digest of `text` with `algorithm` (32, 48 or 64 bytes).
@@ -65,8 +67,9 @@ HostData host_data(const Document& document);
 
 // A document in the canonical form `cvm initdata compose` writes: the two keys, then [data] with
 // the entries in name order, each value a TOML multi-line literal string. Errc::Config for a
-// value that a literal string cannot hold (a "'''" sequence, a NUL, a CR) or a name that is not
-// printable ASCII. parse(compose(a, d)) gives back `a` and `d`.
+// value that a literal string cannot hold (a "'''" sequence, a NUL, a CR or another control
+// character but tab and LF, invalid UTF-8), a name that is not printable ASCII, or a document
+// over MAX_INITDATA_SIZE. parse(compose(a, d)) gives back `a` and `d`.
 Result<std::string> compose(Algorithm algorithm, const std::map<std::string, std::string>& data);
 
 }  // namespace cvm::initdata
