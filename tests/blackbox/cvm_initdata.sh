@@ -122,6 +122,8 @@ hd64=$(python3 -c "import base64; print(base64.b64encode(bytes.fromhex('$hd')).d
 expect "launch: host-data is the document's" 0 "policy=0x30000,host-data=${hd64//+/\\+} -bios" -- launch --launch launch.toml --print
 expect "launch: the document as fw_cfg, by absolute path" 0 \
   "-fw_cfg 'name=opt/cvminit/initdata,file=$tmp/sub/eu,, doc.toml' -kernel" -- launch --launch launch.toml --print
+out=$("$cvm" launch --launch launch.toml --print 2>&1)
+[[ $out != *"cvm launch: note:"* ]]; check "launch: no note with cvminit.initdata=fw_cfg" $?
 expect "launch: the MEASUREMENT does not change" 0 "^cvm launch: MEASUREMENT $measurement " -- launch --launch launch.toml --print
 [[ $("$cvm" measure --launch launch.toml) == "$measurement" ]]; check "measure: the MEASUREMENT does not change" $?
 expect "launch: from another directory, the same file" 0 "file=$tmp/sub/eu,, doc.toml" \
@@ -142,6 +144,10 @@ expect "check --report: another deployment's document" 1 \
 expect "check --report: not a report" 2 '--report' -- initdata check eu-doc.toml --report eu.toml
 expect "sim report: --host-data refused, launch.toml sets it" 2 'host_data' \
   -- sim report sim --report-data "$rd" --launch launch.toml --host-data "$zero" -o x.bin
+
+sed -i 's/, "cvminit.initdata=fw_cfg"//' launch.toml
+expect "launch: a note when the measured line does not ask for init-data" 0 \
+  '^cvm launch: note: launch.toml has initdata but its kernel.cmdline no cvminit.initdata=fw_cfg' -- launch --launch launch.toml --print
 
 # launch.toml refusals
 write_launch 'initdata = "sub/eu, doc.toml"' "host_data = \"$hd\""

@@ -1,5 +1,6 @@
 // cvm launch: run (or print) the QEMU command line of a measured launch, relay the guest's
 // console, and exit with the agent's outcome.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -73,8 +74,18 @@ Result<std::vector<std::string>> command(const Args& args)
     LaunchPlan plan = TRY_PREFIX(plan_launch(TRY(launch::load_launch_toml(*path))), "%s", path->c_str());
     // launch.toml has checked the document and taken its HOST_DATA; its deployment settings are
     // checked here too, so a document the agent would refuse stops the launch before QEMU.
-    if (plan.config.initdata)
+    if (plan.config.initdata) {
         TRY_PREFIX(load_initdata(*plan.config.initdata), "%s: launch.toml key 'initdata'", path->c_str());
+        // Only the measured cvminit.initdata makes the agent read the document; another guest
+        // may read fw_cfg itself, so this is a note, not a refusal.
+        const auto& words = plan.config.cmdline;
+        if (std::none_of(words.begin(), words.end(),
+                         [](const std::string& w) { return w.starts_with("cvminit.initdata="); }))
+            fprintf(stderr,
+                    "cvm launch: note: %s has initdata but its kernel.cmdline no cvminit.initdata=fw_cfg: "
+                    "cvminit will not read the document\n",
+                    path->c_str());
+    }
     fprintf(stderr, "cvm launch: MEASUREMENT %s (cvm measure --launch %s)\n", to_hex(plan.measurement).c_str(),
             path->c_str());
     QemuOptions options;
