@@ -311,6 +311,13 @@ Result<void> Broker::check_policy(Attempt& a, const verify::Verification& v)
     if (v.report && v.product) {
         auto origin = a.simulated ? policy::Origin::Simulated : policy::Origin::Amd;
         auto policy_claims = policy::evaluate(m_config.policy, *v.report, *v.product, origin);
+        // A MEASUREMENT that policy.measurements does not list may be a shape of a fresh
+        // release (releases.h), judged now: a release expires between two requests.
+        for (Claim& c : policy_claims) {
+            if (c.name == "policy.measurement")
+                c = m_config.releases.measurement_claim(std::move(c), v.report->measurement, v.report->host_data,
+                                                        now());
+        }
         claims.insert(claims.end(), policy_claims.begin(), policy_claims.end());
     }
     const Claim* failed = first_failure(claims);
@@ -338,9 +345,31 @@ Result<proto::Release> Broker::release_for(Attempt& a, const snp::AttestationRep
         if (!allowed)
             return refuse(a, proto::ErrorCode::UnknownResource, "the broker has no resource of this name", "resource",
                           name);
-        if (std::find(allowed->begin(), allowed->end(), report.measurement) == allowed->end())
+        const std::vector<std::string>& releases = secret ? secret->releases : volume->releases;
+        const auto& host_data = secret ? secret->host_data : volume->host_data;
+        bool listed = std::find(allowed->begin(), allowed->end(), report.measurement) != allowed->end();
+        if (!listed && !releases.empty()) {
+            ReleaseMatch m = m_config.releases.match(report.measurement, report.host_data, now(), &releases);
+            if (!m.fresh)
+                return refuse(
+                    a, proto::ErrorCode::ResourceNotAllowed,
+                    "this MEASUREMENT is in no fresh release of " + join(releases, ", ") +
+                        (m.expired ? " (" + m.expired->label() + " expired)" : "") +
+                        (m.other_host_data ? " (" + m.other_host_data->label() + " names another HOST_DATA)" : "") +
+                        ", so it may not have the resource '" + name + "'",
+                    "resource", name);
+        } else if (!listed) {
             return refuse(a, proto::ErrorCode::ResourceNotAllowed,
                           "this MEASUREMENT may not have the resource '" + name + "'", "resource", name);
+        }
+        if (!host_data.empty() && std::find(host_data.begin(), host_data.end(), report.host_data) == host_data.end()) {
+            std::vector<std::string> expected;
+            for (const auto& h : host_data)
+                expected.push_back(to_hex(h));
+            return refuse(a, proto::ErrorCode::ResourceNotAllowed,
+                          "HOST_DATA is not one the resource '" + name + "' is released to", "host_data",
+                          to_hex(report.host_data), std::move(expected));
+        }
         if (secret)
             release.secrets.push_back({secret->name, SecretBytes::copy_of(secret->value.expose()), secret->env});
         else

@@ -58,24 +58,42 @@ Result<std::pair<std::string, uint16_t>> address(const toml::node& v, const std:
     return std::pair{host, static_cast<uint16_t>(port)};
 }
 
-Result<std::vector<policy::Measurement>> resource_measurements(const toml::table& t, const std::string& key,
-                                                               const policy::Policy& policy)
+// A resource's measurements, releases and HOST_DATA values: at least one of the first two.
+template <typename Resource>
+Result<void> resource_targets(const toml::table& t, const std::string& key, const BrokerConfig& c, Resource& r)
 {
-    const toml::node* node = t.get("measurements");
-    if (!node)
-        return config_error(key + ".measurements", "missing: name the measurements this resource is released to");
-    auto list = TRY(R.hex_list<48>(*node, key + ".measurements"));
-    for (const auto& m : list) {
-        if (std::find(policy.measurements.begin(), policy.measurements.end(), m) == policy.measurements.end())
+    const toml::node* measurements = t.get("measurements");
+    const toml::node* releases = t.get("releases");
+    if (!measurements && !releases)
+        return config_error(key + ".measurements", "missing: name the measurements this resource is released to, or "
+                                                   "the [[policy.release]] entries (releases = [\"name\"])");
+    if (measurements)
+        r.measurements = TRY(R.hex_list<48>(*measurements, key + ".measurements"));
+    for (const auto& m : r.measurements) {
+        const auto& accepted = c.policy.measurements;
+        if (std::find(accepted.begin(), accepted.end(), m) == accepted.end())
             return config_error(key + ".measurements", "lists a measurement that policy.measurements does not accept");
     }
-    return list;
+    if (releases) {
+        const toml::array* list = releases->as_array();
+        if (!list || list->empty())
+            return config_error(key + ".releases", "expected a non-empty list of [[policy.release]] names");
+        for (const toml::node& item : *list) {
+            r.releases.push_back(TRY(R.string(item, key + ".releases")));
+            if (!c.releases.trust(r.releases.back()))
+                return config_error(key + ".releases", "names no [[policy.release]] entry");
+        }
+    }
+    if (const toml::node* host_data = t.get("host_data"))
+        r.host_data = TRY(R.hex_list<32>(*host_data, key + ".host_data"));
+    return {};
 }
 
 Result<SecretResource> secret_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
                                        const std::string& base_dir)
 {
-    TRY(R.only_keys(t, key, {"name", "file", "value", "env", "measurements", "once_per_launch"}));
+    TRY(R.only_keys(t, key,
+                    {"name", "file", "value", "env", "measurements", "releases", "host_data", "once_per_launch"}));
     SecretResource r;
     r.name = TRY(required_string(t, "name", key));
     if (!proto::valid_resource_name(r.name))
@@ -99,7 +117,7 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
         if (!proto::valid_env_name(*r.env))
             return config_error(key + ".env", "expected an environment variable name of A-Z 0-9 _");
     }
-    r.measurements = TRY(resource_measurements(t, key, c.policy));
+    TRY(resource_targets(t, key, c, r));
     if (const toml::node* once = t.get("once_per_launch"))
         r.once_per_launch = TRY(R.boolean(*once, key + ".once_per_launch"));
     return r;
@@ -108,7 +126,7 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
 Result<VolumeResource> volume_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
                                        const std::string& base_dir)
 {
-    TRY(R.only_keys(t, key, {"name", "key_file", "measurements", "once_per_launch"}));
+    TRY(R.only_keys(t, key, {"name", "key_file", "measurements", "releases", "host_data", "once_per_launch"}));
     VolumeResource r;
     r.name = TRY(required_string(t, "name", key));
     if (!proto::valid_resource_name(r.name))
@@ -117,7 +135,7 @@ Result<VolumeResource> volume_resource(const toml::table& t, const std::string& 
     r.key = TRY_PREFIX(read_secret_file(path, 512), "%s.key_file", key.c_str());
     if (r.key.size() < 32)
         return config_error(key + ".key_file", "expected 32 to 512 bytes of key material");
-    r.measurements = TRY(resource_measurements(t, key, c.policy));
+    TRY(resource_targets(t, key, c, r));
     if (const toml::node* once = t.get("once_per_launch"))
         r.once_per_launch = TRY(R.boolean(*once, key + ".once_per_launch"));
     return r;
@@ -173,6 +191,28 @@ Result<void> revocation_sources(const toml::table& root, BrokerConfig& c, const 
     return {};
 }
 
+// [[policy.release]] and [releases]: each needs the other.
+Result<void> release_sources(const toml::table& root, const toml::table& policy_table, bool has_releases,
+                             BrokerConfig& c, const std::string& base_dir)
+{
+    const toml::node* dir_table = root.get("releases");
+    if (!has_releases && !dir_table)
+        return {};
+    if (!has_releases)
+        return config_error("releases", "is set without [[policy.release]]: name the key the releases are signed with");
+    if (!dir_table)
+        return config_error("releases", "missing: [[policy.release]] needs [releases] dir = \"...\" holding the "
+                                        "release bundles (*.sigstore.json)");
+    const toml::table* t = dir_table->as_table();
+    if (!t)
+        return config_error("releases", "expected a table with dir");
+    TRY(R.only_keys(*t, "releases", {"dir"}));
+    std::string dir = resolve(base_dir, TRY(required_string(*t, "dir", "releases")));
+    auto trusts = TRY(ReleaseSet::parse_trusts(*policy_table.get("release"), base_dir));
+    c.releases = TRY(ReleaseSet::load(std::move(trusts), dir));
+    return {};
+}
+
 Result<void> resources(const toml::table& root, BrokerConfig& c, const std::string& base_dir)
 {
     std::set<std::string> names;
@@ -211,10 +251,28 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
 {
     toml::table root = TRY(parse_toml(text, "broker config"));
     TRY(R.only_keys(root, "",
-                    {"listen", "metrics_listen", "reload_endpoint", "signing_key", "nonce_key", "nonce_lifetime",
-                     "max_connections", "max_connections_per_peer", "header_timeout_ms", "min_body_rate",
-                     "max_request_bytes", "simulated_root", "simulated_crl", "tls", "kds", "policy", "secret", "volume",
-                     "store", "heartbeat", "webhooks"}));
+                    {"listen",
+                     "metrics_listen",
+                     "reload_endpoint",
+                     "signing_key",
+                     "nonce_key",
+                     "nonce_lifetime",
+                     "max_connections",
+                     "max_connections_per_peer",
+                     "header_timeout_ms",
+                     "min_body_rate",
+                     "max_request_bytes",
+                     "simulated_root",
+                     "simulated_crl",
+                     "tls",
+                     "kds",
+                     "policy",
+                     "releases",
+                     "secret",
+                     "volume",
+                     "store",
+                     "heartbeat",
+                     "webhooks"}));
     BrokerConfig c;
     auto [host, port] = TRY(address(*TRY(R.required(root, "listen", "")), "listen"));
     c.server.address = host;
@@ -301,7 +359,9 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     const toml::table* policy_table = root.get("policy") ? root.get("policy")->as_table() : nullptr;
     if (!policy_table)
         return config_error("policy", "missing: a broker needs a [policy] table listing the measurements it accepts");
-    c.policy = TRY(policy::parse_policy_table(*policy_table));
+    bool has_releases = false;
+    c.policy = TRY(parse_policy_with_releases(*policy_table, has_releases));
+    TRY(release_sources(root, *policy_table, has_releases, c, base_dir));
 
     // A simulated root without allow_simulated is useful: such evidence is then recognised and
     // refused as SIMULATED_NOT_ALLOWED instead of failing as an unknown chain.

@@ -19,16 +19,23 @@
 //                                          present a certificate (the RA-TLS transport's)
 //   [kds] url, cache_dir, ttl, offline     where VCEKs come from when the request has none
 //   [policy] ...                           the policy layer's keys (policy/policy_toml.cc)
-//   [[secret]] name, file | value, env, measurements, once_per_launch (default false)
+//   [[policy.release]] name, key, require_tlog, trusted_root, max_age, not_after   (releases.h)
+//   [releases] dir                         the signed release bundles, loaded and verified at
+//                                          start and on every reload (releases.h)
+//   [[secret]] name, file | value, env, measurements, releases, host_data, once_per_launch
+//                                          (default false)
 //   [store] url, username, password_file, ca_file, server_name, timeout_ms, pool_size
 //                                          optional: Redis shared by replicas (store_config.h)
-//   [[volume]] name, key_file, measurements, once_per_launch (default true)
+//   [[volume]] name, key_file, measurements, releases, host_data, once_per_launch (default true)
 //   [heartbeat] stale_grace, max_vms       heartbeat bookkeeping (heartbeat_toml.h)
 //   [webhooks] on_stale, on_refused, timeout_ms, queue, ca_file   (heartbeat_toml.h)
 //
 // Relative paths are relative to the configuration file's directory. Every unknown key, wrong
 // type, duplicate resource name, or resource measurement the policy does not accept fails with
-// Errc::Config naming the key.
+// Errc::Config naming the key. A resource names the measurements it is released to, or the
+// [[policy.release]] entries whose fresh releases' MEASUREMENTs it is released to, or both; with
+// `host_data` it is released only to reports whose HOST_DATA is one of those. policy.measurements
+// may be left out when [[policy.release]] entries supply the measurements.
 //
 // Revocation (policy.revocation, on unless `revocation = false`) needs a CRL for every kind of
 // evidence the broker may accept, so these fail with Errc::Config naming the key and the fix:
@@ -50,6 +57,7 @@
 #include "net/http_server.h"
 #include "policy/policy.h"
 #include "proto/keys.h"
+#include "releases.h"
 #include "store_config.h"
 #include "verify/certificate.h"
 #include "webhooks.h"
@@ -61,14 +69,18 @@ struct SecretResource {
     SecretBytes value;
     std::optional<std::string> env;  // exported to the workload's environment under this name
     std::vector<policy::Measurement> measurements;
-    bool once_per_launch = false;  // released to one agent key per REPORT_ID (docs/broker.md)
+    std::vector<std::string> releases;               // [[policy.release]] names
+    std::vector<std::array<uint8_t, 32>> host_data;  // empty: any HOST_DATA
+    bool once_per_launch = false;                    // released to one agent key per REPORT_ID (docs/broker.md)
 };
 
 struct VolumeResource {
     std::string name;
     SecretBytes key;  // the LUKS2 keyslot passphrase: 32 to 512 bytes
     std::vector<policy::Measurement> measurements;
-    bool once_per_launch = true;  // a workload attesting again later in its launch cannot get it
+    std::vector<std::string> releases;               // [[policy.release]] names
+    std::vector<std::array<uint8_t, 32>> host_data;  // empty: any HOST_DATA
+    bool once_per_launch = true;                     // a workload attesting again later in its launch cannot get it
 };
 
 struct BrokerConfig {
@@ -79,6 +91,7 @@ struct BrokerConfig {
     std::optional<Secret<32>> nonce_key;               // nullopt: random per process (one broker)
     int64_t nonce_lifetime = 60;
     policy::Policy policy;
+    ReleaseSet releases;  // [[policy.release]] and the bundles of [releases] dir, verified
     std::vector<verify::Certificate> simulated_roots;
     // simulated_crls[i] is the CRL of simulated_roots[i] (the file's simulated_crl; a program may
     // add root and CRL pairs), DER or PEM. Simulated roots may share one Name, so the pairing is

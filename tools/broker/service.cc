@@ -99,7 +99,7 @@ Result<std::unique_ptr<Service>> Service::create(std::string config_path, Broker
 
 Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig config, uint64_t number)
 {
-    std::string summary = policy_summary(config);
+    std::string summary = policy_summary(config, (m_options.clock ? *m_options.clock : kds::system_clock()).now());
     std::vector<std::string> warnings = policy_warnings(config);
     bool generated_key = !config.nonce_key;
     if (generated_key) {  // made once, at start or when a reload drops nonce_key; outstanding nonces stay valid

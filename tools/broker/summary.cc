@@ -25,20 +25,31 @@ template <typename Resource>
 std::string resource_list(const std::vector<Resource>& resources)
 {
     std::string out;
-    for (const Resource& r : resources)
-        out += (out.empty() ? "" : ", ") + r.name + " (" + std::to_string(r.measurements.size()) + " measurement" +
-               (r.measurements.size() == 1 ? ")" : "s)");
+    for (const Resource& r : resources) {
+        std::string to;
+        if (!r.measurements.empty())
+            to = std::to_string(r.measurements.size()) + " measurement" + (r.measurements.size() == 1 ? "" : "s");
+        if (!r.releases.empty()) {
+            to += (to.empty() ? "releases " : ", releases ");
+            for (size_t i = 0; i < r.releases.size(); ++i)
+                to += (i ? "," : "") + r.releases[i];
+        }
+        if (!r.host_data.empty())
+            to += "; HOST_DATA one of " + std::to_string(r.host_data.size());
+        out += (out.empty() ? "" : ", ") + r.name + " (" + to + ")";
+    }
     return out.empty() ? "none" : out;
 }
 
 }  // namespace
 
-std::string policy_summary(const BrokerConfig& c)
+std::string policy_summary(const BrokerConfig& c, int64_t now)
 {
     const policy::Policy& p = c.policy;
     std::string s = "policy: accepts " + std::to_string(p.measurements.size()) + " measurement" +
-                    (p.measurements.size() == 1 ? "" : "s") + " (" + measurement_list(p.measurements) +
-                    "); VMPL <= " + std::to_string(p.max_vmpl) + "; debug " + (p.allow_debug ? "ALLOWED" : "refused") +
+                    (p.measurements.size() == 1 ? "" : "s") + " (" + measurement_list(p.measurements) + ")" +
+                    (c.releases.empty() ? "" : " and the shapes of its releases (" + c.releases.summary(now) + ")") +
+                    "; VMPL <= " + std::to_string(p.max_vmpl) + "; debug " + (p.allow_debug ? "ALLOWED" : "refused") +
                     "; migration agent " + (p.allow_migration_agent ? "ALLOWED" : "refused") + "; SMT " +
                     (p.allow_smt ? "allowed" : "refused") + "; min_tcb ";
     if (p.min_tcb.empty())

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "args.h"
 #include "base/file.h"
@@ -100,7 +101,7 @@ Result<void> pubkey(const Args& args)
 Result<void> check(const std::string& config_path)
 {
     broker::BrokerConfig config = TRY(broker::load_broker_config(config_path));
-    std::string summary = broker::policy_summary(config);
+    std::string summary = broker::policy_summary(config, time(nullptr));
     std::vector<std::string> warnings = broker::policy_warnings(config);
     TRY(broker::Broker::create(std::move(config)));  // the checks a start makes beyond parsing
     printf("%s: OK\n%s\n", config_path.c_str(), summary.c_str());

@@ -17,6 +17,7 @@
 #include "verify/verifier.h"
 #include "verify_bindings.h"
 #include "verify_output.h"
+#include "verify_release.h"
 #include "verify_setup.h"
 
 namespace cvm::cli {
@@ -41,6 +42,15 @@ evidence:
   --user-data HEX      also require REPORT_DATA to be the workload user-data binding of HEX
                        (0 to 64 bytes): evidence from the agent's POST /v1/evidence (claim
                        binding.user_data; docs/agent-api.md)
+
+releases (docs/verify.md, "Releases"; claims release.*):
+  --release BUNDLE     require MEASUREMENT to be a shape of this signed release (cvm release's
+                       Sigstore bundle), unexpired at --at TIME or now
+  --release-key PUB    the release key (PEM) the bundle must be signed with; needed by --release
+  --require-tlog       require a verified transparency-log (Rekor) entry in the bundle
+  --release-trusted-root FILE
+                       the Sigstore trusted root (JSON) whose Rekor keys sign the log entries;
+                       needed by --require-tlog and by any bundle that carries entries
 
 RA-TLS (docs/ratls.md):
   --ratls CERT         an RA-TLS certificate (PEM or DER) instead of a report: its evidence, the
@@ -106,6 +116,7 @@ std::vector<FlagSpec> flags()
         {"binding", Takes::Value},
     };
     f.insert(f.end(), verify_setup_flags().begin(), verify_setup_flags().end());
+    f.insert(f.end(), verify_release_flags().begin(), verify_release_flags().end());
     return f;
 }
 
@@ -142,11 +153,12 @@ int print_policy(const Args& args)
     std::string profile = *args.get("print-policy");
     if (profile != "strict")
         return usage_error(Error::make(Errc::Config, "--print-policy %s: expected strict", profile.c_str()));
-    auto refused =
-        refuse_flags(args, "--print-policy",
-                     {"report",        "certs",  "cert-table", "kds",          "kds-url", "cache-dir",   "cache-ttl",
-                      "offline",       "policy", "product",    "trusted-root", "json",    "check-dates", "crl",
-                      "no-revocation", "at",     "sim-dir",    "user-data",    "ratls",   "nonce",       "binding"});
+    auto refused = refuse_flags(args, "--print-policy",
+                                {"report",       "certs",     "cert-table",  "kds",          "kds-url",
+                                 "cache-dir",    "cache-ttl", "offline",     "policy",       "product",
+                                 "trusted-root", "json",      "check-dates", "crl",          "no-revocation",
+                                 "at",           "sim-dir",   "user-data",   "ratls",        "nonce",
+                                 "binding",      "release",   "release-key", "require-tlog", "release-trusted-root"});
     if (!refused.ok())
         return usage_error(refused.error());
     fputs(policy::to_toml(policy::Policy::strict(args.has("allow-smt"))).c_str(), stdout);
@@ -178,7 +190,9 @@ int print_outcome(const Args& args, const VerifyOutcome& outcome)
 // --ratls FILE: an RA-TLS certificate instead of a report and its certificates.
 int verify_certificate_file(const Args& args)
 {
-    auto refused = refuse_flags(args, "--ratls", {"report", "certs", "cert-table", "kds", "user-data"});
+    auto refused = refuse_flags(args, "--ratls",
+                                {"report", "certs", "cert-table", "kds", "user-data", "release", "release-key",
+                                 "require-tlog", "release-trusted-root"});
     if (!refused.ok())
         return usage_error(refused.error());
     std::string path = *args.get("ratls");
@@ -222,8 +236,9 @@ int cmd_verify(const std::vector<std::string>& argv)
     auto evidence = load_evidence(args);
     auto setup = evidence.ok() ? verify_setup(args) : Result<VerifySetup>(evidence.error());
     auto user_data = user_data_option(args);
+    auto release = release_input(args);
     for (const Error* e : {evidence.ok() ? nullptr : &evidence.error(), setup.ok() ? nullptr : &setup.error(),
-                           user_data.ok() ? nullptr : &user_data.error()}) {
+                           user_data.ok() ? nullptr : &user_data.error(), release.ok() ? nullptr : &release.error()}) {
         if (e)
             return usage_error(*e);
     }
@@ -235,6 +250,11 @@ int cmd_verify(const std::vector<std::string>& argv)
     std::vector<Claim> extra;
     if (user_data.value())
         extra.push_back(user_data_claim(v.report, *user_data.value()));
+    if (release.value()) {
+        int64_t now = s.revocation.at ? static_cast<int64_t>(*s.revocation.at) : static_cast<int64_t>(time(nullptr));
+        for (Claim& c : release_claims(*release.value(), v.report, now))
+            extra.push_back(std::move(c));
+    }
     return print_outcome(args, outcome_of(v, s, std::move(extra)));
 }
 

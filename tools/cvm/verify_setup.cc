@@ -8,6 +8,7 @@
 #include "base/toml_reader.h"
 #include "evidence_files.h"
 #include "policy/policy_toml.h"
+#include "releases.h"
 #include "sim/platform_dir.h"
 
 namespace cvm::cli {
@@ -86,7 +87,9 @@ Result<std::unique_ptr<verify::Verifier>> make_verifier(const Args& args)
 
 // A policy file, or a broker configuration (docs/broker.md, recognised by its `listen` key),
 // whose [policy] table is then the policy: the same checks the broker applies.
-Result<policy::Policy> broker_config_policy(std::string_view text)
+// Its [[policy.release]] entries are left out (the releases are --release's); without a
+// measurement list, `from_releases` says that releases supply them.
+Result<policy::Policy> broker_config_policy(std::string_view text, bool& from_releases)
 {
     toml::table root = TRY(parse_toml(text, "policy"));
     if (!root.contains("listen"))
@@ -94,16 +97,19 @@ Result<policy::Policy> broker_config_policy(std::string_view text)
     const toml::table* table = root["policy"].as_table();
     if (!table)
         return Error::make(Errc::Config, "a broker configuration (it has 'listen') without a [policy] table");
-    return policy::parse_policy_table(*table);
+    bool has_releases = false;
+    policy::Policy p = TRY(broker::parse_policy_with_releases(*table, has_releases));
+    from_releases = has_releases && p.measurements.empty();
+    return p;
 }
 
-Result<policy::Policy> load_policy(const Args& args)
+Result<policy::Policy> load_policy(const Args& args, bool& from_releases)
 {
     auto path = args.get("policy");
     if (!path)
         return policy::Policy::baseline();
     std::string text = TRY(read_text_file(*path, MAX_EVIDENCE_FILE));
-    auto parsed = broker_config_policy(text);
+    auto parsed = broker_config_policy(text, from_releases);
     if (!parsed.ok())
         return parsed.release_error().prefix("%s", path->c_str());
     return parsed;
@@ -126,6 +132,24 @@ Claim dates_not_requested()
             "certificate dates are checked only with --check-dates (docs/verify.md)"};
 }
 
+// A broker configuration whose measurements come from releases lists none: its
+// policy.measurement is release.measurement's verdict, or fails asking for --release.
+void defer_to_release(std::vector<Claim>& policy_claims, const std::vector<Claim>& extra)
+{
+    const Claim* release = nullptr;
+    for (const Claim& c : extra)
+        release = c.name == "release.measurement" ? &c : release;
+    for (Claim& c : policy_claims) {
+        if (c.name != "policy.measurement")
+            continue;
+        c.expected = "a MEASUREMENT of a release the broker trusts ([[policy.release]])";
+        c.pass = release && release->pass;
+        c.detail = release ? "the broker configuration lists no measurements: release.measurement decides"
+                           : "the broker configuration accepts the MEASUREMENTs of its releases only: give "
+                             "--release BUNDLE --release-key PUB";
+    }
+}
+
 }  // namespace
 
 VerifyOutcome outcome_of(const verify::Verification& v, const VerifySetup& setup, std::vector<Claim> extra)
@@ -141,6 +165,8 @@ VerifyOutcome outcome_of(const verify::Verification& v, const VerifySetup& setup
     } else {
         policy_claims = policy::not_evaluated("the report or its product line could not be established");
     }
+    if (setup.measurements_from_releases && v.report)
+        defer_to_release(policy_claims, extra);
     claims.insert(claims.end(), policy_claims.begin(), policy_claims.end());
     claims.insert(claims.end(), extra.begin(), extra.end());
     VerifyOutcome outcome{every_claim(claims), v.report, v.product, v.vek_kind};
@@ -152,7 +178,7 @@ Result<VerifySetup> verify_setup(const Args& args)
 {
     VerifySetup s;
     s.verifier = TRY(make_verifier(args));
-    s.policy = TRY(load_policy(args));
+    s.policy = TRY(load_policy(args, s.measurements_from_releases));
     s.options = TRY(verify_options(args));
     KdsSettings kds = TRY(kds_settings(args));
     s.revocation = TRY(revocation_settings(args, s.policy, std::move(kds)));

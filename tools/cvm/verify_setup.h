@@ -27,6 +27,9 @@ struct VerifySetup {
     policy::Policy policy;
     verify::VerifyOptions options;
     RevocationSettings revocation;
+    // The policy is a broker configuration's whose measurements are its [[policy.release]]
+    // releases' (no measurement list): policy.measurement defers to release.measurement.
+    bool measurements_from_releases{false};
 };
 
 // Errc::Config naming the flag or file for anything that cannot be used.

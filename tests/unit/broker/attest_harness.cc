@@ -49,7 +49,17 @@ BrokerHarness::BrokerHarness(const std::string& extra_policy, const std::string&
 {
     std::string policy = (allow_simulated ? "allow_simulated = true\n" : "") + extra_policy;
     std::string top = simulated_top(files, crl) + extra_top;
-    auto config = broker::parse_broker_config(broker_config_text(policy, top), files.dir());
+    start(broker_config_text(policy, top), store);
+}
+
+BrokerHarness::BrokerHarness(const std::function<std::string(const BrokerFiles&)>& config_text)
+{
+    start(config_text(files), nullptr);
+}
+
+void BrokerHarness::start(const std::string& config_text, broker::Store* store)
+{
+    auto config = broker::parse_broker_config(config_text, files.dir());
     REQUIRE_MESSAGE(config.ok(), std::string(config.ok() ? "" : config.error().message()));
     net::ServerOptions options = config->server;
     broker::BrokerOptions broker_options;

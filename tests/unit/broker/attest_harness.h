@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,9 @@ public:
     // simulated_top's.
     explicit BrokerHarness(const std::string& extra_policy = "", const std::string& extra_top = "",
                            bool allow_simulated = true, broker::Store* store = nullptr, const Bytes* crl = nullptr);
+    // A broker on the whole configuration text `config_text` makes once the files exist (the
+    // simulated root's among them: simulated_top()).
+    explicit BrokerHarness(const std::function<std::string(const BrokerFiles&)>& config_text);
     ~BrokerHarness();
 
     client::ClientOptions client(std::vector<std::string> resources) const;
@@ -77,6 +81,7 @@ public:
     std::unique_ptr<net::HttpServer> server;
 
 private:
+    void start(const std::string& config_text, broker::Store* store);
     mutable std::mutex m_mutex;
     std::vector<std::string> m_log;
 };
