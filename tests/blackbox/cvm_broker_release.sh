@@ -6,11 +6,12 @@
 # directory is picked up on SIGHUP, and a bundle signed with another key makes the reload fail
 # while the running configuration stays. `cvm verify --release` judges the same reports (claims
 # release.signature, release.fresh, release.measurement; --json valid against the schema).
+# With node and the npm packages: a Rekor entry added by sigstore-js against @sigstore/mock loads
+# under require_tlog (max_age from its integratedTime), a broken inclusion proof fails the load.
 # Attests are made by an independent client (Python, REPORT_DATA recomputed from docs/cvmkb-1.md)
 # with reports from `cvm sim report`.
 # Usage: cvm_broker_release.sh CVM VECTORS_DIR SOURCE_ROOT
 set -uo pipefail
-[[ -n ${DEBUG_RELEASE_TEST:-} ]] && set -x
 cvm=$(realpath "$1")
 fixture=$(realpath "$2")/measure/ovmf_AmdSev_suffix.bin
 src=$(realpath "$3")
@@ -63,6 +64,8 @@ release current current.toml $((now - 3600)) 30
 release old old.toml $((now - 10 * 86400)) 2
 release later later.toml $((now - 60)) 30
 release rogue later.toml $((now - 60)) 30 "$tmp/rogue.key"
+printf 'vcpus = [6]\nvcpu_types = ["EPYC-Milan"]\n' >"$project/aged.toml"
+release aged aged.toml $((now - 5 * 86400)) 30   # older than a max_age of 2 days by its SOURCE_DATE_EPOCH
 shapes() { python3 -c 'import json, sys; [print(s["measurement"]) for s in json.load(open(sys.argv[1]))["predicate"]["shapes"]]' "$1"; }
 mapfile -t current < <(shapes "$tmp/out-current/statement.json")
 old=$(shapes "$tmp/out-old/statement.json")
@@ -256,6 +259,47 @@ PY
   check "--json with release claims valid against the schema, which names them: $(tail -3 "$tmp/schema.log")" $status
 elif [[ ${CI:-} == true ]]; then
   check "python3-jsonschema missing under CI" 1
+fi
+
+# --- transparency log: a Rekor entry added the way a pipeline would, by sigstore-js against the
+# Sigstore mock services (tests/interop/sigstore/mock_tlog.js), when node and the npm packages are
+# here. max_age then counts from the entry's integratedTime, not SOURCE_DATE_EPOCH.
+tlog_config() {  # tlog_config FILE BUNDLE ENTRY_LINES: a broker.toml loading only BUNDLE
+  rm -rf "$tmp/tlog-releases"; mkdir "$tmp/tlog-releases"
+  cp "$2" "$tmp/tlog-releases/release.sigstore.json"
+  sed -e 's|^dir = "releases"|dir = "tlog-releases"|' -e "s|^key = \"release.pub\"|key = \"release.pub\"\n$3|" \
+    "$tmp/broker.toml" >"$1"
+}
+if command -v node >/dev/null && node "$src/tests/interop/sigstore/mock_tlog.js" "$tmp/tlog" \
+  --bundle "$tmp/out-aged/release.sigstore.json" --key "$tmp/release.pub" >"$tmp/tlog.log" 2>&1; then
+  aged_digest=$(digest "$tmp/out-aged/statement.json")
+  entry='require_tlog = true\ntrusted_root = "tlog/trusted_root.json"\nmax_age = 172800'
+  tlog_config "$tmp/tlog.toml" "$tmp/tlog/ok_tree.json" "$entry"
+  expect "tlog: the logged release loads under require_tlog, fresh by integratedTime" 0 \
+    "policy.release 'prod' key [0-9a-f]{12}… tlog required max_age 172800 s: release $aged_digest \(not_after [0-9T:-]+Z\) 1 shapes(;|\)|$)" -- \
+    broker check --config "$tmp/tlog.toml"
+  tlog_config "$tmp/tlog-bad.toml" "$tmp/tlog/bad_proof_hash.json" "$entry"
+  expect "tlog: a broken inclusion proof fails the load, naming the file and member" 2 \
+    "release.sigstore.json \(policy.release 'prod'\): .*inclusionProof.hashes" -- broker check --config "$tmp/tlog-bad.toml"
+  tlog_config "$tmp/tlog-none.toml" "$tmp/out-aged/release.sigstore.json" "$entry"
+  expect "tlog: a bundle without an entry fails under require_tlog" 2 "release.sigstore.json .*tlogEntries is empty" -- \
+    broker check --config "$tmp/tlog-none.toml"
+  tlog_config "$tmp/tlog-sde.toml" "$tmp/out-aged/release.sigstore.json" 'max_age = 172800'
+  expect "tlog: without an entry, max_age counts from SOURCE_DATE_EPOCH" 0 "release $aged_digest .* 1 shapes EXPIRED" -- \
+    broker check --config "$tmp/tlog-sde.toml"
+  report aged "$(shapes "$tmp/out-aged/statement.json")"
+  vcheck "verify: --require-tlog with the mock's entry" 0 "PASS +release.signature .*logged at" -- \
+    aged --release "$tmp/tlog/ok_tree.json" --release-key "$tmp/release.pub" --require-tlog \
+    --release-trusted-root "$tmp/tlog/trusted_root.json"
+  vcheck "verify: a broken inclusion proof" 1 "FAIL +release.signature" -- \
+    aged --release "$tmp/tlog/bad_proof_hash.json" --release-key "$tmp/release.pub" \
+    --release-trusted-root "$tmp/tlog/trusted_root.json"
+  vcheck "verify: tlog entries are never skipped for want of a root" 1 "FAIL +release.signature" -- \
+    aged --release "$tmp/tlog/ok_tree.json" --release-key "$tmp/release.pub"
+elif [[ ${CI:-} == true ]]; then
+  check "mock_tlog.js under CI: $(tail -3 "$tmp/tlog.log")" 1
+else
+  echo "note: the transparency-log checks need node and the npm packages: skipped ($(tail -1 "$tmp/tlog.log" 2>/dev/null))"
 fi
 
 echo "$passed passed, $failed failed"
