@@ -26,7 +26,9 @@ constexpr const char* USAGE = R"(usage: cvm broker --config FILE
 Runs the reference cvmkb/1 key broker: it hands out single-use nonces, verifies each VM's
 SEV-SNP report, AMD certificate chain and policy, and releases the secrets and volume keys the
 VM's MEASUREMENT may have, sealed to the VM's key (HPKE) and signed with the broker's Ed25519
-key. The protocol is docs/cvmkb-1.md; the configuration keys are in docs/broker.md.
+key. The MEASUREMENTs come from policy.measurements, or from the signed releases of a releases
+directory that [[policy.release]] keys vouch for, each accepted until it expires. The protocol
+is docs/cvmkb-1.md; the configuration keys are in docs/broker.md.
 
   --config FILE   broker configuration (TOML)
 
@@ -37,9 +39,10 @@ key. The protocol is docs/cvmkb-1.md; the configuration keys are in docs/broker.
                         existing FILE (the key every measured image pins) unless --force
   pubkey --key FILE     print the public key of an existing signing key
 
-Signals: SIGHUP reloads the configuration, policy and secret files (the new configuration is
-checked completely, else the running one stays and the error is logged); SIGTERM and SIGINT
-finish the requests in progress and exit 0; other signals are logged and ignored. One line per
+Signals: SIGHUP reloads the configuration, policy, secret files and release bundles (the new
+configuration is checked completely, else the running one stays and the error is logged);
+SIGTERM and SIGINT finish the requests in progress and exit 0; other signals are logged and
+ignored. One line per
 attest goes to stderr: the verdict, the reason code, the peer, the MEASUREMENT, what was found
 and expected; never a secret value. Evidence from the simulated platform is accepted only with
 policy.allow_simulated = true, and says SIMULATED wherever it appears.
