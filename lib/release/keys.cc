@@ -157,10 +157,11 @@ Result<void> PublicKey::verify(ByteView message, ByteView signature) const
             std::copy(signature.begin(), signature.end(), sig.begin());
             good = proto::ed25519_verify(key, message, sig);
         }
-    } else if (signature.size() <= MAX_ECDSA_DER_SIZE) {
+    } else if (!signature.empty() && signature.size() <= MAX_ECDSA_DER_SIZE) {
         PkContext ctx;
         auto digest = crypto::Sha256::of(message);
-        // ecdsa.c: mbedtls_ecdsa_read_signature refuses trailing bytes after the SEQUENCE.
+        // ecdsa.c: mbedtls_ecdsa_read_signature refuses trailing bytes after the SEQUENCE (and does
+        // pointer arithmetic on a null pointer for an empty signature, hence the check above).
         good = mbedtls_pk_parse_public_key(&ctx.pk, m_spki.data(), m_spki.size()) == 0 &&
                mbedtls_pk_verify(&ctx.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), signature.data(),
                                  signature.size()) == 0;
