@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/toml_reader.h"
 #include "kernel-cmdline/deployment.h"
+#include "kernel-cmdline/resource_list.h"
 #include "proto/messages.h"
 
 namespace cvm::cmdline {
@@ -96,19 +97,8 @@ Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig&
         if (!valid_absolute_path(out.secrets_dir) || !is_below(out.secrets_dir, "/run"))
             return r.error("secrets.dir", "expected an absolute path below /run without '.', '..' or spaces");
     }
-    if (const toml::node* v = t.get("resources")) {
-        const toml::array* names = v->as_array();
-        if (!names || names->empty() || names->size() > MAX_RESOURCES)
-            return r.error("secrets.resources", "expected a list of 1 to 64 names");
-        for (const toml::node& n : *names) {
-            std::string name = TRY(r.string(n, "secrets.resources"));
-            if (!proto::valid_resource_name(name))
-                return r.error("secrets.resources", "expected names of A-Z a-z 0-9 _ . - (not starting with '.')");
-            if (std::find(out.resources.begin(), out.resources.end(), name) != out.resources.end())
-                return r.error("secrets.resources", "a name is listed twice");
-            out.resources.push_back(std::move(name));
-        }
-    }
+    if (const toml::node* v = t.get("resources"))
+        out.resources = TRY(read_resource_list(r, *v, "secrets.resources"));
     return {};
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/toml_reader.h"
+#include "kernel-cmdline/resource_list.h"
 #include "proto/messages.h"
 
 namespace cvm::cmdline {
@@ -92,22 +93,6 @@ Result<void> workload_env(const TomlReader& r, const toml::table& root, Deployme
     return {};
 }
 
-Result<void> resources(const TomlReader& r, const toml::node& node, Deployment& out)
-{
-    const toml::array* names = node.as_array();
-    if (!names || names->empty() || names->size() > MAX_RESOURCES)
-        return r.error("resources", "expected a list of 1 to 64 names");
-    for (const toml::node& n : *names) {
-        std::string name = TRY(r.string(n, "resources"));
-        if (!proto::valid_resource_name(name))
-            return r.error("resources", "expected names of A-Z a-z 0-9 _ . - (not starting with '.')");
-        if (std::find(out.resources.begin(), out.resources.end(), name) != out.resources.end())
-            return r.error("resources", "a name is listed twice");
-        out.resources.push_back(std::move(name));
-    }
-    return {};
-}
-
 }  // namespace
 
 bool loader_env_name(std::string_view name)
@@ -118,6 +103,23 @@ bool loader_env_name(std::string_view name)
         "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES",   "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE",
         "NIS_PATH",   "NLSPATH",     "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",      "TZDIR"};
     return name.substr(0, 3) == "LD_" || std::find(LIBC.begin(), LIBC.end(), name) != LIBC.end();
+}
+
+Result<std::vector<std::string>> read_resource_list(const TomlReader& r, const toml::node& node, const char* key)
+{
+    const toml::array* names = node.as_array();
+    if (!names || names->empty() || names->size() > MAX_RESOURCES)
+        return r.error(key, "expected a list of 1 to 64 names");
+    std::vector<std::string> out;
+    for (const toml::node& n : *names) {
+        std::string name = TRY(r.string(n, key));
+        if (!proto::valid_resource_name(name))
+            return r.error(key, "expected names of A-Z a-z 0-9 _ . - (not starting with '.')");
+        if (std::find(out.begin(), out.end(), name) != out.end())
+            return r.error(key, "a name is listed twice");
+        out.push_back(std::move(name));
+    }
+    return out;
 }
 
 Result<Deployment> parse_deployment(std::string_view text)
@@ -156,7 +158,7 @@ Result<Deployment> parse_deployment(std::string_view text)
         out.reattest_seconds =
             static_cast<uint32_t>(TRY(r.integer(*v, "reattest", MIN_REATTEST_SECONDS, MAX_REATTEST_SECONDS)));
     if (const toml::node* v = root.get("resources"))
-        TRY(resources(r, *v, out));
+        out.resources = TRY(read_resource_list(r, *v, "resources"));
     TRY(workload_env(r, root, out));
     return out;
 }

@@ -2,8 +2,9 @@
 # and $port (the broker's, from broker_port). Counts checks in $passed and $failed.
 passed=0
 failed=0
-broker_pid=
-trap '[[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null; rm -rf "$work"' EXIT
+broker_pid=   # the last broker started
+broker_pids=()
+trap '((${#broker_pids[@]})) && kill "${broker_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
 # broker_port: a free loopback port for the broker, below the kernel's ephemeral range (32768 and
 # up by default, net.ipv4.ip_local_port_range), so no outgoing connection can take it between
@@ -62,25 +63,27 @@ TOML
 # start_broker LAUNCH... <RESOURCES: `cvm broker` in the background until the script exits, with
 # the simulated root, allowing the MEASUREMENTs of the named launches; stdin holds its [[secret]]
 # and [[volume]] tables (and any other table), where @MEASUREMENTS@ stands for that list;
-# $BROKER_TOP, when set, holds more top-level keys.
+# $BROKER_TOP, when set, holds more top-level keys; $BROKER_NAME (default broker) names its
+# configuration, signing key and log files in $work.
 start_broker() {
-  local allowed="" name
+  local allowed="" name b=${BROKER_NAME:-broker}
   for name in "$@"; do allowed+="${allowed:+, }\"$(cat "$work/$name.measurement")\""; done
-  { printf 'listen = "127.0.0.1:%s"\nsigning_key = "broker.key"\nsimulated_root = "sim/ark.pem"\n' "$port"
+  { printf 'listen = "127.0.0.1:%s"\nsigning_key = "%s.key"\nsimulated_root = "sim/ark.pem"\n' "$port" "$b"
     printf 'simulated_crl = "sim/crl.der"\n'  # revocation is on: cvm sim init wrote the platform's CRL
     printf '%s' "${BROKER_TOP:-}"  # more top-level keys, each line ending in a newline
     printf '[policy]\nmeasurements = [%s]\nallow_simulated = true\n' "$allowed"
-    sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/broker.toml"
-  "$cvm" broker --config "$work/broker.toml" 2>"$work/broker.log" &
+    sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/$b.toml"
+  "$cvm" broker --config "$work/$b.toml" 2>"$work/$b.log" &
   broker_pid=$!
+  broker_pids+=("$broker_pid")
   # Until it says it listens (it binds before it says so), or dies (e.g. $port taken meanwhile):
   # a boot against a broker that is not there would fail later with a misleading verdict.
   for _ in $(seq 600); do
-    grep -q 'listening on' "$work/broker.log" && return 0
+    grep -q 'listening on' "$work/$b.log" && return 0
     kill -0 "$broker_pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "FAILED: cvm broker is not listening on 127.0.0.1:$port:"; cat "$work/broker.log"; exit 1
+  echo "FAILED: cvm broker is not listening on 127.0.0.1:$port:"; cat "$work/$b.log"; exit 1
 }
 
 # boot NAME [cvm launch flags...]: runs the VM of launch ${LAUNCH:-NAME} to its power-off (or 5
