@@ -56,9 +56,11 @@ Result<std::optional<ReleaseInput>> release_input(const Args& args)
     if (!key_path)
         return Error::make(Errc::Config, "--release %s needs --release-key PUB: the key the release is signed with",
                            path->c_str());
-    ReleaseInput in{*path, TRY(read_text_file(*path, release::MAX_BUNDLE_SIZE)),
-                    TRY_PREFIX(release::PublicKey::load(*key_path), "--release-key %s", key_path->c_str()),
-                    args.has("require-tlog"), std::nullopt};
+    // Each TRY before the aggregate: leaving a statement expression in the middle of a braced
+    // initializer skips the destructors of the members already made (ASan saw the path leak).
+    std::string bundle = TRY(read_text_file(*path, release::MAX_BUNDLE_SIZE));
+    release::PublicKey key = TRY_PREFIX(release::PublicKey::load(*key_path), "--release-key %s", key_path->c_str());
+    ReleaseInput in{*path, std::move(bundle), std::move(key), args.has("require-tlog"), std::nullopt};
     if (auto root = args.get("release-trusted-root"))
         in.trusted_root = TRY_PREFIX(release::load_trusted_root(*root), "--release-trusted-root %s", root->c_str());
     else if (in.require_tlog)
