@@ -156,6 +156,11 @@ Result<Platform> create_platform(const PlatformOptions& o)
     Bytes ask_spki = TRY(public_key_info(*ask_key));
     Bytes ark_name = distinguished_name(OU, O, cn("ARK", p.product));
     Bytes ask_name = distinguished_name(OU, O, cn("ASK", p.product));
+    // Every TRY before the aggregates: one leaving a braced initializer would skip the
+    // destructors of the members already made.
+    Bytes ark_extensions = TRY(ca_extensions(ark_spki, nullptr));
+    Bytes ask_extensions = TRY(ca_extensions(ask_spki, &ark_spki));
+    Bytes vcek_spki = TRY(public_key_info(*vcek_key));
 
     CertificateSpec ark{.serial = ARK_SERIAL,
                         .issuer = ark_name,
@@ -163,7 +168,7 @@ Result<Platform> create_platform(const PlatformOptions& o)
                         .not_before = not_before,
                         .not_after = not_after,
                         .subject_public_key_info = ark_spki,
-                        .extensions = TRY(ca_extensions(ark_spki, nullptr)),
+                        .extensions = std::move(ark_extensions),
                         .trailer = TrailerField::Explicit};
     p.ark_der = TRY(sign_certificate(ark, *ark_key, *drbg));
     CertificateSpec ask{.serial = ASK_SERIAL,
@@ -172,7 +177,7 @@ Result<Platform> create_platform(const PlatformOptions& o)
                         .not_before = not_before,
                         .not_after = not_after,
                         .subject_public_key_info = ask_spki,
-                        .extensions = TRY(ca_extensions(ask_spki, &ark_spki)),
+                        .extensions = std::move(ask_extensions),
                         .trailer = TrailerField::Explicit};
     p.ask_der = TRY(sign_certificate(ask, *ark_key, *drbg));
     CertificateSpec vcek{.serial = VCEK_SERIAL,
@@ -180,7 +185,7 @@ Result<Platform> create_platform(const PlatformOptions& o)
                          .subject = distinguished_name(OU, O, "SEV-VCEK"),
                          .not_before = not_before,
                          .not_after = not_after,
-                         .subject_public_key_info = TRY(public_key_info(*vcek_key)),
+                         .subject_public_key_info = std::move(vcek_spki),
                          .extensions = vcek_extensions(p.product, p.tcb, p.chip_id),
                          .trailer = TrailerField::Omitted};
     p.vcek_der = TRY(sign_certificate(vcek, *ask_key, *drbg));

@@ -105,8 +105,12 @@ Result<Certificate> load_amd_root(Product product, RootKind kind)
 
 Result<AmdRoots> load_amd_roots(Product product)
 {
-    return AmdRoots{product, TRY(load_amd_root(product, RootKind::Ark)), TRY(load_amd_root(product, RootKind::Ask)),
-                    TRY(load_amd_root(product, RootKind::Asvk))};
+    // Each TRY on its own: one leaving a braced initializer would skip the destructors of the
+    // certificates already made.
+    auto ark = TRY(load_amd_root(product, RootKind::Ark));
+    auto ask = TRY(load_amd_root(product, RootKind::Ask));
+    auto asvk = TRY(load_amd_root(product, RootKind::Asvk));
+    return AmdRoots{product, std::move(ark), std::move(ask), std::move(asvk)};
 }
 
 }  // namespace cvm::verify

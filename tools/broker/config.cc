@@ -328,8 +328,9 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
         if (!t)
             return config_error("tls", "expected a table with cert and key");
         TRY(R.only_keys(*t, "tls", {"cert", "key"}));
-        c.server.tls = net::TlsServerFiles{resolve(base_dir, TRY(required_string(*t, "cert", "tls"))),
-                                           resolve(base_dir, TRY(required_string(*t, "key", "tls")))};
+        std::string cert = resolve(base_dir, TRY(required_string(*t, "cert", "tls")));
+        std::string key = resolve(base_dir, TRY(required_string(*t, "key", "tls")));
+        c.server.tls = net::TlsServerFiles{std::move(cert), std::move(key)};
         // Clients may present a certificate, which only the RA-TLS transport looks at (an agent's
         // evidence: attest_ratls.cc); agents of the cvmkb/1 transport send none and are served alike.
         c.server.client_certificates = net::ClientCertificates::Optional;
