@@ -30,16 +30,7 @@ unset SOURCE_DATE_EPOCH
 
 # --- releases: a current 2 x 2 matrix, an expired one, and a later one --------------------------
 project=$tmp/project
-mkdir -p "$project"
-cp "$fixture" "$project/OVMF.fd"
-python3 - "$project" <<'PY'
-import hashlib, sys
-d = sys.argv[1]
-k = bytearray(hashlib.sha256(b"kernel %d" % i).digest()[0] for i in range(200000))
-k[0x1fe:0x200] = b"\x55\xaa"; k[0x202:0x206] = b"HdrS"; k[0x206:0x208] = b"\x0f\x02"
-open(d + "/vmlinuz", "wb").write(k)
-open(d + "/initrd.img", "wb").write(b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(4000)))
-PY
+release_inputs "$project" "$fixture" 4000
 cat >"$project/launch.toml" <<'TOML'
 mode = "snp"
 guest_features = 0x1

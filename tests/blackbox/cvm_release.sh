@@ -38,16 +38,7 @@ expect "keygen without --out" 2 'keygen needs --out PREFIX' -- release keygen
 
 # --- a project --------------------------------------------------------------------------------
 project=$tmp/project-a
-mkdir -p "$project"
-cp "$fixture" "$project/OVMF.fd"
-python3 - "$project" <<'PY'
-import hashlib, sys
-d = sys.argv[1]
-k = bytearray(hashlib.sha256(b"kernel %d" % i).digest()[0] for i in range(200000))
-k[0x1fe:0x200] = b"\x55\xaa"; k[0x202:0x206] = b"HdrS"; k[0x206:0x208] = b"\x0f\x02"
-open(d + "/vmlinuz", "wb").write(k)
-open(d + "/initrd.img", "wb").write(b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(40000)))
-PY
+release_inputs "$project" "$fixture" 40000
 cat >"$project/launch.toml" <<'TOML'
 mode = "snp"
 vcpus = 4
