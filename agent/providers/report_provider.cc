@@ -47,6 +47,12 @@ Result<Evidence> ConfigfsTsmWithFallback::get_report(const ReportData& report_da
     return evidence.release_error().prefix("configfs-tsm outblob EIO (host certificates over 16 KiB?), then");
 }
 
+Result<DerivedKey> ReportProvider::derive_key(const DerivedKeyRequest&)
+{
+    return Error::make(Errc::Unsupported, "the %s provider has no derived keys (SNP_GET_DERIVED_KEY needs /dev/sev-guest)",
+                       name());
+}
+
 Result<std::unique_ptr<ReportProvider>> choose_provider(const ProviderPaths& paths, bool simulate,
                                                         const ProviderSeams& seams)
 {

@@ -23,6 +23,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secret.h"
 
 namespace cvm::agent {
 
@@ -38,6 +39,32 @@ struct Evidence {
     std::string provider;  // one of the PROVIDER_* names: a verifier must know "simulated"
 };
 
+// SNP_GET_DERIVED_KEY (AMD SEV-SNP ABI 56860 "MSG_KEY_REQ"; Linux struct snp_derived_key_req):
+// a 32-byte key the firmware derives from a root key and exactly the guest fields selected.
+enum class RootKey : uint8_t { Vcek, Vlek };  // KEY_SEL 1 and 2; VMRK and "VLEK if installed" are never asked for
+
+// GUEST_FIELD_SELECT bits (56860 Table "MSG_KEY_REQ", hardware-abi.md). Bit 6 (LAUNCH_MIT_VECTOR)
+// needs message version 2, which Linux cannot send.
+inline constexpr uint64_t FIELD_GUEST_POLICY = 1u << 0;
+inline constexpr uint64_t FIELD_IMAGE_ID = 1u << 1;
+inline constexpr uint64_t FIELD_FAMILY_ID = 1u << 2;
+inline constexpr uint64_t FIELD_MEASUREMENT = 1u << 3;
+inline constexpr uint64_t FIELD_GUEST_SVN = 1u << 4;
+inline constexpr uint64_t FIELD_TCB_VERSION = 1u << 5;
+inline constexpr uint64_t FIELD_ALL = 0x3f;
+
+struct DerivedKeyRequest {
+    RootKey root{RootKey::Vcek};
+    uint64_t field_select{0};  // FIELD_* bits only
+    uint32_t vmpl{0};          // >= the guest's VMPL (0 for cvminit), <= 3
+    uint32_t guest_svn{0};     // <= the launch's GUEST_SVN
+    uint64_t tcb_version{0};   // raw TCB_VERSION, <= COMMITTED_TCB
+    bool operator==(const DerivedKeyRequest&) const = default;
+};
+
+inline constexpr size_t DERIVED_KEY_SIZE = 32;
+using DerivedKey = Secret<DERIVED_KEY_SIZE>;
+
 class ReportProvider {
 public:
     virtual ~ReportProvider() = default;
@@ -46,6 +73,16 @@ public:
     // A report whose REPORT_DATA is `report_data`, at VMPL 0. Errors name the file, ioctl or
     // field that failed; none of them is worth retrying (see above).
     virtual Result<Evidence> get_report(const ReportData& report_data) = 0;
+
+    // A derived key for `request`. Before anything reaches the firmware, the provider gets one
+    // fresh report (its REPORT_DATA the tag "cvminit derived-key/1" bound to the request) and
+    // checks every field of the request against it (VMPL, GUEST_SVN, TCB_VERSION against
+    // COMMITTED_TCB, a VLEK root only when the report is VLEK-signed, no bit outside FIELD_ALL):
+    // a malformed request would wipe the VMPCK like any firmware error. Then STATUS is checked,
+    // an all-zero key refused, and every copy but the returned one wiped. Errors name the field,
+    // the value found and the value allowed. The default: Errc::Unsupported naming the provider
+    // (configfs-tsm has no derived keys: Linux's TSM report interface only makes reports).
+    virtual Result<DerivedKey> derive_key(const DerivedKeyRequest& request);
 };
 
 // Where the providers look; the defaults are a guest's paths, tests point them at temp dirs.
