@@ -31,6 +31,8 @@ struct Draft {
     std::optional<std::array<uint8_t, 32>> verity_root;
     std::optional<std::vector<uint8_t>> verity_salt;
     std::optional<std::string> data, data_key, data_mount;
+    std::optional<DataKeyMode> data_key_mode;
+    std::optional<DataKeyPolicy> data_key_policy;
     std::optional<Transport> transport;
     std::optional<uint32_t> reattest;
     std::optional<ReattestFail> reattest_fail;
@@ -249,6 +251,19 @@ bool apply_data_mount(Draft& d, std::string_view value, std::string&)
     return valid_absolute_path(value);
 }
 
+bool apply_data_key_mode(Draft& d, std::string_view value, std::string&)
+{
+    d.data_key_mode = value == "hybrid" ? DataKeyMode::Hybrid : DataKeyMode::Broker;
+    return value == "broker" || value == "hybrid";
+}
+
+bool apply_data_key_policy(Draft& d, std::string_view value, std::string&)
+{
+    auto policy = data_key_policy_from_name(value);
+    d.data_key_policy = policy;
+    return policy.has_value();
+}
+
 bool apply_transport(Draft& d, std::string_view value, std::string&)
 {
     d.transport = value == "ratls" ? Transport::Ratls : Transport::Cvmkb;
@@ -276,7 +291,7 @@ bool apply_reattest_fail(Draft& d, std::string_view value, std::string&)
 }
 
 // The order of this table is the order compose_cmdline() writes.
-constexpr std::array<Key, 22> KEYS{{
+constexpr std::array<Key, 24> KEYS{{
     {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
     {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
      apply_broker_key},
@@ -297,6 +312,8 @@ constexpr std::array<Key, 22> KEYS{{
     {"cvminit.data", "a device path below /dev", apply_data},
     {"cvminit.data_key", "a resource name of A-Z a-z 0-9 _ . -", apply_data_key},
     {"cvminit.data_mount", "an absolute path without '.', '..', empty components or spaces", apply_data_mount},
+    {"cvminit.data_key_mode", "broker or hybrid", apply_data_key_mode},
+    {"cvminit.data_key_policy", "chip-only, measurement-and-chip or measurement-only", apply_data_key_policy},
     {"cvminit.transport", "cvmkb or ratls", apply_transport},
     {"cvminit.reattest", "whole seconds from 30 to 86400", apply_reattest},
     {"cvminit.reattest_fail", "poweroff or log", apply_reattest_fail},
@@ -362,6 +379,10 @@ Result<AgentCmdline> finish(Draft d)
         return key_error("cvminit.data_key", "only allowed with cvminit.data");
     if (!d.data && d.data_mount)
         return key_error("cvminit.data_mount", "only allowed with cvminit.data");
+    if (!d.data && d.data_key_mode)
+        return key_error("cvminit.data_key_mode", "only allowed with cvminit.data");
+    if (d.data_key_policy && d.data_key_mode != DataKeyMode::Hybrid)
+        return key_error("cvminit.data_key_policy", "only allowed with cvminit.data_key_mode=hybrid");
     if (d.data && d.verity_data && (*d.data == *d.verity_data || *d.data == *d.verity_hash))
         return key_error("cvminit.data", "is also a device of the verity root");
     if (d.transport == Transport::Ratls && d.broker_url && d.broker_url->rfind("https://", 0) != 0)
@@ -389,6 +410,8 @@ Result<AgentCmdline> finish(Draft d)
             out.data->key_name = std::move(*d.data_key);
         if (d.data_mount)
             out.data->mount = std::move(*d.data_mount);
+        out.data->key_mode = d.data_key_mode.value_or(DataKeyMode::Broker);
+        out.data->key_policy = d.data_key_policy.value_or(DataKeyPolicy::ChipOnly);
     }
     // Without init-data an explicit cvmkb is the default, composed away as it always was.
     out.transport = d.transport == Transport::Cvmkb && !initdata ? std::nullopt : d.transport;
@@ -399,6 +422,24 @@ Result<AgentCmdline> finish(Draft d)
 }
 
 }  // namespace
+
+const char* data_key_policy_name(DataKeyPolicy policy)
+{
+    switch (policy) {
+    case DataKeyPolicy::ChipOnly: return "chip-only";
+    case DataKeyPolicy::MeasurementAndChip: return "measurement-and-chip";
+    case DataKeyPolicy::MeasurementOnly: return "measurement-only";
+    }
+    return "chip-only";
+}
+
+std::optional<DataKeyPolicy> data_key_policy_from_name(std::string_view name)
+{
+    for (DataKeyPolicy p : {DataKeyPolicy::ChipOnly, DataKeyPolicy::MeasurementAndChip, DataKeyPolicy::MeasurementOnly})
+        if (name == data_key_policy_name(p))
+            return p;
+    return std::nullopt;
+}
 
 std::optional<std::string> canonical_broker_url(std::string_view value, std::string& why)
 {
@@ -498,6 +539,9 @@ std::string compose_cmdline(const AgentCmdline& c)
     if (c.data)
         out += " cvminit.data=" + c.data->device + " cvminit.data_key=" + c.data->key_name +
                " cvminit.data_mount=" + c.data->mount;
+    if (c.data && c.data->key_mode == DataKeyMode::Hybrid)  // the default (broker) composed away
+        out += std::string(" cvminit.data_key_mode=hybrid cvminit.data_key_policy=") +
+               data_key_policy_name(c.data->key_policy);
     if (c.transport == Transport::Ratls)
         out += " cvminit.transport=ratls";
     else if (c.transport && c.initdata != InitdataSource::None)

@@ -20,6 +20,11 @@
 //   cvminit.data=/dev/Z         the LUKS2 data volume (formatted on first boot if blank) optional
 //   cvminit.data_key=NAME       the broker resource with its keyslot passphrase     default data
 //   cvminit.data_mount=/abs     where the workload sees it                         default /data
+//   cvminit.data_key_mode=broker|hybrid  keyslot 0's passphrase: the broker's key as it is,
+//                               or HKDF(broker key || SNP derived key, UUID) (docs/sealing.md) default broker
+//   cvminit.data_key_policy=chip-only|measurement-and-chip|measurement-only  the derived key of
+//                               a hybrid volume (bound to the chip; also to the measurement;
+//                               to the measurement and a CSP's VLEK)      default chip-only, hybrid only
 //   cvminit.transport=cvmkb|ratls  key retrieval: cvmkb/1 over HTTP(S), or over mutual TLS
 //                               with the agent's RA-TLS client certificate (https only) default cvmkb
 //   cvminit.reattest=SECONDS    attest again every SECONDS while the workload runs,
@@ -114,12 +119,21 @@ struct VerityRoot {
     bool operator==(const VerityRoot&) const = default;
 };
 
+enum class DataKeyMode : uint8_t { Broker, Hybrid };
+enum class DataKeyPolicy : uint8_t { ChipOnly, MeasurementAndChip, MeasurementOnly };
+
 struct DataVolume {
     std::string device;
     std::string key_name{"data"};
     std::string mount{"/data"};
+    DataKeyMode key_mode{DataKeyMode::Broker};
+    DataKeyPolicy key_policy{DataKeyPolicy::ChipOnly};  // Hybrid only
     bool operator==(const DataVolume&) const = default;
 };
+
+// "chip-only", "measurement-and-chip", "measurement-only" (the sealing policies' names, docs/sealing.md).
+const char* data_key_policy_name(DataKeyPolicy policy);
+std::optional<DataKeyPolicy> data_key_policy_from_name(std::string_view name);
 
 inline constexpr size_t MAX_VERITY_SALT = 256;
 

@@ -19,7 +19,7 @@ struct MeasuredOnly {
     std::string_view key;
     const char* where;
 };
-constexpr std::array<MeasuredOnly, 15> MEASURED_ONLY{{
+constexpr std::array<MeasuredOnly, 17> MEASURED_ONLY{{
     {"simulate", "cvminit.simulate"},
     {"net", "cvminit.net"},
     {"ip", "cvminit.ip"},
@@ -30,6 +30,8 @@ constexpr std::array<MeasuredOnly, 15> MEASURED_ONLY{{
     {"data", "cvminit.data"},
     {"data_key", "cvminit.data_key"},
     {"data_mount", "cvminit.data_mount"},
+    {"data_key_mode", "cvminit.data_key_mode"},
+    {"data_key_policy", "cvminit.data_key_policy"},
     {"reattest_fail", "cvminit.reattest_fail"},
     {"initdata", "cvminit.initdata"},
     {"agent_api", "[agent_api] in /etc/cvminit.toml"},

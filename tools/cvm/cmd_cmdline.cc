@@ -42,6 +42,11 @@ measured line.
   --data DEV              the LUKS2 data volume, formatted on first boot      cvminit.data
   --data-key NAME         the broker resource with its passphrase, default data  cvminit.data_key
   --data-mount PATH       where the workload sees it, default /data           cvminit.data_mount
+  --data-key-mode broker|hybrid  hybrid: keyslot 0 needs the broker's key and this chip's
+                          SNP derived key (docs/sealing.md)                   cvminit.data_key_mode
+  --data-key-policy P     chip-only (default), measurement-and-chip or
+                          measurement-only: what the hybrid derived key is bound to
+                                                                              cvminit.data_key_policy
   --transport cvmkb|ratls key retrieval over cvmkb/1, or over mutual RA-TLS   cvminit.transport
   --reattest SECONDS      attest again every SECONDS (30 to 86400) while the workload runs
                                                                               cvminit.reattest
@@ -143,6 +148,8 @@ Result<void> compose(const Args& args)
         {"data", "cvminit.data"},
         {"data-key", "cvminit.data_key"},
         {"data-mount", "cvminit.data_mount"},
+        {"data-key-mode", "cvminit.data_key_mode"},
+        {"data-key-policy", "cvminit.data_key_policy"},
         {"transport", "cvminit.transport"},
         {"reattest", "cvminit.reattest"},
         {"reattest-fail", "cvminit.reattest_fail"},
@@ -253,10 +260,11 @@ Result<void> check(const Args& args)
 }
 
 constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
-    "broker",      "broker-key",  "broker-key-file", "simulate",    "net",           "ip",
-    "gateway",     "dns",         "deadline",        "resources",   "workload",      "extra",
-    "verity-data", "verity-hash", "verity-blocks",   "verity-root", "verity-salt",   "data",
-    "data-key",    "data-mount",  "transport",       "reattest",    "reattest-fail", "initdata"};
+    "broker",        "broker-key",  "broker-key-file", "simulate",        "net",         "ip",
+    "gateway",       "dns",         "deadline",        "resources",       "workload",    "extra",
+    "verity-data",   "verity-hash", "verity-blocks",   "verity-root",     "verity-salt", "data",
+    "data-key",      "data-mount",  "data-key-mode",   "data-key-policy", "transport",   "reattest",
+    "reattest-fail", "initdata"};
 
 Result<void> run(const Args& args)
 {
@@ -289,9 +297,10 @@ int cmd_cmdline(const std::vector<std::string>& argv)
                {"resources", Takes::Value},   {"workload", Takes::Value},      {"verity-data", Takes::Value},
                {"verity-hash", Takes::Value}, {"verity-blocks", Takes::Value}, {"verity-root", Takes::Value},
                {"verity-salt", Takes::Value}, {"data", Takes::Value},          {"data-key", Takes::Value},
-               {"data-mount", Takes::Value},  {"extra", Takes::Values},        {"file", Takes::Value},
-               {"transport", Takes::Value},   {"reattest", Takes::Value},      {"reattest-fail", Takes::Value},
-               {"config", Takes::Value},      {"initdata", Takes::Value}});
+               {"data-mount", Takes::Value},  {"data-key-mode", Takes::Value}, {"data-key-policy", Takes::Value},
+               {"extra", Takes::Values},      {"file", Takes::Value},          {"transport", Takes::Value},
+               {"reattest", Takes::Value},    {"reattest-fail", Takes::Value}, {"config", Takes::Value},
+               {"initdata", Takes::Value}});
     if (!args.ok())
         return fail(args.error());
     if (args->help()) {

@@ -110,6 +110,34 @@ TEST_CASE("cmdline: the verity root and the data volume")
     CHECK(none.data->key_name == "vol.1");
     CHECK(none.data->mount == "/var/lib/app");
     CHECK(parse_ok(compose_cmdline(none)) == none);
+    CHECK(none.data->key_mode == DataKeyMode::Broker);
+    CHECK(compose_cmdline(none).find("data_key_mode") == std::string::npos);  // the default composed away
+}
+
+TEST_CASE("cmdline: a hybrid data volume key, and the derived key's policy")
+{
+    std::string data = BASE + " cvminit.data=/dev/vdd";
+    AgentCmdline hybrid = parse_ok(data + " cvminit.data_key_mode=hybrid");
+    CHECK(hybrid.data->key_mode == DataKeyMode::Hybrid);
+    CHECK(hybrid.data->key_policy == DataKeyPolicy::ChipOnly);
+    std::string composed = compose_cmdline(hybrid);
+    CHECK(composed.find("cvminit.data_key_mode=hybrid cvminit.data_key_policy=chip-only") != std::string::npos);
+    CHECK(parse_ok(composed) == hybrid);
+    for (auto [name, policy] : {std::pair{"measurement-and-chip", DataKeyPolicy::MeasurementAndChip},
+                                {"measurement-only", DataKeyPolicy::MeasurementOnly},
+                                {"chip-only", DataKeyPolicy::ChipOnly}}) {
+        AgentCmdline c = parse_ok(data + " cvminit.data_key_mode=hybrid cvminit.data_key_policy=" + name);
+        CHECK(c.data->key_policy == policy);
+        CHECK(parse_ok(compose_cmdline(c)) == c);
+    }
+    CHECK(parse_ok(data + " cvminit.data_key_mode=broker") == parse_ok(data));
+    refused(data + " cvminit.data_key_mode=chip", "cvminit.data_key_mode", "broker or hybrid");
+    refused(BASE + " cvminit.data_key_mode=hybrid", "cvminit.data_key_mode", "only allowed with cvminit.data");
+    refused(data + " cvminit.data_key_policy=chip-only", "cvminit.data_key_policy",
+            "only allowed with cvminit.data_key_mode=hybrid");
+    refused(data + " cvminit.data_key_mode=broker cvminit.data_key_policy=chip-only", "cvminit.data_key_policy");
+    refused(data + " cvminit.data_key_mode=hybrid cvminit.data_key_policy=measurement", "cvminit.data_key_policy",
+            "measurement-only");
 }
 
 TEST_CASE("cmdline: verity and data volume keys refused")

@@ -84,8 +84,9 @@ TEST_CASE("deployment: measured-only settings are refused with the reason, unkno
 {
     for (const char* key :
          {"simulate = true", "net = \"none\"", "deadline = 3600", "verity = {}", "data = \"/dev/vdc\"",
-          "data_key = \"x\"", "reattest_fail = \"log\"", "initdata = \"none\"", "[agent_api]", "[secrets]",
-          "command = [\"/bin/sh\"]", "ip = \"10.0.0.2/24\"", "dns = \"1.1.1.1\""})
+          "data_key = \"x\"", "data_key_mode = \"hybrid\"", "data_key_policy = \"chip-only\"",
+          "reattest_fail = \"log\"", "initdata = \"none\"", "[agent_api]", "[secrets]", "command = [\"/bin/sh\"]",
+          "ip = \"10.0.0.2/24\"", "dns = \"1.1.1.1\""})
         refused(key, "measured-only");
     for (const char* key : {"[workload]\ncommand = [\"/bin/sh\"]", "[workload]\nuser = 0",
                             "[workload]\nisolation = \"off\"", "[workload]\nroot = \"/\""})
