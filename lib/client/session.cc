@@ -61,7 +61,7 @@ Result<Session> Session::begin(const ClientOptions& options, const proto::X25519
         return refusal_error(response, &s.m_refusal);
     proto::Challenge challenge = TRY_PREFIX(proto::parse_challenge(response.body_text()), "broker challenge");
     s.m_nonce = challenge.nonce;
-    s.m_canonical_request = TRY(proto::canonical_request(options.resources));
+    s.m_canonical_request = TRY(proto::canonical_request(options.resources, options.volumes));
     s.m_report_data = proto::report_data(s.m_nonce, s.m_key.public_key(), proto::request_hash(s.m_canonical_request));
     return s;
 }
@@ -74,6 +74,7 @@ proto::AttestRequest Session::request(Bytes report, std::vector<Bytes> certs) co
     r.report = std::move(report);
     r.certs = std::move(certs);
     r.resources = m_options.resources;
+    r.volumes = m_options.volumes;
     r.canonical_request = m_canonical_request;
     return r;
 }
@@ -91,6 +92,7 @@ proto::AttestRatlsRequest Session::ratls_request() const
     r.nonce = m_nonce;
     r.pubkey = m_key.public_key();
     r.resources = m_options.resources;
+    r.volumes = m_options.volumes;
     r.canonical_request = m_canonical_request;
     return r;
 }

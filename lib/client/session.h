@@ -37,6 +37,9 @@ struct ClientOptions {
     std::string broker_url;  // http(s)://host[:port], no path
     proto::Ed25519PublicKey broker_key{};
     std::vector<std::string> resources;
+    // The state of each data volume among `resources`, as found on its disk; reported in the
+    // attested request so that the broker can refuse an old copy (docs/cvmkb-1.md §3.3).
+    std::vector<proto::VolumeReport> volumes;
     net::HttpOptions http;
 };
 

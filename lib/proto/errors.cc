@@ -12,7 +12,7 @@ struct Entry {
     bool retryable;
 };
 
-constexpr std::array<Entry, 23> TABLE = {{
+constexpr std::array<Entry, 24> TABLE = {{
     {ErrorCode::BadRequest, "BAD_REQUEST", 400, false},
     {ErrorCode::NotFound, "NOT_FOUND", 404, false},
     {ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED", 405, false},
@@ -35,6 +35,7 @@ constexpr std::array<Entry, 23> TABLE = {{
     {ErrorCode::KdsBudget, "KDS_BUDGET", 429, true},
     {ErrorCode::StoreUnavailable, "STORE_UNAVAILABLE", 503, true},
     {ErrorCode::AlreadyReleased, "ALREADY_RELEASED", 403, false},
+    {ErrorCode::VolumeRollback, "VOLUME_ROLLBACK", 403, false},
     {ErrorCode::Internal, "INTERNAL", 500, false},
 }};
 

@@ -30,6 +30,7 @@ enum class ErrorCode : uint8_t {
     KdsBudget,            // 429, retryable: this client's budget of KDS look-ups for uncached chips is spent
     StoreUnavailable,     // 503, retryable: the broker's shared store cannot record the nonce or release
     AlreadyReleased,      // 403: a once_per_launch resource already went to another key of this launch
+    VolumeRollback,       // 403: a volume's reported generation is not the one the broker last issued
     Internal,             // 500
 };
 

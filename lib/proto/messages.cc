@@ -34,13 +34,72 @@ struct MutDoc {
     yyjson_mut_val* root;
 };
 
-// The "request" member of `what` ("attest", "attest-ratls"): {"resources": [unique names]}, and
-// its canonical text.
+bool canonical_uuid(std::string_view s)
+{
+    if (s.size() != 36)
+        return false;
+    for (size_t i = 0; i < s.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+std::optional<VolumeState> volume_state_from_name(std::string_view name)
+{
+    for (VolumeState s : {VolumeState::Blank, VolumeState::Formatting, VolumeState::Ready}) {
+        if (volume_state_name(s) == name)
+            return s;
+    }
+    return std::nullopt;
+}
+
+// One element of "volumes": {"name", "state", "generation", "uuid"}, every member required, its
+// name among `resources` and not reported before, blank exactly when generation is 0 and uuid "".
+Result<VolumeReport> parse_volume_report(yyjson_val* item, const std::string& what,
+                                         const std::vector<std::string>& resources,
+                                         const std::vector<VolumeReport>& earlier)
+{
+    TRY(check_members(item, what, {"name", "state", "generation", "uuid"}));
+    VolumeReport v;
+    v.name = TRY(string_member(item, "name", what));
+    if (std::find(resources.begin(), resources.end(), v.name) == resources.end())
+        return Error::make(Errc::Format, "%s.name: '%s' is not among the request's resources", what.c_str(),
+                           valid_resource_name(v.name) ? v.name.c_str() : "?");
+    for (const VolumeReport& e : earlier) {
+        if (e.name == v.name)
+            return Error::make(Errc::Format, "%s.name: '%s' is reported twice", what.c_str(), v.name.c_str());
+    }
+    std::string_view state = TRY(string_member(item, "state", what));
+    auto parsed = volume_state_from_name(state);
+    if (!parsed)
+        return Error::make(Errc::Format, "%s.state: '%.*s', expected blank, formatting or ready", what.c_str(),
+                           static_cast<int>(std::min<size_t>(state.size(), 32)), state.data());
+    v.state = *parsed;
+    v.generation = static_cast<uint64_t>(
+        TRY(int_member(item, "generation", what, 0, static_cast<int64_t>(MAX_VOLUME_GENERATION))));
+    v.uuid = TRY(string_member(item, "uuid", what));
+    bool blank = v.state == VolumeState::Blank;
+    if (!blank && !canonical_uuid(v.uuid))
+        return Error::make(Errc::Format, "%s.uuid: expected a lower-case 8-4-4-4-12 UUID for a %s volume", what.c_str(),
+                           std::string(state).c_str());
+    if (blank && !v.uuid.empty())
+        return Error::make(Errc::Format, "%s.uuid: expected \"\" for a blank volume", what.c_str());
+    if (blank != (v.generation == 0))
+        return Error::make(Errc::Format, "%s.generation: %llu for a %s volume, expected %s", what.c_str(),
+                           static_cast<unsigned long long>(v.generation), std::string(state).c_str(),
+                           blank ? "0" : "at least 1");
+    return v;
+}
+
+// The "request" member of `what` ("attest", "attest-ratls"): {"resources": [unique names],
+// "volumes"?: [volume reports]}, and its canonical text.
 Result<void> parse_resource_request(yyjson_val* request, std::string_view what, std::vector<std::string>& out,
-                                    std::string& canonical)
+                                    std::vector<VolumeReport>& volumes, std::string& canonical)
 {
     std::string where = std::string(what) + ".request";
-    TRY(check_members(request, where, {"resources"}));
+    TRY(check_members(request, where, {"resources"}, {"volumes"}));
     yyjson_val* resources = TRY(array_member(request, "resources", where, MAX_RESOURCES));
     size_t i = 0, n = 0;
     yyjson_val* item = nullptr;
@@ -56,6 +115,17 @@ Result<void> parse_resource_request(yyjson_val* request, std::string_view what, 
             return Error::make(Errc::Format, "%s.resources[%zu]: '%.*s' is listed twice", where.c_str(), i,
                                static_cast<int>(name.size()), name.data());
         out.emplace_back(name);
+    }
+    if (yyjson_obj_get(request, "volumes")) {
+        yyjson_val* list = TRY(array_member(request, "volumes", where, MAX_RESOURCES));
+        // An empty list would hash differently from the same request without it: one form only.
+        if (yyjson_arr_size(list) == 0)
+            return Error::make(Errc::Format, "%s.volumes: empty, expected the member left out", where.c_str());
+        yyjson_arr_foreach(list, i, n, item)
+        {
+            std::string at = where + ".volumes[" + std::to_string(i) + "]";
+            volumes.push_back(TRY(parse_volume_report(item, at, out, volumes)));
+        }
     }
     canonical = TRY(jcs_serialize(request));
     return {};
@@ -107,14 +177,44 @@ Result<void> check_challenge_request(std::string_view body)
     return check_members(doc.root(), "challenge request", {});
 }
 
-Result<std::string> canonical_request(const std::vector<std::string>& resources)
+std::string_view volume_state_name(VolumeState state)
+{
+    switch (state) {
+    case VolumeState::Blank: return "blank";
+    case VolumeState::Formatting: return "formatting";
+    case VolumeState::Ready: return "ready";
+    }
+    return "?";
+}
+
+Result<std::string> canonical_request(const std::vector<std::string>& resources,
+                                      const std::vector<VolumeReport>& volumes)
 {
     MutDoc d;
     yyjson_mut_val* list = yyjson_mut_arr(d.doc);
     for (const std::string& name : resources)
         yyjson_mut_arr_append(list, str(d.doc, name));
     d.add(d.root, "resources", list);
-    return jcs_canonicalize(d.text());
+    if (!volumes.empty()) {
+        yyjson_mut_val* reports = yyjson_mut_arr(d.doc);
+        for (const VolumeReport& v : volumes) {
+            yyjson_mut_val* o = yyjson_mut_obj(d.doc);
+            d.add(o, "name", str(d.doc, v.name));
+            d.add(o, "state", str(d.doc, volume_state_name(v.state)));
+            d.add(o, "generation", yyjson_mut_uint(d.doc, v.generation));
+            d.add(o, "uuid", str(d.doc, v.uuid));
+            yyjson_mut_arr_append(reports, o);
+        }
+        d.add(d.root, "volumes", reports);
+    }
+    std::string text = TRY(jcs_canonicalize(d.text()));
+    // What the broker will parse, checked by the same parser, so nothing refused there is sent.
+    JsonDoc doc = TRY(JsonDoc::parse(text, "request"));
+    std::vector<std::string> names;
+    std::vector<VolumeReport> reports;
+    std::string canonical;
+    TRY(parse_resource_request(doc.root(), "canonical", names, reports, canonical));
+    return text;
 }
 
 std::string serialize_attest_request(const AttestRequest& request)
@@ -159,7 +259,7 @@ Result<AttestRequest> parse_attest_request(std::string_view body)
             r.certs.push_back(TRY(base64_value(item, what, MAX_CERT_BYTES)));
         }
     }
-    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.canonical_request));
+    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.volumes, r.canonical_request));
     return r;
 }
 
@@ -184,7 +284,7 @@ Result<AttestRatlsRequest> parse_attest_ratls_request(std::string_view body)
     AttestRatlsRequest r;
     r.nonce = TRY(base64_fixed_member<NONCE_SIZE>(root, "nonce", WHAT));
     r.pubkey = TRY(base64_fixed_member<32>(root, "pubkey", WHAT));
-    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.canonical_request));
+    TRY(parse_resource_request(yyjson_obj_get(root, "request"), WHAT, r.resources, r.volumes, r.canonical_request));
     return r;
 }
 

@@ -50,16 +50,39 @@ Result<void> check_challenge_request(std::string_view body);
 
 // --- attest ------------------------------------------------------------------------------------
 
+// The state of a data volume's disk as the agent found it before opening it (docs/cvmkb-1.md
+// §3.3), reported inside the attested request so that the broker can refuse a disk older than
+// the one it last released the volume's key for (VOLUME_ROLLBACK).
+enum class VolumeState : uint8_t { Blank, Formatting, Ready };  // "blank" "formatting" "ready"
+std::string_view volume_state_name(VolumeState state);
+
+inline constexpr uint64_t MAX_VOLUME_GENERATION = (uint64_t{1} << 53) - 1;  // exact in every JSON reader
+
+struct VolumeReport {
+    std::string name;  // the [[volume]] resource it is opened with (valid_resource_name)
+    VolumeState state{VolumeState::Blank};
+    uint64_t generation{0};  // the header token's; 0 when blank
+    std::string uuid;        // the header's, "" when blank: lower-case 8-4-4-4-12 hex, as LUKS2 keeps it
+    bool operator==(const VolumeReport&) const = default;
+};
+
 struct AttestRequest {
     Nonce nonce{};
     X25519PublicKey pubkey{};
     Bytes report;              // REPORT_SIZE bytes
     std::vector<Bytes> certs;  // DER, optional
     std::vector<std::string> resources;
-    std::string canonical_request;  // the RFC 8785 text of the "request" member, as hashed
+    std::vector<VolumeReport> volumes;  // from the "request" member; empty when it has none
+    std::string canonical_request;      // the RFC 8785 text of the "request" member, as hashed
 };
-// Builds the "request" member for `resources` and returns its canonical text.
-Result<std::string> canonical_request(const std::vector<std::string>& resources);
+// Builds the "request" member {"resources": [...], "volumes": [...]} and returns its canonical
+// text; "volumes" is left out when empty, so a request without volumes hashes as it always did.
+// Errc::Format, naming the member, for anything the parsers below would refuse: an invalid or
+// repeated resource name, a volume not among the resources or reported twice, a generation above
+// MAX_VOLUME_GENERATION, a uuid that is not a lower-case 8-4-4-4-12 UUID, or a state inconsistent
+// with its generation and uuid (blank exactly when generation is 0 and uuid is "").
+Result<std::string> canonical_request(const std::vector<std::string>& resources,
+                                      const std::vector<VolumeReport>& volumes = {});
 std::string serialize_attest_request(const AttestRequest& request);
 Result<AttestRequest> parse_attest_request(std::string_view body);
 
@@ -69,7 +92,8 @@ struct AttestRatlsRequest {
     Nonce nonce{};
     X25519PublicKey pubkey{};
     std::vector<std::string> resources;
-    std::string canonical_request;  // as AttestRequest's
+    std::vector<VolumeReport> volumes;  // as AttestRequest's
+    std::string canonical_request;      // as AttestRequest's
 };
 std::string serialize_attest_ratls_request(const AttestRatlsRequest& request);
 Result<AttestRatlsRequest> parse_attest_ratls_request(std::string_view body);

@@ -103,6 +103,10 @@ Result<SecretBytes> serialize_release(const Release& release)
         w.text(v.name);
         w.text("\",\"key\":\"");
         w.base64(v.key.expose());
+        if (v.recovery.size()) {
+            w.text("\",\"recovery\":\"");
+            w.base64(v.recovery.expose());
+        }
         w.text("\"}");
     }
     w.text("]}");
@@ -140,10 +144,16 @@ Result<Release> parse_release(ByteView plaintext)
     yyjson_arr_foreach(volumes, i, n, item)
     {
         std::string what = "release.volumes[" + std::to_string(i) + "]";
-        TRY(check_members(item, what, {"name", "key"}));
+        TRY(check_members(item, what, {"name", "key"}, {"recovery"}));
         ReleasedVolume v;
         v.name = TRY(name_member(item, what, seen));
         v.key = TRY(decoded_secret(item, "key", what));
+        if (yyjson_obj_get(item, "recovery")) {
+            v.recovery = TRY(decoded_secret(item, "recovery", what));
+            // Absent means none; present and empty would be a second spelling of it.
+            if (v.recovery.size() == 0)
+                return Error::make(Errc::Format, "%s.recovery: empty, expected the member left out", what.c_str());
+        }
         out.volumes.push_back(std::move(v));
     }
     return out;

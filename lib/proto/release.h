@@ -1,5 +1,6 @@
 // The sealed plaintext of an attest answer (docs/cvmkb-1.md §6):
-//   {"secrets": [{"name": "...", "value": b64, "env": "NAME"?}], "volumes": [{"name": "...", "key": b64}]}
+//   {"secrets": [{"name": "...", "value": b64, "env": "NAME"?}],
+//    "volumes": [{"name": "...", "key": b64, "recovery": b64?}]}
 // It holds key material from end to end: the broker writes it straight into wiping storage, and
 // the agent parses it in place (yyjson's in-situ mode) from its wiping buffer, so no copy of a
 // value exists outside a SecretBytes on either side.
@@ -23,6 +24,8 @@ struct ReleasedSecret {
 struct ReleasedVolume {
     std::string name;
     SecretBytes key;
+    SecretBytes recovery{};  // empty: none. The broker-only passphrase of the recovery keyslot (1),
+                             // released on a blank volume's first format or when an operator armed it
 };
 
 struct Release {
