@@ -21,6 +21,7 @@
 #include "agent_probe.h"
 #include "isolation_probe.h"
 #include "ratls_serve.h"
+#include "seal_probe.h"
 #include "steal_attempt.h"
 
 extern char** environ;
@@ -166,6 +167,8 @@ int main(int argc, char** argv)
         return cvm::workload::agent_probe(argv[2], argc == 4 ? argv[3] : cvm::workload::AGENT_SOCKET);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "--ratls-server") == 0)  // PORT [SOCKET]
         return cvm::workload::ratls_serve(argv[2], argc == 4 ? argv[3] : cvm::workload::AGENT_SOCKET);
+    if (argc >= 4 && strcmp(argv[1], "--seal-probe") == 0)  // DIR POLICY...
+        return cvm::workload::seal_probe(argv[2], argv + 3, argc - 3, cvm::workload::AGENT_SOCKET);
     if (argc == 4 && strcmp(argv[1], "--steal") == 0)  // BROKER_URL RESOURCE
         return cvm::workload::steal_attempt(argv[2], argv[3], cvm::workload::AGENT_SOCKET);
     int status = argc > 1 ? atoi(argv[1]) : 0;
