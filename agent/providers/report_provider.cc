@@ -47,10 +47,25 @@ Result<Evidence> ConfigfsTsmWithFallback::get_report(const ReportData& report_da
     return evidence.release_error().prefix("configfs-tsm outblob EIO (host certificates over 16 KiB?), then");
 }
 
+Result<DerivedKey> ConfigfsTsmWithFallback::derive_key(const DerivedKeyRequest& request)
+{
+    if (!m_key_device) {
+        auto device = m_open_fallback();
+        if (!device)
+            return Error::from_errno(Errc::Unsupported, device.error().errno_value(),
+                                     "derived keys: configfs-tsm has none, and /dev/sev-guest, which has them, cannot "
+                                     "be opened (%.*s)",
+                                     static_cast<int>(device.error().message().size()),
+                                     device.error().message().data());
+        m_key_device = device.release_value();
+    }
+    return m_key_device->derive_key(request);
+}
+
 Result<DerivedKey> ReportProvider::derive_key(const DerivedKeyRequest&)
 {
-    return Error::make(Errc::Unsupported, "the %s provider has no derived keys (SNP_GET_DERIVED_KEY needs /dev/sev-guest)",
-                       name());
+    return Error::make(Errc::Unsupported,
+                       "the %s provider has no derived keys (SNP_GET_DERIVED_KEY needs /dev/sev-guest)", name());
 }
 
 Result<std::unique_ptr<ReportProvider>> choose_provider(const ProviderPaths& paths, bool simulate,

@@ -114,6 +114,11 @@ struct ProviderSeams {
 // that ioctl with ENOTTY before sending anything, and the error says so. Every other
 // configfs failure is returned as it is, with nothing sent to the device. name() is the provider
 // that gave (or last tried to give) the report.
+//
+// derive_key(): configfs-tsm has no derived keys, so /dev/sev-guest is opened (once, through the
+// same open_fallback, and kept) and derives (SevGuestProvider::derive_key, with its own fresh
+// report). Where the device cannot be opened: Errc::Unsupported naming both facts (configfs-tsm
+// has no derived keys, and why /dev/sev-guest could not be opened).
 class ConfigfsTsmWithFallback : public ReportProvider {
 public:
     using OpenFallback = std::function<Result<std::unique_ptr<SevGuestProvider>>()>;
@@ -122,10 +127,12 @@ public:
 
     const char* name() const override { return m_name; }
     Result<Evidence> get_report(const ReportData& report_data) override;
+    Result<DerivedKey> derive_key(const DerivedKeyRequest& request) override;
 
 private:
     std::unique_ptr<ConfigfsTsmProvider> m_configfs;
     OpenFallback m_open_fallback;
+    std::unique_ptr<SevGuestProvider> m_key_device;  // derive_key's /dev/sev-guest, once opened
     const char* m_name;
 };
 

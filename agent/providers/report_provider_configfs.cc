@@ -85,6 +85,13 @@ ConfigfsTsmProvider::Probe ConfigfsTsmProvider::probe(const std::string& root, C
     return {State::Ready, 0};
 }
 
+Result<DerivedKey> ConfigfsTsmProvider::derive_key(const DerivedKeyRequest&)
+{
+    return Error::make(Errc::Unsupported,
+                       "configfs-tsm has no derived keys: Linux's TSM report interface only makes reports "
+                       "(SNP_GET_DERIVED_KEY is an ioctl of /dev/sev-guest)");
+}
+
 Result<Evidence> ConfigfsTsmProvider::get_report(const ReportData& report_data)
 {
     m_outblob_eio = false;

@@ -86,6 +86,11 @@ public:
     // does not parse. The entry is removed on every path; failing to remove it is an error too.
     Result<Evidence> get_report(const ReportData& report_data) override;
 
+    // Errc::Unsupported: configfs-tsm has no derived keys (the TSM report interface only makes
+    // reports; SNP_GET_DERIVED_KEY is an ioctl of /dev/sev-guest). ConfigfsTsmWithFallback
+    // derives through the device instead.
+    Result<DerivedKey> derive_key(const DerivedKeyRequest& request) override;
+
     // True when the last get_report() failed because reading outblob gave EIO: the host's
     // certificates did not fit the kernel's 16 KiB (VMPCK intact), or a host or firmware error
     // (VMPCK wiped); see above. False after success and every other failure.

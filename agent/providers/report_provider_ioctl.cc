@@ -1,5 +1,6 @@
 #include "providers/report_provider_ioctl.h"
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 
 #include "base/file.h"
 #include "base/reader.h"
+#include "providers/derived_key_check.h"
 #include "providers/evidence_check.h"
 #include "providers/sev_guest_abi.h"
 #include "snp/report.h"
@@ -186,6 +188,50 @@ Result<Bytes> SevGuestProvider::report_from(const Bytes& response, const ReportD
     std::string source = std::string(ioctl_name) + " response";
     TRY(check_report(report, report_data, 0, source.c_str()));
     return Bytes(report.begin(), report.end());
+}
+
+Result<DerivedKey> SevGuestProvider::derive_key(const DerivedKeyRequest& request)
+{
+    TRY(refuse_when_unusable());
+    TRY(check_key_request(request));
+    // The one report that tells what this guest may ask for; its REPORT_DATA names the request.
+    Evidence evidence = TRY_PREFIX(get_report_without_certificates(key_request_report_data(request)),
+                                   "derived key: the report to check the request against");
+    snp::AttestationReport report = TRY(snp::parse_report(evidence.report));
+    TRY(check_key_request_against(request, report));
+    auto key = exchange_key(request);
+    secure_wipe({reinterpret_cast<uint8_t*>(&m_key_request), sizeof(m_key_request)});
+    m_key_response.wipe();
+    return key;
+}
+
+ByteView SevGuestProvider::key_request_buffer() const
+{
+    return {reinterpret_cast<const uint8_t*>(&m_key_request), sizeof(m_key_request)};
+}
+
+Result<DerivedKey> SevGuestProvider::exchange_key(const DerivedKeyRequest& request)
+{
+    static_assert(std::endian::native == std::endian::little, "struct snp_derived_key_req is little-endian");
+    auto bytes = key_request_bytes(request);
+    memcpy(&m_key_request, bytes.data(), sizeof(m_key_request));
+    GuestRequestIoctl io{};
+    io.msg_version = 1;  // MSG_KEY_REQ version 1: exactly the 32 bytes Linux copies
+    io.req_data = reinterpret_cast<uintptr_t>(&m_key_request);
+    io.resp_data = reinterpret_cast<uintptr_t>(m_key_response.expose().data());
+    int err = m_device->ioctl(SNP_GET_DERIVED_KEY, &io);
+    if (err != 0)
+        return device_error("SNP_GET_DERIVED_KEY", err, io.exitinfo2);
+    // As for reports, the exchange succeeded (the VMPCK is intact); the firmware's verdict is STATUS.
+    Reader r(m_key_response.expose(), "MSG_KEY_RSP");
+    uint32_t status = TRY_PREFIX(r.u32le("STATUS"), "SNP_GET_DERIVED_KEY");
+    TRY(check_key_status(status, "SNP_GET_DERIVED_KEY"));
+    TRY_PREFIX(r.zeros(MSG_KEY_RSP_RESERVED_SIZE, "0x04..0x1F"), "SNP_GET_DERIVED_KEY");
+    ByteView derived = TRY_PREFIX(r.bytes(MSG_KEY_RSP_KEY_SIZE, "DERIVED_KEY"), "SNP_GET_DERIVED_KEY");
+    DerivedKey key;
+    std::copy(derived.begin(), derived.end(), key.expose().begin());
+    TRY(check_key_not_zero(key.expose(), "SNP_GET_DERIVED_KEY"));
+    return key;
 }
 
 Error SevGuestProvider::device_error(const char* ioctl_name, int err, uint64_t exitinfo2)

@@ -25,13 +25,25 @@
 // A successful ioctl is not enough: STATUS inside MSG_REPORT_RSP must be 0 too (a non-zero STATUS
 // is the firmware refusing the request; the key is intact), REPORT_SIZE 0x4A0, the reserved bytes
 // zero, and the report must pass check_report (evidence_check.h).
+//
+// derive_key() (SNP_GET_DERIVED_KEY) lives under the same rule: refused when the device is
+// unusable; the request's own bits checked (derived_key_check.h); ONE SNP_GET_REPORT, through
+// get_report_without_certificates(), whose REPORT_DATA binds the request; every field checked
+// against that report; only then one SNP_GET_DERIVED_KEY with msg_version 1. Its failures are
+// named and booked exactly as the report's (the VMPCK wiped, already wiped, or intact); a non-zero
+// STATUS in MSG_KEY_RSP (0x16 INVALID_PARAM, 0x27 INVALID_KEY) is refused by name, the reserved
+// bytes 0x04..0x1F must be zero, an all-zero key is refused. The request and response buffers are
+// members, wiped before derive_key() returns on every path; the kernel wipes its own copies
+// (get_derived_key(): memzero_explicit of buf and derived_key_resp).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "base/result.h"
+#include "base/secret.h"
 #include "providers/report_provider.h"
+#include "providers/sev_guest_abi.h"
 
 namespace cvm::agent {
 
@@ -67,6 +79,15 @@ public:
     // no SNP_GET_EXT_REPORT bound to fail is sent. The same checks and errors as get_report().
     Result<Evidence> get_report_without_certificates(const ReportData& report_data);
 
+    // See above. Errors name the field (value asked, value allowed), the ioctl with errno and
+    // exitinfo2 and what became of the VMPCK, or the STATUS inside MSG_KEY_RSP.
+    Result<DerivedKey> derive_key(const DerivedKeyRequest& request) override;
+
+    // Where the last SNP_GET_DERIVED_KEY's MSG_KEY_REQ and MSG_KEY_RSP were: all zero once
+    // derive_key() has returned (tests look; nothing else may).
+    ByteView key_request_buffer() const;
+    ByteView key_response_buffer() const { return m_key_response.expose(); }
+
 private:
     enum class Outcome : uint8_t { Report, CertsUnavailable };
     Result<Outcome> extended(const ReportData& report_data, Bytes& response, Bytes& certs);
@@ -74,10 +95,14 @@ private:
     Result<Bytes> report_from(const Bytes& response, const ReportData& report_data, const char* ioctl_name);
     Error device_error(const char* ioctl_name, int err, uint64_t exitinfo2);
     Result<void> refuse_when_unusable() const;
+    Result<DerivedKey> exchange_key(const DerivedKeyRequest& request);
 
     std::unique_ptr<SevGuestDevice> m_device;
     // Why nothing can succeed until reboot (the key wiped, the sequence number exhausted), or null.
     const char* m_unusable{nullptr};
+    // SNP_GET_DERIVED_KEY's buffers, wiped after every use.
+    sev_guest::DerivedKeyReq m_key_request{};
+    Secret<sizeof(sev_guest::DerivedKeyResp)> m_key_response;
 };
 
 }  // namespace cvm::agent

@@ -1,8 +1,12 @@
 #include "providers/report_provider_sim.h"
 
+#include <algorithm>
+#include <cstring>
 #include <sys/stat.h>
 
+#include "providers/derived_key_check.h"
 #include "providers/evidence_check.h"
+#include "providers/sev_guest_abi.h"
 #include "sim/fw_cfg.h"
 
 namespace cvm::agent {
@@ -44,6 +48,28 @@ Result<Evidence> SimulatedProvider::get_report(const ReportData& report_data)
     TRY(check_report(report, report_data, 0, "simulated report"));
     Bytes table = TRY(normalize_cert_table(m_psp.cert_table(), "simulated certificate table"));
     return Evidence{std::move(report), std::move(table), PROVIDER_SIMULATED};
+}
+
+Result<DerivedKey> SimulatedProvider::derive_key(const DerivedKeyRequest& request)
+{
+    TRY(check_key_request(request));
+    Evidence evidence = TRY_PREFIX(get_report(key_request_report_data(request)),
+                                   "derived key: the report to check the request against");
+    snp::AttestationReport report = TRY(snp::parse_report(evidence.report));
+    TRY(check_key_request_against(request, report));
+
+    // The same MSG_KEY_REQ the hardware path sends (x86: the struct is the little-endian bytes).
+    sev_guest::DerivedKeyReq wire;
+    auto bytes = key_request_bytes(request);
+    memcpy(&wire, bytes.data(), sizeof(wire));
+    sim::KeyRequest req{wire.root_key_select, wire.rsvd,       wire.guest_field_select, wire.vmpl,
+                        wire.guest_svn,       wire.tcb_version};
+    sim::KeyResponse response = TRY_PREFIX(m_psp.derive_key(req, 0), "simulated PSP");
+    TRY(check_key_status(response.status, "simulated MSG_KEY_REQ"));
+    TRY(check_key_not_zero(response.key.expose(), "simulated MSG_KEY_REQ"));
+    DerivedKey key;
+    std::copy(response.key.expose().begin(), response.key.expose().end(), key.expose().begin());
+    return key;
 }
 
 }  // namespace cvm::agent

@@ -33,6 +33,14 @@ public:
     // like the hardware providers' evidence.
     Result<Evidence> get_report(const ReportData& report_data) override;
 
+    // The hardware path's order (report_provider_ioctl.h) against the simulated PSP: the request's
+    // own bits, one fresh report bound to the request, every field checked against it
+    // (derived_key_check.h), then MSG_KEY_REQ at VMPL 0, its STATUS named, an all-zero key
+    // refused. The key is the simulated PSP's (sim/psp.h: SIMULATED, not AMD's derivation): the
+    // same launch on the same simulated chip gives the same key, another chip or another selected
+    // field another key; VLEK requests are refused (a simulated platform has no VLEK).
+    Result<DerivedKey> derive_key(const DerivedKeyRequest& request) override;
+
 private:
     sim::SimulatedPsp m_psp;
 };

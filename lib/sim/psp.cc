@@ -1,6 +1,7 @@
 #include "sim/psp.h"
 
 #include <mbedtls/ecdsa.h>
+#include <mbedtls/md.h>
 #include <mbedtls/sha512.h>
 
 #include <mutex>
@@ -39,6 +40,28 @@ struct SimulatedPsp::State {
     std::array<uint8_t, 32> report_id{};
 };
 
+namespace {
+
+// derive_key's per-chip root: HMAC-SHA384 keyed with the VCEK's private scalar (48 bytes,
+// big-endian) over a label, so the chip's keys follow the platform directory and never expose
+// the signing key itself.
+Result<Secret<48>> chip_secret(const mbedtls_mpi& vcek_scalar)
+{
+    Secret<48> scalar;
+    int rc = mbedtls_mpi_write_binary(&vcek_scalar, scalar.expose().data(), scalar.size());
+    if (rc != 0)
+        return mbedtls_failure(Errc::Crypto, rc, "cannot export the VCEK private scalar");
+    static constexpr std::string_view label = "cvm sim chip secret/1";
+    Secret<48> secret;
+    rc = mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA384), scalar.expose().data(), scalar.size(),
+                         reinterpret_cast<const uint8_t*>(label.data()), label.size(), secret.expose().data());
+    if (rc != 0)
+        return mbedtls_failure(Errc::Crypto, rc, "HMAC-SHA384 of the chip secret failed");
+    return secret;
+}
+
+}  // namespace
+
 SimulatedPsp::SimulatedPsp(SimulatedPsp&&) noexcept = default;
 SimulatedPsp& SimulatedPsp::operator=(SimulatedPsp&&) noexcept = default;
 SimulatedPsp::~SimulatedPsp() = default;
@@ -67,6 +90,7 @@ Result<SimulatedPsp> SimulatedPsp::create(const Platform& platform, LaunchState 
         return mbedtls_failure(Errc::Crypto, rc, "cannot load the VCEK private key");
     // REPORT_ID identifies the guest: fixed at launch, the same in every report of this guest.
     TRY(s.drbg->fill(s.report_id));
+    psp.m_chip_secret = TRY(chip_secret(s.d));
 
     psp.m_product = platform.product;
     psp.m_tcb = platform.tcb;

@@ -13,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secret.h"
 #include "sim/chain.h"
 
 namespace cvm::sim {
@@ -38,6 +39,28 @@ struct LaunchState {
 
 inline constexpr uint32_t MAX_VMPL = 3;
 
+// MSG_KEY_REQ (56860 "MSG_KEY_REQ Message Structure"; Linux struct snp_derived_key_req): the
+// request for a key derived from a root key and the guest fields GUEST_FIELD_SELECT names.
+struct KeyRequest {
+    uint32_t root_key_select{0};     // bit 0 VMRK; bits 2:1 KEY_SEL (0 VLEK if installed, 1 VCEK, 2 VLEK)
+    uint32_t reserved{0};            // must be zero
+    uint64_t guest_field_select{0};  // bits 0..5: POLICY, IMAGE_ID, FAMILY_ID, MEASUREMENT, GUEST_SVN, TCB_VERSION
+    uint32_t vmpl{0};
+    uint32_t guest_svn{0};
+    uint64_t tcb_version{0};
+};
+
+// MSG_KEY_RSP STATUS values (include/uapi/linux/psp-sev.h SEV_RET_*).
+inline constexpr uint32_t KEY_STATUS_SUCCESS = 0x00;
+inline constexpr uint32_t KEY_STATUS_INVALID_PARAM = 0x16;
+inline constexpr uint32_t KEY_STATUS_INVALID_KEY = 0x27;
+
+// MSG_KEY_RSP: STATUS and, only when it is KEY_STATUS_SUCCESS, the key.
+struct KeyResponse {
+    uint32_t status{KEY_STATUS_SUCCESS};
+    Secret<32> key;
+};
+
 class SimulatedPsp {
 public:
     // Parses the platform's VCEK key and checks it against the VCEK certificate. Errc::Config
@@ -56,6 +79,24 @@ public:
     // little-endian in 72-byte fields. Errc::Config for a VMPL above 3. Thread-safe.
     Result<Bytes> get_report(const std::array<uint8_t, 64>& report_data, uint32_t vmpl) const;
 
+    // MSG_KEY_REQ from a guest running at `caller_vmpl`. The firmware's checks, in this order, each
+    // answered in STATUS (never an Error), as real firmware answers them in MSG_KEY_RSP:
+    //   reserved bits set (reserved, ROOT_KEY_SELECT 31:3, GUEST_FIELD_SELECT 63:6: bit 6,
+    //   LAUNCH_MIT_VECTOR, needs message version 2), KEY_SEL 3       -> KEY_STATUS_INVALID_PARAM
+    //   VMRK (no migration agent), KEY_SEL 2 VLEK (a simulated platform has none: firmware
+    //   without SNP_VLEK_LOAD)                                        -> KEY_STATUS_INVALID_KEY
+    //   VMPL below caller_vmpl or above 3, GUEST_SVN above the launch's, TCB_VERSION above
+    //   COMMITTED_TCB (raw 64-bit comparison)                         -> KEY_STATUS_INVALID_PARAM
+    // KEY_SEL 0 ("VLEK if installed") is the VCEK here, and gives the VCEK's key.
+    //
+    // SIMULATED: the derivation is ours, not AMD's (whose KDF is not public): the first 32 bytes
+    // of HMAC-SHA384 keyed with this chip's secret (made from the platform's VCEK private key:
+    // another `cvm sim platform` is another chip and derives other keys, the same platform
+    // directory the same keys) over a tag, the root key, VMPL, GUEST_FIELD_SELECT and exactly the
+    // selected fields: the launch's POLICY, IMAGE_ID, FAMILY_ID, MEASUREMENT, and the request's
+    // GUEST_SVN and TCB_VERSION. Deterministic; Errc::Crypto only when mbedTLS fails.
+    Result<KeyResponse> derive_key(const KeyRequest& request, uint32_t caller_vmpl) const;
+
     // The certificates as SNP_GET_EXT_REPORT and configfs-tsm's auxblob hand them out: a GUID
     // certificate table (snp/cert_table.h) with the VCEK, ASK and ARK.
     const Bytes& cert_table() const { return m_cert_table; }
@@ -73,6 +114,7 @@ private:
     snp::TcbVersion m_tcb;
     ChipId m_chip_id{};
     LaunchState m_launch;
+    Secret<48> m_chip_secret;  // derive_key's root, from the VCEK private key
     Bytes m_cert_table;
 };
 
