@@ -10,6 +10,10 @@
 //   - a provider error is returned once, as Errc of the provider's error, and never retried here;
 //   - after an error on a hardware provider (anything but "simulated") the gate is closed: later
 //     calls fail at once with Errc::Unavailable ("VMPCK may be wiped") without asking the provider.
+//   - derive_key() (sealing) goes through the same mutex and the same rule, except for the
+//     provider's refusals made before anything reaches the firmware (Errc::Config: a field the
+//     fresh report does not allow; Errc::Unsupported: no derived keys, or no VLEK installed;
+//     agent/providers/derived_key_check.h), which cost no VMPCK and leave the gate open.
 //
 // The gate borrows the provider, which must outlive it (Context::provider, kept to power-off).
 #pragma once
@@ -38,11 +42,19 @@ public:
     // error of a Closed gate names the earlier failure.
     Result<Evidence> get_report(const ReportData& report_data, GateFailure* failure = nullptr);
 
+    // One derived key at a time (ReportProvider::derive_key), under the rule above. A refusal the
+    // provider made before the firmware keeps its code (Config, Unsupported) and GateFailure::None.
+    Result<DerivedKey> derive_key(const DerivedKeyRequest& request, GateFailure* failure = nullptr);
+
     const char* provider_name() const { return m_provider.name(); }
     bool hardware() const { return m_hardware; }
     bool closed() const;
 
 private:
+    // The provider's error, after closing the gate on hardware.
+    Error provider_failed(Error e, const char* what, GateFailure* failure);
+    Result<void> check_open(GateFailure* failure) const;  // with m_mutex held
+
     ReportProvider& m_provider;
     const bool m_hardware;
     mutable std::mutex m_mutex;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "base/base64.h"
 #include "proto/json.h"
 #include "proto/tags.h"
 #include "ratls/ratls.h"
@@ -23,7 +24,72 @@ Result<Bytes> hex_member(yyjson_val* object, const char* key, const char* what, 
     return std::move(*bytes);
 }
 
+// The context member: a string that sealing::check_context accepts.
+Result<std::string> context_member(yyjson_val* object, const char* what)
+{
+    std::string_view text = TRY(proto::string_member(object, "context", what));
+    TRY_PREFIX(sealing::check_context(text), "%s", what);
+    return std::string(text);
+}
+
+// Base64 text of at most `max_bytes` bytes: its length is checked before anything is decoded.
+Result<std::string_view> base64_text(yyjson_val* object, const char* key, const char* what, size_t max_bytes)
+{
+    std::string_view text = TRY(proto::string_member(object, key, what));
+    const size_t max_text = (max_bytes + 2) / 3 * 4;
+    if (text.size() > max_text)
+        return Error::make(Errc::Format, "%s.%s: %zu base64 characters, expected at most %zu (%zu bytes)", what, key,
+                           text.size(), max_text, max_bytes);
+    return text;
+}
+
 }  // namespace
+
+Result<SealRequest> parse_seal_request(std::string_view body)
+{
+    const char* what = "seal request";
+    auto doc = TRY(proto::JsonDoc::parse(body, what));
+    yyjson_val* root = doc.root();
+    TRY(proto::check_members(root, what, {"policy", "context", "plaintext"}));
+    SealRequest request;
+    std::string_view name = TRY(proto::string_member(root, "policy", what));
+    auto policy = sealing::parse_policy(name);
+    if (!policy)
+        return Error::make(Errc::Format,
+                           "%s.policy: \"%.*s\", expected \"measurement-and-chip\", \"measurement-only\" or "
+                           "\"chip-only\"",
+                           what, static_cast<int>(std::min<size_t>(name.size(), 40)), name.data());
+    request.policy = *policy;
+    request.context = TRY(context_member(root, what));
+    std::string_view text = TRY(base64_text(root, "plaintext", what, sealing::MAX_PLAINTEXT));
+    auto plaintext = base64_decode_secret(text);
+    if (!plaintext)
+        return Error::make(Errc::Format, "%s.plaintext: not canonical base64 (RFC 4648, padded)", what);
+    if (plaintext->size() > sealing::MAX_PLAINTEXT)
+        return Error::make(Errc::Format, "%s.plaintext: %zu bytes, expected at most %zu", what, plaintext->size(),
+                           sealing::MAX_PLAINTEXT);
+    request.plaintext = std::move(*plaintext);
+    return request;
+}
+
+Result<UnsealRequest> parse_unseal_request(std::string_view body)
+{
+    const char* what = "unseal request";
+    auto doc = TRY(proto::JsonDoc::parse(body, what));
+    yyjson_val* root = doc.root();
+    TRY(proto::check_members(root, what, {"context", "blob"}));
+    UnsealRequest request;
+    request.context = TRY(context_member(root, what));
+    std::string_view text = TRY(base64_text(root, "blob", what, sealing::MAX_BLOB_SIZE));
+    auto blob = base64_decode(text);
+    if (!blob)
+        return Error::make(Errc::Format, "%s.blob: not canonical base64 (RFC 4648, padded)", what);
+    if (blob->empty() || blob->size() > sealing::MAX_BLOB_SIZE)
+        return Error::make(Errc::Format, "%s.blob: %zu bytes, expected 1 to %zu", what, blob->size(),
+                           sealing::MAX_BLOB_SIZE);
+    request.blob = std::move(*blob);
+    return request;
+}
 
 Result<void> check_dns_name(std::string_view name)
 {

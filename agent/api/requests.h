@@ -11,6 +11,8 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secret.h"
+#include "sealing/blob.h"
 
 namespace cvm::agent::api {
 
@@ -30,6 +32,21 @@ struct TlsCertificateRequest {
     Bytes nonce;                         // 0..proto::MAX_RATLS_NONCE bytes
 };
 Result<TlsCertificateRequest> parse_tls_certificate_request(std::string_view body);
+
+// POST /v1/seal {"policy": name, "context": text, "plaintext": base64}
+struct SealRequest {
+    sealing::Policy policy{sealing::Policy::MeasurementAndChip};
+    std::string context;    // sealing::check_context passed
+    SecretBytes plaintext;  // 0..sealing::MAX_PLAINTEXT bytes, decoded straight into wiping storage
+};
+Result<SealRequest> parse_seal_request(std::string_view body);
+
+// POST /v1/unseal {"context": text, "blob": base64}
+struct UnsealRequest {
+    std::string context;  // sealing::check_context passed
+    Bytes blob;           // 1..sealing::MAX_BLOB_SIZE bytes, not yet parsed (sealing::parse_blob)
+};
+Result<UnsealRequest> parse_unseal_request(std::string_view body);
 
 // ratls::check_dns_name, its message after "dns_names: ".
 Result<void> check_dns_name(std::string_view name);

@@ -42,7 +42,7 @@ net::ServerOptions server_options(const ServerConfig& config)
     options.max_connections_per_peer = 0;  // every client is the workload: one peer
     options.limits.max_header_bytes = MAX_REQUEST_BYTES;
     options.limits.max_headers = 32;
-    options.limits.max_body_bytes = MAX_REQUEST_BYTES;
+    options.limits.max_body_bytes = MAX_SEAL_BODY;  // per endpoint: WorkloadApi::handle
     options.refusal = json_refusal;
     return options;
 }

@@ -6,7 +6,8 @@
 //   /run/cvminit/      0755 root            made if missing, its mode and owner set either way
 //   agent.sock         0600 root            or 0660 root:<group> with [agent_api] group
 //
-// Bounds: a request is at most MAX_REQUEST_BYTES of headers and as much body, MAX_CONCURRENT
+// Bounds: a request is at most MAX_REQUEST_BYTES of headers and MAX_SEAL_BODY of body (the handler
+// holds every endpoint but /v1/seal and /v1/unseal to MAX_BODY), MAX_CONCURRENT
 // connections are served at once (the next is answered 503 BUSY at accept), a slow client is cut
 // off by the header and body deadlines (408), reports are rate limited (ApiLimits, 429).
 #pragma once

@@ -1,6 +1,9 @@
 #include "api/workload_api.h"
 
+#include <sodium.h>
 #include <yyjson.h>
+
+#include <cstdio>
 
 #include "api/requests.h"
 #include "base/base64.h"
@@ -8,6 +11,7 @@
 #include "proto/pem.h"
 #include "proto/tags.h"
 #include "ratls/ratls.h"
+#include "sealing/blob.h"
 #include "snp/report.h"
 
 namespace cvm::agent::api {
@@ -60,6 +64,36 @@ net::HttpResponse provider_error(const Error& error, GateFailure failure)
     return json_error(500, "INTERNAL", error.message());
 }
 
+// A derived key through the gate: the provider's refusals before the firmware (GateFailure::None)
+// are the request's fault and answered 400; the rest as any provider error.
+net::HttpResponse derive_error(const Error& error, GateFailure failure)
+{
+    if (failure == GateFailure::None)
+        return json_error(400, "BAD_REQUEST", error.message());
+    return provider_error(error, failure);
+}
+
+// {"plaintext": base64} written straight into the body: the plaintext is in no other buffer on
+// its way out (the server wipes the body once it is written: server.h).
+net::HttpResponse plaintext_answer(const SecretBytes& plaintext)
+{
+    constexpr std::string_view HEAD = "{\"plaintext\":\"", TAIL = "\"}\n";
+    const size_t encoded = sodium_base64_encoded_len(plaintext.size(), sodium_base64_VARIANT_ORIGINAL);  // with NUL
+    Bytes body(HEAD.size() + encoded + TAIL.size() - 1);
+    std::copy(HEAD.begin(), HEAD.end(), body.begin());
+    sodium_bin2base64(reinterpret_cast<char*>(body.data() + HEAD.size()), encoded, plaintext.expose().data(),
+                      plaintext.size(), sodium_base64_VARIANT_ORIGINAL);
+    std::copy(TAIL.begin(), TAIL.end(), body.begin() + static_cast<std::ptrdiff_t>(HEAD.size() + encoded - 1));
+    return {200, {{"Content-Type", "application/json"}}, std::move(body)};
+}
+
+std::string hex_u64(uint64_t value)
+{
+    char text[17];
+    snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+    return text;
+}
+
 }  // namespace
 
 net::HttpResponse json_error(int status, std::string_view code, std::string_view message)
@@ -94,6 +128,7 @@ Result<BootInfo> boot_info_from_report(ByteView report, std::string_view provide
         info.chip_id = to_hex(parsed.chip_id);
     info.vmpl = parsed.vmpl;
     info.provider.assign(provider);
+    info.committed_tcb = parsed.committed_tcb;
     return info;
 }
 
@@ -110,7 +145,11 @@ net::HttpResponse WorkloadApi::handle(const net::HttpRequest& request)
         std::string_view target;
         std::string_view method;
     };
-    static constexpr Route ROUTES[] = {{"/v1/info", "GET"}, {"/v1/evidence", "POST"}, {"/v1/tls-certificate", "POST"}};
+    static constexpr Route ROUTES[] = {{"/v1/info", "GET"},
+                                       {"/v1/evidence", "POST"},
+                                       {"/v1/tls-certificate", "POST"},
+                                       {"/v1/seal", "POST"},
+                                       {"/v1/unseal", "POST"}};
     for (const Route& route : ROUTES) {
         if (request.target != route.target)
             continue;
@@ -121,15 +160,25 @@ net::HttpResponse WorkloadApi::handle(const net::HttpRequest& request)
             answer.headers.add("Allow", std::string(route.method));
             return answer;
         }
+        const bool sealing = route.target == "/v1/seal" || route.target == "/v1/unseal";
+        const size_t limit = sealing ? MAX_SEAL_BODY : MAX_BODY;
+        if (request.body.size() > limit)
+            return json_error(413, "TOO_LARGE",
+                              std::string(route.target) + " takes a body of at most " + std::to_string(limit) +
+                                  " bytes, got " + std::to_string(request.body.size()));
         if (route.target == "/v1/info")
             return info();
         if (route.target == "/v1/evidence")
             return evidence(request);
+        if (route.target == "/v1/seal")
+            return seal(request);
+        if (route.target == "/v1/unseal")
+            return unseal(request);
         return tls_certificate(request);
     }
     return json_error(404, "NOT_FOUND",
-                      "no such endpoint; the API has GET /v1/info, POST /v1/evidence and POST "
-                      "/v1/tls-certificate");
+                      "no such endpoint; the API has GET /v1/info, POST /v1/evidence, POST /v1/tls-certificate, "
+                      "POST /v1/seal and POST /v1/unseal");
 }
 
 net::HttpResponse WorkloadApi::info() const
@@ -213,6 +262,54 @@ net::HttpResponse WorkloadApi::tls_certificate(const net::HttpRequest& request)
     out.add(binding, "construction", out.str(RATLS_CONSTRUCTION));
     out.add(out.root, "binding", binding);
     return out.response(200);
+}
+
+net::HttpResponse WorkloadApi::seal(const net::HttpRequest& request)
+{
+    auto parsed = parse_seal_request(body_text(request));
+    if (!parsed)
+        return json_error(400, "BAD_REQUEST", parsed.error().message());
+    if (auto refused = rate_limited())
+        return *refused;
+    // The boot report's COMMITTED_TCB: committed TCB values only grow, so the platform can always
+    // derive at it, now and in every later boot until a firmware rollback.
+    const uint64_t tcb_version = m_info.committed_tcb;
+    GateFailure failure;
+    auto derived = m_gate.derive_key(sealing::request_for(parsed->policy, tcb_version), &failure);
+    if (!derived)
+        return derive_error(derived.error(), failure);
+    auto blob =
+        sealing::seal(derived.value(), parsed->policy, tcb_version, parsed->context, parsed->plaintext.expose());
+    if (!blob)
+        return json_error(500, "INTERNAL", blob.error().message());
+    JsonOut out;
+    out.add("blob", base64_encode(blob.value()));
+    out.add("policy", sealing::policy_name(parsed->policy));
+    out.add("tcb_version", hex_u64(tcb_version));
+    out.add("aead", sealing::aead_name(sealing::Aead::Aes256Gcm));
+    return out.response(200);
+}
+
+net::HttpResponse WorkloadApi::unseal(const net::HttpRequest& request)
+{
+    auto parsed = parse_unseal_request(body_text(request));
+    if (!parsed)
+        return json_error(400, "BAD_REQUEST", parsed.error().message());
+    auto blob = sealing::parse_blob(parsed->blob);
+    if (!blob)
+        return json_error(400, "BAD_REQUEST", blob.error().message());
+    if (auto refused = rate_limited())
+        return *refused;
+    // The blob's own recorded request: policy and TCB_VERSION name the key that opens it.
+    GateFailure failure;
+    auto derived = m_gate.derive_key(blob->request, &failure);
+    if (!derived)
+        return derive_error(derived.error(), failure);
+    auto plaintext = sealing::unseal(derived.value(), blob.value(), parsed->context);
+    if (!plaintext)
+        return json_error(400, plaintext.error().code() == Errc::Crypto ? "UNSEAL_FAILED" : "BAD_REQUEST",
+                          plaintext.error().message());
+    return plaintext_answer(plaintext.value());
 }
 
 }  // namespace cvm::agent::api

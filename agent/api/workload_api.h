@@ -3,6 +3,8 @@
 //   GET  /v1/info             what the agent's boot report says about this launch (no provider call)
 //   POST /v1/evidence         a fresh report bound to the workload's user data
 //   POST /v1/tls-certificate  an RA-TLS certificate for the workload's public key
+//   POST /v1/seal             data sealed under an SNP derived key (agent/sealing/blob.h)
+//   POST /v1/unseal           the data back, when this launch's derived key opens the blob
 //
 // and answers JSON, errors as {"error": {"code", "message"}}: 400 BAD_REQUEST (the message names
 // the member, the value and what was expected), 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
@@ -12,6 +14,14 @@
 //
 // REPORT_DATA is always one of the agent's own bindings (proto/tags.h); the workload supplies
 // only the bound fields, never REPORT_DATA itself.
+//
+// Sealing: 400 BAD_REQUEST also when the provider refuses the request by name before the firmware
+// (a policy the platform cannot serve: measurement-only without a VLEK; a blob whose TCB_VERSION
+// is above this platform's COMMITTED_TCB), and 400 UNSEAL_FAILED when the key derived now does not
+// open the blob. Derived keys are asked for on every request (through the gate, under the rate
+// limit) and wiped when the answer is made: none is cached. The seal request's TCB_VERSION is
+// the boot report's COMMITTED_TCB, which only ever grows, so it is never above the platform's.
+// Bodies: MAX_SEAL_BODY for /v1/seal and /v1/unseal, MAX_BODY (413 TOO_LARGE) for the others.
 #pragma once
 
 #include <memory>
@@ -34,8 +44,13 @@ struct BootInfo {
     std::string report_id;
     std::string chip_id;  // empty when the report's is all zero (the host set MASK_CHIP_ID)
     uint32_t vmpl{0};
-    std::string provider;  // PROVIDER_*
+    std::string provider;       // PROVIDER_*
+    uint64_t committed_tcb{0};  // raw COMMITTED_TCB: the TCB_VERSION sealing asks for
 };
+
+inline constexpr size_t MAX_BODY = 16 * 1024;
+// A sealed blob of sealing::MAX_PLAINTEXT bytes in base64, its context and the JSON around them.
+inline constexpr size_t MAX_SEAL_BODY = 96 * 1024;
 // Errc::Format when `report` does not parse (snp::parse_report).
 Result<BootInfo> boot_info_from_report(ByteView report, std::string_view provider);
 
@@ -63,6 +78,8 @@ private:
     net::HttpResponse info() const;
     net::HttpResponse evidence(const net::HttpRequest& request);
     net::HttpResponse tls_certificate(const net::HttpRequest& request);
+    net::HttpResponse seal(const net::HttpRequest& request);
+    net::HttpResponse unseal(const net::HttpRequest& request);
     // nullopt when a token was taken; else the 429.
     std::optional<net::HttpResponse> rate_limited();
 

@@ -9,6 +9,13 @@
 // sent; tests/fakes/fake_sev_guest.h models the ioctl itself). `fail_from` makes the call of that
 // index fail with EIO and every later one with ENOTTY, as a wiped VMPCK does, so a test can see
 // whether a caller asked again. `delay_ms` and `max_in_flight` let a test see concurrency.
+//
+// derive_key follows ReportProvider::derive_key's contract as the real providers implement it
+// (agent/providers/derived_key_check.h): Errc::Config for a TCB_VERSION above the report's
+// COMMITTED_TCB, Errc::Unsupported for a VLEK root unless `has_vlek`, both before anything counts
+// as sent; then the same `fail_from` failures as reports. The key is SHA-256 over the root and the
+// selected fields only, where the "chip" is `chip` and the launch's MEASUREMENT byte is
+// `measurement`: another chip or launch gives another key exactly when the request selects it.
 #pragma once
 
 #include <atomic>
@@ -16,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "crypto/digest.h"
 #include "providers/report_provider.h"
 #include "snp/cert_table.h"
 #include "snp/report.h"
@@ -44,6 +52,36 @@ public:
         return agent::Evidence{report(report_data), with_certificates ? cert_table() : Bytes{}, m_name};
     }
 
+    Result<agent::DerivedKey> derive_key(const agent::DerivedKeyRequest& request) override
+    {
+        if (request.tcb_version > COMMITTED_TCB)
+            return Error::make(Errc::Config, "derived key: TCB_VERSION 0x%016llx is above COMMITTED_TCB 0x%016llx",
+                               static_cast<unsigned long long>(request.tcb_version),
+                               static_cast<unsigned long long>(COMMITTED_TCB));
+        if (request.root == agent::RootKey::Vlek && !has_vlek)
+            return Error::make(Errc::Unsupported, "measurement-only sealing needs a VLEK: this platform has none");
+        size_t index = calls.fetch_add(1);
+        ++derive_calls;
+        if (index >= fail_from)
+            return index == fail_from ? Error::from_errno(Errc::Io, 5, "SNP_GET_DERIVED_KEY: firmware error (EIO)")
+                                      : Error::from_errno(Errc::Io, 25, "SNP_GET_DERIVED_KEY: ENOTTY (VMPCK wiped)");
+        last_key_request = request;
+        crypto::Sha256 h;
+        uint8_t fields[] = {static_cast<uint8_t>(request.root), static_cast<uint8_t>(request.field_select),
+                            request.root == agent::RootKey::Vcek ? chip : uint8_t{0},  // a VLEK is not one chip's
+                            request.field_select & agent::FIELD_MEASUREMENT ? measurement : uint8_t{0}};
+        h.update(fields);
+        uint8_t tcb[8];
+        put_le64(tcb, request.field_select & agent::FIELD_TCB_VERSION ? request.tcb_version : 0);
+        h.update(tcb);
+        auto digest = h.finish();
+        agent::DerivedKey key;
+        std::copy(digest.begin(), digest.end(), key.expose().begin());
+        return key;
+    }
+
+    static constexpr uint64_t COMMITTED_TCB = 0x1b00000000000004;
+
     static Bytes report(const agent::ReportData& report_data)
     {
         snp::AttestationReport r;
@@ -55,6 +93,7 @@ public:
         r.host_data.fill(0x48);
         r.report_id.fill(0x49);
         r.chip_id.fill(0x43);
+        r.committed_tcb = COMMITTED_TCB;
         auto bytes = snp::serialize_report(r);
         return Bytes(bytes.begin(), bytes.end());
     }
@@ -73,6 +112,11 @@ public:
     int delay_ms = 0;
     bool with_certificates = true;  // placeholder DER: off where a certificate parser reads them
     agent::ReportData last_report_data{};
+    std::atomic<size_t> derive_calls{0};
+    agent::DerivedKeyRequest last_key_request{};
+    uint8_t chip = 0xC1;         // the VCEK's chip, for derived keys
+    uint8_t measurement = 0x4D;  // the launch's MEASUREMENT, for derived keys
+    bool has_vlek = false;
 
 private:
     const char* m_name;
