@@ -44,6 +44,8 @@ int FakeSevGuest::ioctl(unsigned long request, void* arg)
     int ret = ENOTTY;
     if (request == SNP_GET_REPORT) {
         ret = get_report(input);
+    } else if (request == SNP_GET_DERIVED_KEY) {
+        ret = get_derived_key(input);
     } else if (request == SNP_GET_EXT_REPORT) {
         if (input.req_data != 0)
             calls.back().certs_len = user_ptr<ExtReportReq>(input.req_data)->certs_len;
@@ -62,10 +64,36 @@ int FakeSevGuest::get_report(GuestRequestIoctl& input)
     ReportReq req;
     memcpy(&req, user_ptr<ReportReq>(input.req_data), sizeof(req));
     std::vector<uint8_t> resp(sizeof(ReportResp));
-    int rc = send_guest_request(false, req, resp.data(), input.exitinfo2);
+    int rc = send_guest_request(false, {SNP_MSG_REPORT_REQ, input.msg_version, &req, resp.size()}, resp.data(),
+                                input.exitinfo2);
     if (rc != 0)
         return rc;
     memcpy(user_ptr<uint8_t>(input.resp_data), resp.data(), resp.size());
+    return 0;
+}
+
+// get_derived_key() (6.12): exactly sizeof(struct snp_derived_key_req) copied in, whatever
+// msg_version says; the 64-byte snp_derived_key_resp copied out only after the exchange
+// succeeded; "The response buffer contains the sensitive data, explicitly clear it"
+// (memzero_explicit of buf and derived_key_resp, on the success path: on failure buf never
+// received the decrypted answer).
+int FakeSevGuest::get_derived_key(GuestRequestIoctl& input)
+{
+    if (input.req_data == 0 || input.resp_data == 0)
+        return EINVAL;
+    DerivedKeyReq req;
+    memcpy(&req, user_ptr<DerivedKeyReq>(input.req_data), sizeof(req));
+    key_requests.push_back(req);
+    uint8_t buf[sizeof(DerivedKeyResp) + 16] = {};  // "Response data is 64 bytes and max authsize for GCM is 16"
+    int rc = send_guest_request(false, {SNP_MSG_KEY_REQ, input.msg_version, &req, sizeof(DerivedKeyResp)}, buf,
+                                input.exitinfo2);
+    if (rc != 0)
+        return rc;
+    DerivedKeyResp resp;
+    memcpy(resp.data, buf, sizeof(resp.data));
+    memcpy(user_ptr<uint8_t>(input.resp_data), &resp, sizeof(resp));
+    secure_wipe(buf);
+    secure_wipe(resp.data);
     return 0;
 }
 
@@ -85,7 +113,8 @@ int FakeSevGuest::get_ext_report(GuestRequestIoctl& input)
     }
     m_data_npages = npages;
     std::vector<uint8_t> resp(sizeof(ReportResp));
-    int ret = send_guest_request(true, req.data, resp.data(), input.exitinfo2);
+    int ret = send_guest_request(true, {SNP_MSG_REPORT_REQ, input.msg_version, &req.data, resp.size()}, resp.data(),
+                                 input.exitinfo2);
     // "If certs length is invalid then copy the returned length"
     if (static_cast<uint32_t>(input.exitinfo2 >> VMM_ERR_SHIFT) == VMM_ERR_INVALID_LEN) {
         req.certs_len = m_data_npages << 12;  // u32 arithmetic, as data_npages << PAGE_SHIFT
@@ -100,14 +129,14 @@ int FakeSevGuest::get_ext_report(GuestRequestIoctl& input)
 }
 
 // snp_send_guest_request(): where the key is lost.
-int FakeSevGuest::send_guest_request(bool extended, const ReportReq& req, uint8_t* response, uint64_t& exitinfo2)
+int FakeSevGuest::send_guest_request(bool extended, const GuestMessage& msg, uint8_t* response, uint64_t& exitinfo2)
 {
     // snp_get_msg_seqno(): the secrets page's counter + 1, or 0 ("request message sequence counter
     // overflow") from UINT_MAX on, which snp_send_guest_request() answers with EIO before sending
     // anything: exitinfo2 keeps snp_guest_ioctl's 0xff and the key is kept.
     if (uint64_t{msg_seqno} + 1 >= UINT32_MAX)
         return EIO;
-    psp_respond(req);  // what the firmware will answer if the request reaches it
+    psp_respond(msg);  // what the firmware will answer if the request reaches it
     int rc = handle_guest_request(extended, exitinfo2);
     msg_seqno += 2;  // __handle_guest_request(): snp_inc_msg_seqno() after every exchange
     if (rc != 0) {
@@ -121,7 +150,8 @@ int FakeSevGuest::send_guest_request(bool extended, const ReportReq& req, uint8_
         m_vmpck_wiped = true;
         return EBADMSG;
     }
-    memcpy(response, m_response.data(), sizeof(ReportResp));
+    memcpy(response, m_response.data(), msg.response_size);
+    secure_wipe(m_response);  // the decrypted answer may be a key
     return 0;
 }
 
@@ -172,6 +202,8 @@ int FakeSevGuest::issue_guest_request(bool extended, uint64_t& exitinfo2)
     } else if (fail_next_exit != 0) {
         answer = fail_next_exit;
         fail_next_exit = 0;
+    } else if (m_command_error != 0) {
+        answer = m_command_error;  // the firmware failed SNP_GUEST_REQUEST; KVM passes fw_err on
     } else if (extended) {
         size_t exit = m_ext_exits++;
         uint32_t needed =
@@ -196,12 +228,52 @@ int FakeSevGuest::issue_guest_request(bool extended, uint64_t& exitinfo2)
     return EIO;
 }
 
+// The firmware's answer to the message in flight.
+void FakeSevGuest::psp_respond(const GuestMessage& msg)
+{
+    m_command_error = 0;
+    std::fill(m_response.begin(), m_response.end(), 0);
+    if (msg.type == SNP_MSG_KEY_REQ)
+        psp_key(*static_cast<const DerivedKeyReq*>(msg.payload), msg.version);
+    else
+        psp_report(*static_cast<const ReportReq*>(msg.payload));
+}
+
+// MSG_KEY_RSP (56860 "MSG_KEY_RSP"): the simulated PSP's verdict on the fields in STATUS, the key
+// only with STATUS 0. A message of another version is not the 32-byte MSG_KEY_REQ the firmware
+// expects for it (version 2 adds LAUNCH_MIT_VECTOR, which the 32 bytes Linux copies cannot carry):
+// the SNP_GUEST_REQUEST command fails and the host passes the firmware's error on, as for any
+// malformed guest message. Which status real firmware gives there is not confirmed from a primary
+// source: INVALID_PARAM is modelled.
+void FakeSevGuest::psp_key(const DerivedKeyReq& req, uint8_t version)
+{
+    if (version != MSG_KEY_REQ_VERSION) {
+        m_command_error = SEV_RET_INVALID_PARAM;
+        return;
+    }
+    sim::KeyRequest key_req{req.root_key_select, req.rsvd,       req.guest_field_select, req.vmpl,
+                            req.guest_svn,       req.tcb_version};
+    auto answer = m_psp.derive_key(key_req, /*caller_vmpl=*/0);
+    uint32_t fw_status = answer.ok() ? answer->status : SEV_RET_INVALID_PARAM;
+    if (key_status != 0)
+        fw_status = key_status;
+    put_le32(m_response.data() + MSG_KEY_RSP_STATUS_OFFSET, fw_status);
+    if (key_reserved_set)
+        m_response[MSG_KEY_RSP_KEY_OFFSET - 1] = 0x01;
+    if (fw_status != 0 || !answer.ok())
+        return;
+    if (!zero_key)
+        std::copy(answer->key.expose().begin(), answer->key.expose().end(),
+                  m_response.begin() + MSG_KEY_RSP_KEY_OFFSET);
+    std::copy_n(m_response.begin() + MSG_KEY_RSP_KEY_OFFSET, last_key.size(), last_key.expose().begin());
+}
+
 // The PSP's MSG_REPORT_RSP for a report request.
-void FakeSevGuest::psp_respond(const ReportReq& req)
+void FakeSevGuest::psp_report(const ReportReq& req)
 {
     std::array<uint8_t, 64> report_data;
     memcpy(report_data.data(), req.user_data, report_data.size());
-    std::fill(m_response.begin(), m_response.end(), 0);
+    last_report_data = report_data;
     auto report = m_psp.get_report(report_data, req.vmpl);
     if (!report.ok()) {  // the PSP refuses a VMPL above 3 with INVALID_PARAM
         put_le32(m_response.data() + MSG_REPORT_RSP_STATUS_OFFSET, SEV_RET_INVALID_PARAM);

@@ -8,6 +8,8 @@
 //                         before the copy-back; an unknown request -> ENOTTY; the whole struct
 //                         copied back only when exitinfo2 != 0 (a success leaves the caller's)
 //   get_report()          snp_report_req in, the 4000-byte response out only on success
+//   get_derived_key()     the 32 bytes of snp_derived_key_req in (whatever msg_version says), a
+//                         64-byte MSG_KEY_RSP out only on success, the kernel's copies wiped
 //   get_ext_report()      certs_len not whole pages or above SEV_FW_BLOB_MAX_SIZE -> EINVAL
 //                         before the firmware; certs_len rewritten as pages * 4096 whenever the
 //                         VMM error is INVALID_LEN; certificates and response only on success
@@ -18,7 +20,12 @@
 //   handle_guest_request() INVALID_LEN re-sent as a plain request (the key survives; EIO and
 //                         exitinfo2 = 1 << 32 to the caller); BUSY retried every 2 s, ETIMEDOUT
 //                         after 60 s (a simulated clock: the test does not wait)
-//   issue_guest_request() the host: exitinfo2 = SEV_RET_NO_FW_CALL, then its sw_exit_info_2
+//   issue_guest_request() the host: exitinfo2 = SEV_RET_NO_FW_CALL, then its sw_exit_info_2;
+//                         a guest message the firmware cannot take fails SNP_GUEST_REQUEST itself,
+//                         and KVM hands that status on as fw_error (snp_handle_guest_req(): "Firmware
+//                         failures are propagated on to guest"), so the driver wipes the VMPCK
+//   psp_respond()         the firmware: MSG_REPORT_RSP from the simulated PSP; MSG_KEY_RSP from its
+//                         derive_key(), whose field checks answer in STATUS (the key survives)
 //   report_new()          sev_report_new, the configfs-tsm path: 64-byte inblob, a 16 KiB
 //                         certificate buffer, STATUS INVALID_PARAM/INVALID_KEY -> EINVAL, other
 //                         STATUS -> ENXIO, auxblob cut at the end of the last table entry
@@ -28,11 +35,13 @@
 // driver copies req.exitinfo2 (0 when nothing was sent) instead of writing the caller's struct.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/secret.h"
 #include "providers/report_provider_ioctl.h"
 #include "providers/sev_guest_abi.h"
 #include "sim/psp.h"
@@ -50,6 +59,9 @@ public:
     uint64_t fail_next_exit = 0;          // sw_exit_info_2 of the next forwarded exit (6: fw INVALID_CERTIFICATE)
     bool corrupt_next_response = false;   // the next response does not decrypt (a host tampering)
     uint32_t status = 0;                  // MSG_REPORT_RSP STATUS the firmware writes
+    uint32_t key_status = 0;              // non-zero: the MSG_KEY_RSP STATUS written instead of the PSP's
+    bool zero_key = false;                // MSG_KEY_RSP STATUS 0 with an all-zero key
+    bool key_reserved_set = false;        // MSG_KEY_RSP with a reserved byte (0x1F) non-zero
     uint32_t msg_seqno = 0;               // the secrets page's msg_seqno_0, +2 per exchange
 
     // What happened.
@@ -65,6 +77,9 @@ public:
         uint64_t exitinfo2;  // what the host answered
     };
     std::vector<Exit> exits;
+    std::array<uint8_t, 64> last_report_data{};                 // REPORT_DATA of the last MSG_REPORT_REQ answered
+    std::vector<agent::sev_guest::DerivedKeyReq> key_requests;  // as get_derived_key() copied them in
+    Secret<32> last_key;  // the DERIVED_KEY of the last MSG_KEY_RSP the firmware answered
     bool vmpck_wiped() const { return m_vmpck_wiped; }
     unsigned seconds_waited() const { return m_clock_s; }  // BUSY retries, simulated
 
@@ -74,14 +89,28 @@ public:
     // 0 or the errno tsm_report_read() returns.
     int report_new(ByteView inblob, unsigned privlevel, Bytes& outblob, Bytes& auxblob);
 
+    // The firmware's MSG_KEY_REQ answer needs this message version (the 32 bytes Linux sends).
+    static constexpr uint8_t MSG_KEY_REQ_VERSION = 1;
+
 private:
+    // snp_guest_req: what enc_payload() encrypts for the firmware (include/linux/psp-sev.h
+    // SNP_MSG_KEY_REQ 3, SNP_MSG_REPORT_REQ 5).
+    enum MsgType : uint8_t { SNP_MSG_KEY_REQ = 3, SNP_MSG_REPORT_REQ = 5 };
+    struct GuestMessage {
+        MsgType type;
+        uint8_t version;
+        const void* payload;  // ReportReq or DerivedKeyReq
+        size_t response_size;
+    };
     int get_report(agent::sev_guest::GuestRequestIoctl& input);
+    int get_derived_key(agent::sev_guest::GuestRequestIoctl& input);
     int get_ext_report(agent::sev_guest::GuestRequestIoctl& input);
-    int send_guest_request(bool extended, const agent::sev_guest::ReportReq& req, uint8_t* response,
-                           uint64_t& exitinfo2);
+    int send_guest_request(bool extended, const GuestMessage& msg, uint8_t* response, uint64_t& exitinfo2);
     int handle_guest_request(bool extended, uint64_t& exitinfo2);
     int issue_guest_request(bool extended, uint64_t& exitinfo2);
-    void psp_respond(const agent::sev_guest::ReportReq& req);
+    void psp_respond(const GuestMessage& msg);
+    void psp_report(const agent::sev_guest::ReportReq& req);
+    void psp_key(const agent::sev_guest::DerivedKeyReq& req, uint8_t version);
 
     const sim::SimulatedPsp& m_psp;
     bool m_vmpck_wiped{false};
@@ -90,6 +119,7 @@ private:
     std::vector<uint8_t> m_certs_data = std::vector<uint8_t>(0x4000);  // the shared certificate pages
     std::vector<uint8_t> m_response = std::vector<uint8_t>(4000);      // the decrypted PSP answer
     size_t m_ext_exits{0};
+    uint32_t m_command_error{0};  // SNP_GUEST_REQUEST's own failure for the message in flight
 };
 
 // `table` (a GUID certificate table) with one more blob, so that it needs exactly `pages` pages.

@@ -14,6 +14,13 @@ KernelSevGuestAbi kernel_sev_guest_abi()
     abi.available = true;
     abi.get_report = SNP_GET_REPORT;
     abi.get_ext_report = SNP_GET_EXT_REPORT;
+    abi.get_derived_key = SNP_GET_DERIVED_KEY;
+    abi.derived_key_req_size = sizeof(snp_derived_key_req);
+    abi.derived_key_resp_size = sizeof(snp_derived_key_resp);
+    abi.key_field_select_offset = offsetof(snp_derived_key_req, guest_field_select);
+    abi.key_vmpl_offset = offsetof(snp_derived_key_req, vmpl);
+    abi.key_guest_svn_offset = offsetof(snp_derived_key_req, guest_svn);
+    abi.key_tcb_version_offset = offsetof(snp_derived_key_req, tcb_version);
     abi.report_req_size = sizeof(snp_report_req);
     abi.report_resp_size = sizeof(snp_report_resp);
     abi.ext_report_req_size = sizeof(snp_ext_report_req);
