@@ -79,7 +79,16 @@ Result<std::string> open_data(Context& ctx, const cmdline::DataVolume& d)
     auto device = TRY(storage::FileBlockDevice::open(d.device, storage::FileBlockDevice::Mode::ReadWrite));
     DmCryptActivator crypt(DATA_MAPPING);
     auto started = std::chrono::steady_clock::now();
-    storage::OpenedVolume opened = TRY(storage::open_or_format(device, key->key.expose(), crypt));
+    // The smallest step to the issue-17 contract (the storage stage's own wiring replaces it):
+    // keyslot 0 opens with the broker's key as it is, no recovery keyslot, the generation
+    // reported as the header says now.
+    storage::luks2::Inspection seen = TRY(storage::luks2::inspect(device));
+    storage::VolumeSecrets secrets;
+    secrets.passphrase = [key](std::string_view) -> Result<SecretBytes> {
+        return SecretBytes::copy_of(key->key.expose());
+    };
+    uint64_t reported = seen.volume ? seen.volume->generation : 0;
+    storage::OpenedVolume opened = TRY(storage::open_or_format(device, seen, reported + 1, secrets, crypt));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     std::string node = "/dev/mapper/" + std::string(DATA_MAPPING);
     opened.plaintext.reset();

@@ -9,6 +9,7 @@
 #include "storage/luks2_header.h"
 #include "storage/luks2_json.h"
 #include "storage/luks2_keyslot.h"
+#include "storage/luks2_token.h"
 
 namespace cvm::storage::luks2 {
 namespace {
@@ -46,31 +47,6 @@ Result<uint64_t> parse_config(yyjson_val* config)
     return decimal_at(config, "config", "keyslots_size");
 }
 
-Result<bool> parse_tokens(yyjson_val* tokens)
-{
-    if (!yyjson_is_obj(tokens))
-        return unexpected(Errc::Format, "tokens", tokens, "an object");
-    // A foreign token is named by its type ("systemd-tpm2", ...), whatever its id.
-    yyjson_obj_iter it = yyjson_obj_iter_with(tokens);
-    while (yyjson_val* key = yyjson_obj_iter_next(&it)) {
-        yyjson_val* type = yyjson_obj_get(yyjson_obj_iter_get_val(key), "type");
-        if (yyjson_is_str(type) &&
-            !yyjson_equals_strn(type, FORMATTING_TOKEN_TYPE.data(), FORMATTING_TOKEN_TYPE.size()))
-            return unexpected(Errc::Unsupported, join("tokens", {yyjson_get_str(key), yyjson_get_len(key)}) + ".type",
-                              type, "only our \"cvminit-formatting\" token");
-    }
-    TRY(check_members(tokens, "tokens", {}, {"0"}));
-    yyjson_val* token = yyjson_obj_get(tokens, "0");
-    if (!token)
-        return false;
-    TRY(expect_string(token, "tokens.0", "type", FORMATTING_TOKEN_TYPE, Errc::Unsupported));
-    TRY(check_members(token, "tokens.0", {"type", "keyslots"}));
-    yyjson_val* keyslots = TRY(member(token, "tokens.0", "keyslots"));
-    if (!yyjson_is_arr(keyslots) || yyjson_arr_size(keyslots) != 0)
-        return unexpected(Errc::Format, "tokens.0.keyslots", keyslots, "[]");
-    return true;
-}
-
 Result<Pbkdf2Params> parse_pbkdf2(yyjson_val* object, std::string_view path)
 {
     Pbkdf2Params out;
@@ -80,34 +56,71 @@ Result<Pbkdf2Params> parse_pbkdf2(yyjson_val* object, std::string_view path)
     return out;
 }
 
-Result<void> parse_keyslot(yyjson_val* keyslots, Volume& v)
+struct Keyslot {
+    uint64_t area_offset{}, area_size{};
+    std::optional<uint32_t> priority;
+    Pbkdf2Params kdf;
+};
+
+Result<Keyslot> parse_keyslot(yyjson_val* ks, const std::string& p, bool may_have_priority)
 {
-    yyjson_val* ks = TRY(only_entry_zero(keyslots, "keyslots"));
-    TRY(expect_string(ks, "keyslots.0", "type", "luks2", Errc::Unsupported));
-    TRY(check_members(ks, "keyslots.0", {"type", "key_size", "af", "area", "kdf"}, {"priority"}));
-    TRY(uint_in(ks, "keyslots.0", "key_size", {VOLUME_KEY_SIZE}, Errc::Unsupported));
+    Keyslot out;
+    TRY(expect_string(ks, p, "type", "luks2", Errc::Unsupported));
+    TRY(check_members(ks, p, {"type", "key_size", "af", "area", "kdf"},
+                      may_have_priority ? std::initializer_list<std::string_view>{"priority"}
+                                        : std::initializer_list<std::string_view>{}));
+    TRY(uint_in(ks, p, "key_size", {VOLUME_KEY_SIZE}, Errc::Unsupported));
     if (yyjson_obj_get(ks, "priority"))
-        v.keyslot_priority = static_cast<uint32_t>(TRY(uint_at(ks, "keyslots.0", "priority", 0, 2)));
+        out.priority = static_cast<uint32_t>(TRY(uint_at(ks, p, "priority", 0, 2)));
 
-    yyjson_val* af = TRY(member(ks, "keyslots.0", "af"));
-    TRY(expect_string(af, "keyslots.0.af", "type", "luks1", Errc::Unsupported));
-    TRY(check_members(af, "keyslots.0.af", {"type", "stripes", "hash"}));
-    TRY(uint_in(af, "keyslots.0.af", "stripes", {AF_STRIPES}, Errc::Unsupported));
-    TRY(expect_string(af, "keyslots.0.af", "hash", HASH, Errc::Unsupported));
+    const std::string af_path = p + ".af", area_path = p + ".area", kdf_path = p + ".kdf";
+    yyjson_val* af = TRY(member(ks, p, "af"));
+    TRY(expect_string(af, af_path, "type", "luks1", Errc::Unsupported));
+    TRY(check_members(af, af_path, {"type", "stripes", "hash"}));
+    TRY(uint_in(af, af_path, "stripes", {AF_STRIPES}, Errc::Unsupported));
+    TRY(expect_string(af, af_path, "hash", HASH, Errc::Unsupported));
 
-    yyjson_val* area = TRY(member(ks, "keyslots.0", "area"));
-    TRY(expect_string(area, "keyslots.0.area", "type", "raw", Errc::Unsupported));
-    TRY(check_members(area, "keyslots.0.area", {"type", "offset", "size", "encryption", "key_size"}));
-    TRY(expect_string(area, "keyslots.0.area", "encryption", CIPHER, Errc::Unsupported));
-    TRY(uint_in(area, "keyslots.0.area", "key_size", {AF_KEY_SIZE}, Errc::Unsupported));
-    v.keyslot_area_offset = TRY(decimal_at(area, "keyslots.0.area", "offset"));
-    v.keyslot_area_size = TRY(decimal_at(area, "keyslots.0.area", "size"));
+    yyjson_val* area = TRY(member(ks, p, "area"));
+    TRY(expect_string(area, area_path, "type", "raw", Errc::Unsupported));
+    TRY(check_members(area, area_path, {"type", "offset", "size", "encryption", "key_size"}));
+    TRY(expect_string(area, area_path, "encryption", CIPHER, Errc::Unsupported));
+    TRY(uint_in(area, area_path, "key_size", {AF_KEY_SIZE}, Errc::Unsupported));
+    out.area_offset = TRY(decimal_at(area, area_path, "offset"));
+    out.area_size = TRY(decimal_at(area, area_path, "size"));
 
-    yyjson_val* kdf = TRY(member(ks, "keyslots.0", "kdf"));
-    TRY(expect_string(kdf, "keyslots.0.kdf", "type", "pbkdf2", Errc::Unsupported));
-    TRY(check_members(kdf, "keyslots.0.kdf", {"type", "hash", "iterations", "salt"}));
-    TRY(expect_string(kdf, "keyslots.0.kdf", "hash", HASH, Errc::Unsupported));
-    v.keyslot_kdf = TRY(parse_pbkdf2(kdf, "keyslots.0.kdf"));
+    yyjson_val* kdf = TRY(member(ks, p, "kdf"));
+    TRY(expect_string(kdf, kdf_path, "type", "pbkdf2", Errc::Unsupported));
+    TRY(check_members(kdf, kdf_path, {"type", "hash", "iterations", "salt"}));
+    TRY(expect_string(kdf, kdf_path, "hash", HASH, Errc::Unsupported));
+    out.kdf = TRY(parse_pbkdf2(kdf, kdf_path));
+    return out;
+}
+
+// Keyslot "0", or "0" and "1": the profile's only two shapes.
+Result<void> parse_keyslots(yyjson_val* keyslots, Volume& v)
+{
+    if (!yyjson_is_obj(keyslots))
+        return unexpected(Errc::Format, "keyslots", keyslots, "an object");
+    yyjson_obj_iter it = yyjson_obj_iter_with(keyslots);
+    while (yyjson_val* key = yyjson_obj_iter_next(&it)) {
+        std::string_view id(yyjson_get_str(key), yyjson_get_len(key));
+        if (id != "0" && id != "1")
+            return Error::make(Errc::Unsupported, "luks2 header: keyslots holds \"%s\", expected only \"0\" and \"1\"",
+                               shown(id).c_str());
+    }
+    TRY(check_members(keyslots, "keyslots", {"0"}, {"1"}));
+    Keyslot k0 = TRY(parse_keyslot(yyjson_obj_get(keyslots, "0"), "keyslots.0", true));
+    v.keyslot_area_offset = k0.area_offset;
+    v.keyslot_area_size = k0.area_size;
+    v.keyslot_priority = k0.priority;
+    v.keyslot_kdf = k0.kdf;
+    if (yyjson_val* ks1 = yyjson_obj_get(keyslots, "1")) {
+        Keyslot k1 = TRY(parse_keyslot(ks1, "keyslots.1", false));
+        v.recovery_keyslot = true;
+        v.recovery_area_offset = k1.area_offset;
+        v.recovery_area_size = k1.area_size;
+        v.recovery_kdf = k1.kdf;
+    }
     return {};
 }
 
@@ -133,7 +146,13 @@ Result<void> parse_digest(yyjson_val* digests, Volume& v)
     yyjson_val* dg = TRY(only_entry_zero(digests, "digests"));
     TRY(expect_string(dg, "digests.0", "type", "pbkdf2", Errc::Unsupported));
     TRY(check_members(dg, "digests.0", {"type", "keyslots", "segments", "hash", "iterations", "salt", "digest"}));
-    TRY(expect_zero_list(dg, "digests.0", "keyslots"));
+    yyjson_val* keyslots = TRY(member(dg, "digests.0", "keyslots"));
+    bool both = yyjson_arr_size(keyslots) == 2 && yyjson_equals_str(yyjson_arr_get(keyslots, 1), "1");
+    if (!yyjson_is_arr(keyslots) || !yyjson_equals_str(yyjson_arr_get_first(keyslots), "0") ||
+        yyjson_arr_size(keyslots) != (v.recovery_keyslot ? 2 : 1) || (v.recovery_keyslot && !both))
+        return unexpected(Errc::Format, "digests.0.keyslots", keyslots,
+                          v.recovery_keyslot ? "[\"0\",\"1\"] (the keyslots there are)"
+                                             : "[\"0\"] (the keyslot there is)");
     TRY(expect_zero_list(dg, "digests.0", "segments"));
     TRY(expect_string(dg, "digests.0", "hash", HASH, Errc::Unsupported));
     v.digest_kdf = TRY(parse_pbkdf2(dg, "digests.0"));
@@ -164,6 +183,22 @@ Result<void> check_layout(Volume& v, uint64_t device_size)
     if (v.keyslot_area_offset > keyslots_end || v.keyslot_area_size > keyslots_end - v.keyslot_area_offset)
         return layout("keyslots.0.area.size", v.keyslot_area_size, "an area ending by the keyslots area end at ",
                       keyslots_end);
+    if (v.recovery_keyslot) {
+        if (v.recovery_area_offset % ALIGNMENT != 0 || v.recovery_area_offset < KEYSLOTS_AREA_OFFSET)
+            return layout("keyslots.1.area.offset", v.recovery_area_offset, "a multiple of 4096 of at least ",
+                          KEYSLOTS_AREA_OFFSET);
+        if (v.recovery_area_size % ALIGNMENT != 0 || v.recovery_area_size < AF_AREA_MIN_SIZE)
+            return layout("keyslots.1.area.size", v.recovery_area_size, "a multiple of 4096 of at least ",
+                          AF_AREA_MIN_SIZE);
+        if (v.recovery_area_offset > keyslots_end || v.recovery_area_size > keyslots_end - v.recovery_area_offset)
+            return layout("keyslots.1.area.size", v.recovery_area_size, "an area ending by the keyslots area end at ",
+                          keyslots_end);
+        // Both areas lie inside the keyslots area, so these sums do not overflow.
+        if (v.recovery_area_offset < v.keyslot_area_offset + v.keyslot_area_size &&
+            v.keyslot_area_offset < v.recovery_area_offset + v.recovery_area_size)
+            return layout("keyslots.1.area.offset", v.recovery_area_offset,
+                          "an area not overlapping keyslot 0's, which starts at ", v.keyslot_area_offset);
+    }
     if (v.segment_offset % ALIGNMENT != 0 || v.segment_offset < keyslots_end)
         return layout("segments.0.offset", v.segment_offset, "a multiple of 4096 of at least ", keyslots_end);
     if (v.segment_offset >= device_size)
@@ -198,34 +233,40 @@ Result<Volume> parse_metadata(std::string_view json, uint64_t device_size)
     TRY(check_members(root, "", {"keyslots", "tokens", "segments", "digests", "config"}));
     Volume v;
     v.keyslots_size = TRY(parse_config(yyjson_obj_get(root, "config")));
-    v.formatting = TRY(parse_tokens(yyjson_obj_get(root, "tokens")));
-    TRY(parse_keyslot(yyjson_obj_get(root, "keyslots"), v));
+    TRY(parse_tokens(yyjson_obj_get(root, "tokens"), v));
+    TRY(parse_keyslots(yyjson_obj_get(root, "keyslots"), v));
     TRY(parse_segment(yyjson_obj_get(root, "segments"), v));
     TRY(parse_digest(yyjson_obj_get(root, "digests"), v));
     TRY(check_layout(v, device_size));
     return v;
 }
 
-std::string write_metadata(const Volume& v)
+std::string write_metadata(const Volume& v, bool with_hmac)
 {
     auto num = [](uint64_t n) { return "\"" + std::to_string(n) + "\""; };
-    std::string out = "{\"keyslots\":{\"0\":{\"type\":\"luks2\",\"key_size\":64,"
-                      "\"af\":{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"},"
-                      "\"area\":{\"type\":\"raw\",\"offset\":" +
-                      num(v.keyslot_area_offset) + ",\"size\":" + num(v.keyslot_area_size) +
-                      ",\"encryption\":\"aes-xts-plain64\",\"key_size\":64},"
-                      "\"kdf\":{\"type\":\"pbkdf2\",\"hash\":\"sha256\",\"iterations\":" +
-                      std::to_string(v.keyslot_kdf.iterations) + ",\"salt\":\"" + base64_encode(v.keyslot_kdf.salt) +
-                      "\"}";
-    if (v.keyslot_priority)
-        out += ",\"priority\":" + std::to_string(*v.keyslot_priority);
-    out += "}},\"tokens\":{";
-    if (v.formatting)
-        out += "\"0\":{\"type\":\"" + std::string(FORMATTING_TOKEN_TYPE) + "\",\"keyslots\":[]}";
-    out += "},\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":" + num(v.segment_offset) +
+    auto keyslot = [&](uint64_t offset, uint64_t size, const Pbkdf2Params& kdf, std::optional<uint32_t> priority) {
+        std::string out = "{\"type\":\"luks2\",\"key_size\":64,"
+                          "\"af\":{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"},"
+                          "\"area\":{\"type\":\"raw\",\"offset\":" +
+                          num(offset) + ",\"size\":" + num(size) +
+                          ",\"encryption\":\"aes-xts-plain64\",\"key_size\":64},"
+                          "\"kdf\":{\"type\":\"pbkdf2\",\"hash\":\"sha256\",\"iterations\":" +
+                          std::to_string(kdf.iterations) + ",\"salt\":\"" + base64_encode(kdf.salt) + "\"}";
+        if (priority)
+            out += ",\"priority\":" + std::to_string(*priority);
+        return out + "}";
+    };
+    std::string out = "{\"keyslots\":{\"0\":" +
+                      keyslot(v.keyslot_area_offset, v.keyslot_area_size, v.keyslot_kdf, v.keyslot_priority);
+    if (v.recovery_keyslot)
+        out += ",\"1\":" + keyslot(v.recovery_area_offset, v.recovery_area_size, v.recovery_kdf, std::nullopt);
+    out += "},\"tokens\":" + write_tokens(v, with_hmac);
+    out += ",\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":" + num(v.segment_offset) +
            ",\"size\":" + (v.segment_size_dynamic ? std::string("\"dynamic\"") : num(v.segment_size)) +
            ",\"iv_tweak\":\"0\",\"encryption\":\"aes-xts-plain64\",\"sector_size\":" + std::to_string(v.sector_size) +
-           "}},\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":[\"0\"],\"segments\":[\"0\"],"
+           "}},\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":" +
+           (v.recovery_keyslot ? "[\"0\",\"1\"]" : "[\"0\"]") +
+           ",\"segments\":[\"0\"],"
            "\"hash\":\"sha256\",\"iterations\":" +
            std::to_string(v.digest_kdf.iterations) + ",\"salt\":\"" + base64_encode(v.digest_kdf.salt) +
            "\",\"digest\":\"" + base64_encode(v.digest) +

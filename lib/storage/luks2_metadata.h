@@ -16,15 +16,15 @@
 
 namespace cvm::storage::luks2 {
 
-// The token that marks a volume whose first-boot formatting has not finished.
-constexpr std::string_view FORMATTING_TOKEN_TYPE = "cvminit-formatting";
-
 // Validates `json` (the JSON area's text) for a device of `device_size` bytes and returns the
 // Volume it describes; seqid, uuid and label come from the binary header and are left empty.
 Result<Volume> parse_metadata(std::string_view json, uint64_t device_size);
 
-// The JSON text for `volume`, members in cryptsetup 2.6's order; parse_metadata() of it gives
-// `volume` back (but for seqid, uuid and label).
-std::string write_metadata(const Volume& volume);
+// The JSON text for `volume`, members in cryptsetup 2.6's order, our token's as luks2_token.h
+// lists them; parse_metadata() of it gives `volume` back (but for seqid, uuid and label). This
+// text is the profile's canonical form: the only one parse_headers() admits, and (without the
+// token's "hmac" member, !with_hmac) the one the HMAC covers. Deterministic: same Volume, same
+// bytes.
+std::string write_metadata(const Volume& volume, bool with_hmac = true);
 
 }  // namespace cvm::storage::luks2

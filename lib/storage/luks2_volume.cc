@@ -7,6 +7,7 @@
 #include "storage/luks2_header.h"
 #include "storage/luks2_keyslot.h"
 #include "storage/luks2_metadata.h"
+#include "storage/luks2_token.h"
 #include "storage/xts.h"
 
 namespace cvm::storage::luks2 {
@@ -43,6 +44,142 @@ Result<void> verify_written(BlockDevice& dev, const Volume& expected, const char
     return {};
 }
 
+Result<void> check_derivation(const std::optional<Derivation>& d)
+{
+    if (d && std::find(std::begin(POLICIES), std::end(POLICIES), d->policy) == std::end(POLICIES))
+        return Error::make(Errc::Config,
+                           "luks2: derivation policy \"%s\", expected measurement-and-chip, measurement-only or "
+                           "chip-only",
+                           shown(d->policy).c_str());
+    return {};
+}
+
+Result<void> check_options(const BlockDevice& dev, const FormatOptions& o, bool recovery)
+{
+    if (o.sector_size != 512 && o.sector_size != 4096)
+        return Error::make(Errc::Config, "luks2: sector size %u, expected 512 or 4096", o.sector_size);
+    if (o.pbkdf2_iterations < PBKDF2_MIN_ITERATIONS || o.pbkdf2_iterations > PBKDF2_MAX_ITERATIONS)
+        return Error::make(Errc::Config, "luks2: %u PBKDF2 iterations, expected %u..%u", o.pbkdf2_iterations,
+                           PBKDF2_MIN_ITERATIONS, PBKDF2_MAX_ITERATIONS);
+    if (o.label.size() >= LABEL_SIZE ||
+        !std::all_of(o.label.begin(), o.label.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
+        return Error::make(Errc::Config, "luks2: label must be printable ASCII of at most %zu bytes", LABEL_SIZE - 1);
+    // One area for keyslot 0; with a recovery keyslot, its area and a free one for re-enrolment.
+    const uint64_t MIN_OFFSET = KEYSLOTS_AREA_OFFSET + (recovery ? 3 : 1) * AF_AREA_MIN_SIZE;
+    bool uuid_ok = o.uuid.size() == 36;
+    for (size_t i = 0; uuid_ok && i < o.uuid.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        uuid_ok =
+            dash ? o.uuid[i] == '-' : (o.uuid[i] >= '0' && o.uuid[i] <= '9') || (o.uuid[i] >= 'a' && o.uuid[i] <= 'f');
+    }
+    if (!o.uuid.empty() && !uuid_ok)
+        return Error::make(Errc::Config, "luks2: uuid \"%s\", expected the canonical lower-case form",
+                           shown(o.uuid).c_str());
+    if (o.segment_offset % AREA_ALIGNMENT != 0 || o.segment_offset < MIN_OFFSET)
+        return Error::make(Errc::Config, "luks2: segment offset %" PRIu64 ", expected a multiple of 4096 >= %" PRIu64,
+                           o.segment_offset, MIN_OFFSET);
+    if (dev.size() <= o.segment_offset || (dev.size() - o.segment_offset) % o.sector_size != 0)
+        return Error::make(Errc::Config, "luks2: %s (%" PRIu64 " bytes) leaves no whole %u-byte sectors after %" PRIu64,
+                           dev.name().c_str(), dev.size(), o.sector_size, o.segment_offset);
+    return {};
+}
+
+Result<void> write_zeros(BlockDevice& dev, uint64_t at, uint64_t size)
+{
+    Bytes zeros(std::min<uint64_t>(ZERO_CHUNK, size));
+    for (uint64_t end = at + size; at < end;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), end - at));
+        TRY(dev.write_at(at, ByteView(zeros).first(n)));
+        at += n;
+    }
+    return {};
+}
+
+// A fresh keyslot for `key` under `passphrase`: new salt in `kdf`, the encrypted AF material.
+Result<SecretBytes> make_keyslot(ByteView key, ByteView passphrase, Pbkdf2Params& kdf)
+{
+    fill_random(kdf.salt);
+    SecretBytes material = af_split(key);
+    SecretBytes area_key = TRY(pbkdf2_sha256(passphrase, kdf.salt, kdf.iterations, AF_KEY_SIZE));
+    XtsCipher cipher = TRY(XtsCipher::create(area_key.expose()));
+    TRY(cipher.encrypt(material.expose(), KEYSLOT_SECTOR_SIZE, 0));
+    return material;
+}
+
+// Reads keyslot material at `offset` and decrypts and merges it with `passphrase`.
+Result<SecretBytes> open_area(BlockDevice& dev, uint64_t offset, uint64_t size, const Pbkdf2Params& kdf,
+                              ByteView passphrase, unsigned keyslot)
+{
+    if (size < AF_MATERIAL_SIZE)
+        return Error::make(Errc::Format, "luks2: keyslot %u area is smaller than its key material", keyslot);
+    SecretBytes material(AF_MATERIAL_SIZE);
+    TRY(dev.read_at(offset, material.expose()));
+    SecretBytes area_key = TRY(pbkdf2_sha256(passphrase, kdf.salt, kdf.iterations, AF_KEY_SIZE));
+    XtsCipher cipher = TRY(XtsCipher::create(area_key.expose()));
+    TRY(cipher.decrypt(material.expose(), KEYSLOT_SECTOR_SIZE, 0));
+    return af_merge(material.expose());
+}
+
+// Both copies of `v` (its hmac already set), secondary first; each binary header after its JSON
+// area, the primary's binary header last of all (BLANK's commit point).
+Result<void> write_copies_for_format(BlockDevice& dev, const Volume& v)
+{
+    std::string json = write_metadata(v);
+    Bytes secondary = TRY(build_copy(Copy::Secondary, v.seqid, v.label, v.uuid, json));
+    Bytes primary = TRY(build_copy(Copy::Primary, v.seqid, v.label, v.uuid, json));
+    for (auto [bytes, offset] : {std::pair<const Bytes*, uint64_t>{&secondary, SECONDARY_OFFSET},
+                                 std::pair<const Bytes*, uint64_t>{&primary, PRIMARY_OFFSET}}) {
+        TRY(dev.write_at(offset + BINARY_HEADER_SIZE, ByteView(*bytes).subspan(BINARY_HEADER_SIZE)));
+        TRY(dev.flush());
+        TRY(dev.write_at(offset, ByteView(*bytes).first(BINARY_HEADER_SIZE)));
+        TRY(dev.flush());
+    }
+    return {};
+}
+
+// The Volume one validated copy describes, its JSON text in the canonical form.
+Result<Volume> read_volume(const HeaderCopy& copy, uint64_t device_size)
+{
+    Volume v = TRY(parse_metadata(copy.json, device_size));
+    v.seqid = copy.seqid;
+    v.uuid = copy.uuid;
+    v.label = copy.label;
+    std::string canonical = write_metadata(v);
+    if (canonical != copy.json) {
+        auto diff = std::mismatch(canonical.begin(), canonical.end(), copy.json.begin(), copy.json.end());
+        return Error::make(Errc::Format,
+                           "luks2 header: JSON area differs at byte %zu from the canonical form cvminit writes "
+                           "(edited by someone else?)",
+                           static_cast<size_t>(diff.first - canonical.begin()));
+    }
+    return v;
+}
+
+// The primary binary header is zero: Blank only when the secondary is blank too, or is the
+// secondary format() writes before its commit point (BLANK in luks2_volume.h).
+Result<Inspection> judge_blank(ByteView secondary, uint64_t device_size)
+{
+    if (all_zero(secondary.first(BINARY_HEADER_SIZE)))
+        return Inspection{HeaderState::Blank, std::nullopt, false};
+    auto copy = parse_copy(secondary, Copy::Secondary);
+    auto v = copy.ok() ? read_volume(copy.value(), device_size) : Result<Volume>(copy.error());
+    if (!v.ok())
+        return Error::make(Errc::Format,
+                           "luks2 header: the primary binary header is zero but the secondary copy is not blank "
+                           "and not valid (%s); refusing to format over it",
+                           std::string(v.error().message()).c_str());
+    if (v->seqid != 1 || !v->formatting)
+        return Error::make(Errc::Format,
+                           "luks2 header: the primary binary header is zero but the secondary copy holds a volume "
+                           "(seqid %" PRIu64 ", state %s, generation %" PRIu64
+                           "), expected blank or an interrupted format (seqid 1, state formatting): refusing to "
+                           "format over it (zeroed by the host?)",
+                           v->seqid, v->formatting ? "formatting" : "ready", v->generation);
+    return Inspection{HeaderState::Blank, std::nullopt, false};
+}
+
+}  // namespace
+
 std::string random_uuid()
 {
     std::array<uint8_t, 16> b;
@@ -54,47 +191,12 @@ std::string random_uuid()
            hex.substr(20);
 }
 
-Result<void> check_options(const BlockDevice& dev, const FormatOptions& o)
-{
-    if (o.sector_size != 512 && o.sector_size != 4096)
-        return Error::make(Errc::Config, "luks2: sector size %u, expected 512 or 4096", o.sector_size);
-    if (o.pbkdf2_iterations < PBKDF2_MIN_ITERATIONS || o.pbkdf2_iterations > PBKDF2_MAX_ITERATIONS)
-        return Error::make(Errc::Config, "luks2: %u PBKDF2 iterations, expected %u..%u", o.pbkdf2_iterations,
-                           PBKDF2_MIN_ITERATIONS, PBKDF2_MAX_ITERATIONS);
-    if (o.label.size() >= LABEL_SIZE ||
-        !std::all_of(o.label.begin(), o.label.end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
-        return Error::make(Errc::Config, "luks2: label must be printable ASCII of at most %zu bytes", LABEL_SIZE - 1);
-    constexpr uint64_t MIN_OFFSET = KEYSLOTS_AREA_OFFSET + AF_AREA_MIN_SIZE;
-    if (o.segment_offset % AREA_ALIGNMENT != 0 || o.segment_offset < MIN_OFFSET)
-        return Error::make(Errc::Config, "luks2: segment offset %" PRIu64 ", expected a multiple of 4096 >= %" PRIu64,
-                           o.segment_offset, MIN_OFFSET);
-    if (dev.size() <= o.segment_offset || (dev.size() - o.segment_offset) % o.sector_size != 0)
-        return Error::make(Errc::Config, "luks2: %s (%" PRIu64 " bytes) leaves no whole %u-byte sectors after %" PRIu64,
-                           dev.name().c_str(), dev.size(), o.sector_size, o.segment_offset);
-    return {};
-}
-
-// Zeros over the whole keyslots area (no old keyslot survives a format), then keyslot 0.
-Result<void> write_keyslots_area(BlockDevice& dev, const Volume& v, ByteView keyslot)
-{
-    Bytes zeros(std::min<uint64_t>(ZERO_CHUNK, v.keyslots_size));
-    for (uint64_t at = KEYSLOTS_AREA_OFFSET, end = KEYSLOTS_AREA_OFFSET + v.keyslots_size; at < end;) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), end - at));
-        TRY(dev.write_at(at, ByteView(zeros).first(n)));
-        at += n;
-    }
-    TRY(dev.write_at(v.keyslot_area_offset, keyslot));
-    return dev.flush();
-}
-
-}  // namespace
-
 Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
 {
     if (headers.size() != HEADERS_SIZE)
         return Error::make(Errc::Format, "luks2 header: %zu header bytes, expected %zu", headers.size(), HEADERS_SIZE);
     if (all_zero(headers.first(BINARY_HEADER_SIZE)))
-        return Inspection{HeaderState::Blank, std::nullopt, false};
+        return judge_blank(headers.subspan(HEADER_SIZE), device_size);
     HeaderCopy primary = TRY(parse_copy(headers.first(HEADER_SIZE), Copy::Primary));
     HeaderCopy secondary = TRY(parse_copy(headers.subspan(HEADER_SIZE), Copy::Secondary));
     if (primary.uuid != secondary.uuid)
@@ -104,10 +206,7 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
         return Error::make(Errc::Format, "luks2 header: copies differ in label (primary \"%s\", secondary \"%s\")",
                            shown(primary.label).c_str(), shown(secondary.label).c_str());
 
-    Volume newest = TRY_PREFIX(parse_metadata(primary.json, device_size), "primary copy");
-    newest.seqid = primary.seqid;
-    newest.uuid = primary.uuid;
-    newest.label = primary.label;
+    Volume newest = TRY_PREFIX(read_volume(primary, device_size), "primary copy");
     if (primary.seqid == secondary.seqid) {
         if (primary.json != secondary.json) {
             auto diff =
@@ -117,23 +216,26 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
         }
         return Inspection{HeaderState::Valid, std::move(newest), false};
     }
-    // The crash rule (luks2_volume.h): only an interrupted finish_formatting() may leave the
-    // copies apart, and only by the token and one seqid step.
-    Volume older = TRY_PREFIX(parse_metadata(secondary.json, device_size), "secondary copy");
-    if (secondary.seqid != UINT64_MAX && primary.seqid == secondary.seqid + 1 && !newest.formatting) {
-        if (older.formatting) {
-            Volume expected = std::move(older);
-            expected.seqid = newest.seqid;
-            expected.uuid = newest.uuid;
-            expected.label = newest.label;
-            expected.formatting = false;
-            if (expected == newest)
-                return Inspection{HeaderState::Valid, std::move(newest), true};
-        }
+    // The crash rule (luks2_volume.h): only an interrupted rewrite of ours may leave the copies
+    // apart, by one seqid step and only in the token and keyslot 0.
+    Volume older = TRY_PREFIX(read_volume(secondary, device_size), "secondary copy");
+    if (secondary.seqid != UINT64_MAX && primary.seqid == secondary.seqid + 1) {
+        Volume expected = std::move(older);
+        expected.seqid = newest.seqid;
+        expected.formatting = newest.formatting;
+        expected.generation = newest.generation;
+        expected.derivation = newest.derivation;
+        expected.hmac = newest.hmac;
+        expected.keyslot_area_offset = newest.keyslot_area_offset;
+        expected.keyslot_area_size = newest.keyslot_area_size;
+        expected.keyslot_priority = newest.keyslot_priority;
+        expected.keyslot_kdf = newest.keyslot_kdf;
+        if (expected == newest)
+            return Inspection{HeaderState::Valid, std::move(newest), true};
     }
     return Error::make(Errc::Format,
                        "luks2 header: copies differ in seqid (primary %" PRIu64 ", secondary %" PRIu64
-                       "), expected equal or an interrupted finish of formatting",
+                       "), expected equal or an interrupted rewrite of the token or keyslot 0",
                        primary.seqid, secondary.seqid);
 }
 
@@ -143,50 +245,65 @@ Result<Inspection> inspect(BlockDevice& dev)
     return TRY_PREFIX(parse_headers(headers, dev.size()), "%s", dev.name().c_str());
 }
 
-Result<SecretBytes> unlock(BlockDevice& dev, const Volume& volume, ByteView passphrase)
+Result<SecretBytes> unlock(BlockDevice& dev, const Volume& volume, ByteView passphrase, unsigned keyslot)
 {
     TRY(check_passphrase(passphrase));
-    if (volume.keyslot_area_size < AF_MATERIAL_SIZE)
-        return Error::make(Errc::Format, "luks2: keyslot 0 area is smaller than its key material");
-    SecretBytes material(AF_MATERIAL_SIZE);
-    TRY(dev.read_at(volume.keyslot_area_offset, material.expose()));
-    {
-        SecretBytes area_key =
-            TRY(pbkdf2_sha256(passphrase, volume.keyslot_kdf.salt, volume.keyslot_kdf.iterations, AF_KEY_SIZE));
-        XtsCipher cipher = TRY(XtsCipher::create(area_key.expose()));
-        TRY(cipher.decrypt(material.expose(), KEYSLOT_SECTOR_SIZE, 0));
-    }
-    SecretBytes key = af_merge(material.expose());
+    if (keyslot > 1 || (keyslot == 1 && !volume.recovery_keyslot))
+        return Error::make(Errc::Config, "luks2: %s has no keyslot %u", dev.name().c_str(), keyslot);
+    SecretBytes key = keyslot == 0 ? TRY(open_area(dev, volume.keyslot_area_offset, volume.keyslot_area_size,
+                                                   volume.keyslot_kdf, passphrase, 0))
+                                   : TRY(open_area(dev, volume.recovery_area_offset, volume.recovery_area_size,
+                                                   volume.recovery_kdf, passphrase, 1));
     SecretBytes check =
         TRY(pbkdf2_sha256(key.expose(), volume.digest_kdf.salt, volume.digest_kdf.iterations, DIGEST_SIZE));
     if (!constant_time_equal(check.expose(), volume.digest))
-        return Error::make(Errc::Crypto, "luks2: the passphrase does not open keyslot 0 of %s (Key incorrect?)",
-                           dev.name().c_str());
+        return Error::make(Errc::Crypto, "luks2: the passphrase does not open keyslot %u of %s (Key incorrect?)",
+                           keyslot, dev.name().c_str());
+    TRY(authenticate(dev, volume, key));
     return key;
 }
 
-Result<std::pair<Volume, SecretBytes>> format(BlockDevice& dev, ByteView passphrase, const FormatOptions& options)
+Result<void> authenticate(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key)
 {
+    std::array<uint8_t, 32> mac = header_hmac(volume, volume_key.expose());
+    if (!constant_time_equal(mac, volume.hmac))
+        return Error::make(Errc::Crypto,
+                           "LUKS2 header authentication failed: the HMAC of %s's header (seqid %" PRIu64
+                           ", token generation %" PRIu64 ", state %s) is not the one its volume key gives "
+                           "(edited by the host?)",
+                           dev.name().c_str(), volume.seqid, volume.generation,
+                           volume.formatting ? "formatting" : "ready");
+    return {};
+}
+
+Result<std::pair<Volume, SecretBytes>> format(BlockDevice& dev, ByteView passphrase, const FormatOptions& options,
+                                              ByteView recovery_passphrase)
+{
+    const bool recovery = !recovery_passphrase.empty();
     TRY(check_passphrase(passphrase));
-    TRY(check_options(dev, options));
+    if (recovery)
+        TRY_PREFIX(check_passphrase(recovery_passphrase), "recovery");
+    TRY(check_options(dev, options, recovery));
+    TRY(check_derivation(options.derivation));
     Bytes headers = TRY(read_headers(dev));
-    if (!all_zero(ByteView(headers).first(BINARY_HEADER_SIZE)))
-        return Error::make(Errc::Config, "luks2: refusing to format %s: its primary header is not blank",
-                           dev.name().c_str());
+    auto judged = parse_headers(headers, dev.size());
+    if (!judged.ok() || judged->state != HeaderState::Blank)
+        return Error::make(Errc::Config, "luks2: refusing to format %s: its header is not blank", dev.name().c_str());
     Volume v;
     v.seqid = 1;
-    v.uuid = random_uuid();
+    v.uuid = options.uuid.empty() ? random_uuid() : options.uuid;
     v.label = options.label;
     v.segment_offset = options.segment_offset;
     v.segment_size = dev.size() - options.segment_offset;
     v.segment_size_dynamic = true;
     v.sector_size = options.sector_size;
     v.formatting = true;
+    v.generation = options.generation;
+    v.derivation = options.derivation;
     v.keyslots_size = options.segment_offset - KEYSLOTS_AREA_OFFSET;
     v.keyslot_area_offset = KEYSLOTS_AREA_OFFSET;
     v.keyslot_area_size = AF_AREA_MIN_SIZE;
     v.keyslot_kdf.iterations = v.digest_kdf.iterations = options.pbkdf2_iterations;
-    fill_random(v.keyslot_kdf.salt);
     fill_random(v.digest_kdf.salt);
 
     SecretBytes key(VOLUME_KEY_SIZE);
@@ -195,52 +312,44 @@ Result<std::pair<Volume, SecretBytes>> format(BlockDevice& dev, ByteView passphr
     } while (constant_time_equal(key.expose().first(32), key.expose().last(32)));
     SecretBytes digest = TRY(pbkdf2_sha256(key.expose(), v.digest_kdf.salt, v.digest_kdf.iterations, DIGEST_SIZE));
     memcpy(v.digest.data(), digest.expose().data(), DIGEST_SIZE);
-    SecretBytes material = af_split(key.expose());
-    {
-        SecretBytes area_key =
-            TRY(pbkdf2_sha256(passphrase, v.keyslot_kdf.salt, v.keyslot_kdf.iterations, AF_KEY_SIZE));
-        XtsCipher cipher = TRY(XtsCipher::create(area_key.expose()));
-        TRY(cipher.encrypt(material.expose(), KEYSLOT_SECTOR_SIZE, 0));
+    SecretBytes material = TRY(make_keyslot(key.expose(), passphrase, v.keyslot_kdf));
+    SecretBytes recovery_material;
+    if (recovery) {
+        v.recovery_keyslot = true;
+        v.recovery_area_offset = v.keyslot_area_offset + v.keyslot_area_size;
+        v.recovery_area_size = AF_AREA_MIN_SIZE;
+        v.recovery_kdf.iterations = options.pbkdf2_iterations;
+        recovery_material = TRY(make_keyslot(key.expose(), recovery_passphrase, v.recovery_kdf));
     }
-    std::string json = write_metadata(v);
-    Bytes secondary = TRY(build_copy(Copy::Secondary, v.seqid, v.label, v.uuid, json));
-    Bytes primary = TRY(build_copy(Copy::Primary, v.seqid, v.label, v.uuid, json));
+    v.hmac = header_hmac(v, key.expose());
 
-    TRY(write_keyslots_area(dev, v, material.expose()));
-    TRY(dev.write_at(SECONDARY_OFFSET, secondary));
+    // Zeros over the whole keyslots area (no old keyslot survives a format), then the keyslots.
+    TRY(write_zeros(dev, KEYSLOTS_AREA_OFFSET, v.keyslots_size));
+    TRY(dev.write_at(v.keyslot_area_offset, material.expose()));
+    if (recovery)
+        TRY(dev.write_at(v.recovery_area_offset, recovery_material.expose()));
     TRY(dev.flush());
-    // The primary in two steps: its JSON area, then the binary header, whose non-zero bytes all
-    // lie in one 512-byte sector. Until that sector is written the device inspects as Blank.
-    TRY(dev.write_at(PRIMARY_OFFSET + BINARY_HEADER_SIZE, ByteView(primary).subspan(BINARY_HEADER_SIZE)));
-    TRY(dev.flush());
-    TRY(dev.write_at(PRIMARY_OFFSET, ByteView(primary).first(BINARY_HEADER_SIZE)));
-    TRY(dev.flush());
+    TRY(write_copies_for_format(dev, v));
     TRY(verify_written(dev, v, "format"));
     return std::pair<Volume, SecretBytes>{std::move(v), std::move(key)};
 }
 
-Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume)
+namespace {
+
+// Writes `next` (seqid and hmac already set) over the device, which must hold exactly `current`:
+// optional new keyslot 0 material first, then the primary copy, then the secondary.
+Result<Volume> rewrite(BlockDevice& dev, const Volume& current, const Volume& next, ByteView keyslot0_material,
+                       const char* action)
 {
-    if (!volume.formatting)
-        return Error::make(Errc::Config, "luks2: %s carries no formatting token to remove", dev.name().c_str());
-    if (volume.seqid == UINT64_MAX)
-        return Error::make(Errc::Format, "luks2 header: seqid is %llu, the largest there is: no next header",
-                           static_cast<unsigned long long>(volume.seqid));
-    Volume next = volume;
-    next.seqid = volume.seqid + 1;
-    next.formatting = false;
-    // The device must still hold `volume` (or the interrupted state after it), so that a write
-    // never starts from a header that changed after it was validated.
-    Inspection now = TRY_PREFIX(inspect(dev), "luks2: before finishing formatting");
-    if (now.state == HeaderState::Valid && now.repair_secondary && *now.volume == next) {
-        TRY(repair_secondary(dev, next));
-        return next;
+    Inspection now = TRY_PREFIX(inspect(dev), "luks2: before %s", action);
+    if (now != Inspection{HeaderState::Valid, current, false})
+        return Error::make(Errc::Config, "luks2: the header of %s is not the one validated for %s; refusing",
+                           dev.name().c_str(), action);
+    if (!keyslot0_material.empty()) {
+        TRY(write_zeros(dev, next.keyslot_area_offset, next.keyslot_area_size));
+        TRY(dev.write_at(next.keyslot_area_offset, keyslot0_material));
+        TRY(dev.flush());
     }
-    if (now.state != HeaderState::Valid || now.repair_secondary || *now.volume != volume)
-        return Error::make(Errc::Config,
-                           "luks2: the header of %s is not the one validated for finishing formatting; "
-                           "refusing",
-                           dev.name().c_str());
     std::string json = write_metadata(next);
     Bytes primary = TRY(build_copy(Copy::Primary, next.seqid, next.label, next.uuid, json));
     Bytes secondary = TRY(build_copy(Copy::Secondary, next.seqid, next.label, next.uuid, json));
@@ -248,16 +357,93 @@ Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume)
     TRY(dev.flush());
     TRY(dev.write_at(SECONDARY_OFFSET, secondary));
     TRY(dev.flush());
-    TRY(verify_written(dev, next, "finishing formatting"));
+    TRY(verify_written(dev, next, action));
     return next;
 }
 
-Result<void> repair_secondary(BlockDevice& dev, const Volume& volume)
+// `volume` authenticated by `key`, and a copy of it with the next seqid, for a rewrite.
+Result<Volume> next_of(BlockDevice& dev, const Volume& volume, const SecretBytes& key)
 {
+    TRY(authenticate(dev, volume, key));
+    if (volume.seqid == UINT64_MAX)
+        return Error::make(Errc::Format, "luks2 header: seqid is %" PRIu64 ", the largest there is: no next header",
+                           volume.seqid);
+    Volume next = volume;
+    next.seqid = volume.seqid + 1;
+    return next;
+}
+
+}  // namespace
+
+Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key)
+{
+    if (!volume.formatting)
+        return Error::make(Errc::Config, "luks2: the token of %s is already in state ready", dev.name().c_str());
+    Volume next = TRY(next_of(dev, volume, volume_key));
+    next.formatting = false;
+    next.hmac = header_hmac(next, volume_key.expose());
+    // Already interrupted after this very rewrite: only the secondary is left to write.
+    Inspection now = TRY_PREFIX(inspect(dev), "luks2: before finishing formatting");
+    if (now == Inspection{HeaderState::Valid, next, true}) {
+        TRY(repair_secondary(dev, next, volume_key));
+        return next;
+    }
+    return rewrite(dev, volume, next, {}, "finishing formatting");
+}
+
+Result<Volume> set_generation(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
+                              uint64_t generation)
+{
+    Volume next = TRY(next_of(dev, volume, volume_key));
+    next.generation = generation;
+    next.hmac = header_hmac(next, volume_key.expose());
+    return rewrite(dev, volume, next, {}, "setting the generation");
+}
+
+Result<Volume> reenroll_keyslot0(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
+                                 ByteView new_passphrase, const std::optional<Derivation>& derivation,
+                                 uint64_t generation)
+{
+    TRY(check_passphrase(new_passphrase));
+    TRY(check_derivation(derivation));
+    if (!volume.recovery_keyslot)
+        return Error::make(Errc::Config, "luks2: %s has no recovery keyslot: keyslot 0 is its only one",
+                           dev.name().c_str());
+    Volume next = TRY(next_of(dev, volume, volume_key));
+    // The first AF-sized area that overlaps neither keyslot: the old keyslot 0 stays intact
+    // until both copies name the new one.
+    auto overlaps = [](uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {
+        return a < b + b_size && b < a + a_size;
+    };
+    const uint64_t end = KEYSLOTS_AREA_OFFSET + volume.keyslots_size;
+    uint64_t at = KEYSLOTS_AREA_OFFSET;
+    while (at + AF_AREA_MIN_SIZE <= end &&
+           (overlaps(at, AF_AREA_MIN_SIZE, volume.keyslot_area_offset, volume.keyslot_area_size) ||
+            overlaps(at, AF_AREA_MIN_SIZE, volume.recovery_area_offset, volume.recovery_area_size)))
+        at += AREA_ALIGNMENT;
+    if (at + AF_AREA_MIN_SIZE > end)
+        return Error::make(Errc::Config, "luks2: the keyslots area of %s has no room for a new keyslot 0",
+                           dev.name().c_str());
+    next.keyslot_area_offset = at;
+    next.keyslot_area_size = AF_AREA_MIN_SIZE;
+    SecretBytes material = TRY(make_keyslot(volume_key.expose(), new_passphrase, next.keyslot_kdf));
+    next.derivation = derivation;
+    next.generation = generation;
+    next.hmac = header_hmac(next, volume_key.expose());
+    TRY(rewrite(dev, volume, next, material.expose(), "re-enrolling keyslot 0"));
+    // Both copies name the new keyslot 0: the old one, opened by the old passphrase, goes.
+    TRY(write_zeros(dev, volume.keyslot_area_offset, volume.keyslot_area_size));
+    TRY(dev.flush());
+    return next;
+}
+
+Result<void> repair_secondary(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key)
+{
+    TRY(authenticate(dev, volume, volume_key));
     // One read, judged and then copied from: the bytes written are the bytes validated.
     Bytes headers = TRY(read_headers(dev));
     Inspection now = TRY_PREFIX(parse_headers(headers, dev.size()), "luks2: before repairing %s", dev.name().c_str());
-    if (now.state != HeaderState::Valid || !now.repair_secondary || *now.volume != volume)
+    if (now != Inspection{HeaderState::Valid, volume, true})
         return Error::make(Errc::Config, "luks2: the header of %s is not the one validated for repairing; refusing",
                            dev.name().c_str());
     HeaderCopy primary = TRY(parse_copy(ByteView(headers).first(HEADER_SIZE), Copy::Primary));

@@ -107,7 +107,7 @@ check "first: powered off cleanly" "$log" 'exited with status 0; powering off'
 check_that "first: cryptsetup sees LUKS2" cryptsetup isLuks "$work/data.img"
 check_that "first: the keyslot opens with the broker's key" \
   cryptsetup open --test-passphrase --key-file "$work/data.key" "$work/data.img"
-check_that "first: no formatting token left" bash -c "! cryptsetup luksDump '$work/data.img' | grep -q cvminit-formatting"
+check_that "first: the cvminit token is in state ready" bash -c "cryptsetup luksDump --dump-json-metadata '$work/data.img' | grep -q '\"state\":\"ready\"'"
 
 boot second $(disks "$work/root.img" "$work/root.veritysetup" "$work/data.img")
 log=$work/second.log

@@ -6,9 +6,11 @@
 //   'K'  the rest is two JSON texts split at the first NUL: the primary (seqid 2) and the
 //        secondary (seqid 1), which exercises the crash rule;
 //   else the whole input is the start of a zero-padded device (raw binary headers).
-// Properties beyond "no crash": Blank only when the primary binary header is zero; a Valid
-// volume lies inside the device and its keyslots area; and writing a Valid volume's metadata
-// again into fresh copies reads back as the same Volume.
+// Properties beyond "no crash": Blank only when the primary binary header is zero (and a zero
+// primary is Blank or refused, never Valid); a Valid volume lies inside the device and its
+// keyslots area, its keyslots apart; its JSON text is exactly write_metadata() of it (the
+// canonical form the HMAC covers); and writing a Valid volume's metadata again into fresh copies
+// reads back as the same Volume.
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -44,6 +46,11 @@ void check_valid(const Volume& v)
     if (v.segment_offset < keyslots_end || v.segment_offset > DEVICE_SIZE ||
         v.segment_size > DEVICE_SIZE - v.segment_offset || v.segment_size == 0 || v.segment_size % v.sector_size != 0 ||
         v.keyslot_area_offset < 2 * HEADER_SIZE || v.keyslot_area_offset + v.keyslot_area_size > keyslots_end)
+        abort();
+    if (v.recovery_keyslot &&
+        (v.recovery_area_offset < 2 * HEADER_SIZE || v.recovery_area_offset + v.recovery_area_size > keyslots_end ||
+         (v.recovery_area_offset < v.keyslot_area_offset + v.keyslot_area_size &&
+          v.keyslot_area_offset < v.recovery_area_offset + v.recovery_area_size)))
         abort();
     Bytes again(HEADERS_SIZE);
     std::string json = write_metadata(v);
@@ -81,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     bool blank = all_zero(ByteView(headers).first(BINARY_HEADER_SIZE));
     if ((result->state == HeaderState::Blank) != blank || result->volume.has_value() == blank)
-        abort();
+        abort();  // a zero primary that is not Blank must have been refused above
     if (result->volume)
         check_valid(*result->volume);
     return 0;

@@ -5,6 +5,7 @@
 
 #include <span>
 
+#include "base/secret.h"
 #include "luks2_fixture.h"
 #include "storage/luks2_volume.h"
 
@@ -24,9 +25,11 @@ struct Formatted {
         auto f = luks2::format(dev, PASSPHRASE, {});
         REQUIRE(f.ok());
         volume = f->first;
+        key = std::move(f->second);
     }
     TempImage image;
     luks2::Volume volume;
+    SecretBytes key;
 };
 
 // Inspects the edited image, expects a failure with `code` whose message contains every
@@ -43,7 +46,7 @@ void expect_rejected(const Formatted& f, Errc code, std::initializer_list<std::s
     for (std::string_view needle : needles)
         CHECK(contains(message, needle));
     CHECK(message.size() < Error::MESSAGE_CAPACITY - 1);  // not truncated
-    CHECK_FALSE(luks2::finish_formatting(dev, f.volume).ok());
+    CHECK_FALSE(luks2::finish_formatting(dev, f.volume, f.key).ok());
     CHECK(f.image.digest() == before);
 }
 
@@ -134,15 +137,15 @@ TEST_CASE("luks2 header: algorithms and sizes outside the profile are refused by
          "\"flags\":[\"allow-discards\"],\"json_size\":\"12288\"",
          Errc::Unsupported,
          {"config.flags holds \"allow-discards\""}},
-        {"\"tokens\":{\"0\":{\"type\":\"cvminit-formatting\",\"keyslots\":[]}}",
-         "\"tokens\":{\"0\":{\"type\":\"systemd-tpm2\",\"keyslots\":[\"0\"]}}",
+        {"\"tokens\":{\"0\":{\"type\":\"cvminit\"",
+         "\"tokens\":{\"1\":{\"type\":\"systemd-tpm2\",\"keyslots\":[\"0\"]},\"0\":{\"type\":\"cvminit\"",
          Errc::Unsupported,
-         {"tokens.0.type is \"systemd-tpm2\""}},
-        {"\"tokens\":{\"0\":{\"type\":\"cvminit-formatting\",\"keyslots\":[]}}",
-         "\"tokens\":{\"3\":{\"type\":\"\\u0001evil\\\"\",\"keyslots\":[]}}",
+         {"tokens.1.type is \"systemd-tpm2\""}},
+        {"\"tokens\":{\"0\":{\"type\":\"cvminit\"",
+         "\"tokens\":{\"3\":{\"type\":\"\\u0001evil\\\"\",\"keyslots\":[]},\"0\":{\"type\":\"cvminit\"",
          Errc::Unsupported,
          {"tokens.3.type is \"\\x01evil\\x22\""}},
-        {"\"keyslots\":[]}", "\"keyslots\":[\"0\"]}", Errc::Format, {"tokens.0.keyslots"}},
+        {"\"keyslots\":[],", "\"keyslots\":[\"0\"],", Errc::Format, {"tokens.0.keyslots is an array of 1"}},
     };
     expect_edits_rejected(edits);
 }
@@ -151,9 +154,13 @@ TEST_CASE("luks2 header: only one keyslot, segment and digest, linked to each ot
 {
     const JsonEdit edits[] = {
         {"{\"keyslots\":{\"0\":",
-         "{\"keyslots\":{\"1\":{\"type\":\"luks2\"},\"0\":",
+         "{\"keyslots\":{\"2\":{\"type\":\"luks2\"},\"0\":",
          Errc::Unsupported,
-         {"keyslots holds \"1\", expected only \"0\""}},
+         {"keyslots holds \"2\", expected only \"0\" and \"1\""}},
+        {"{\"keyslots\":{\"0\":",
+         "{\"keyslots\":{\"1\":{\"type\":\"luks2\"},\"0\":",
+         Errc::Format,
+         {"keyslots.1.key_size is missing"}},
         {"}},\"digests\"", "},\"1\":{\"type\":\"crypt\"}},\"digests\"", Errc::Unsupported, {"segments holds \"1\""}},
         {"}},\"config\"", "},\"1\":{\"type\":\"pbkdf2\"}},\"config\"", Errc::Unsupported, {"digests holds \"1\""}},
         {"\"keyslots\":[\"0\"]", "\"keyslots\":[\"1\"]", Errc::Format, {"digests.0.keyslots is an array of 1"}},

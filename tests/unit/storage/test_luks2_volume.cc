@@ -2,6 +2,7 @@
 // passphrases, the crash windows of format() and finish_formatting(), and refusals to write.
 #include <doctest.h>
 
+#include "base/secret.h"
 #include "luks2_fixture.h"
 #include "storage/luks2_volume.h"
 
@@ -52,10 +53,13 @@ TEST_CASE("luks2: a zero device is Blank; a non-blank invalid one is never Blank
     CHECK(inspect_ok(image).state == luks2::HeaderState::Blank);
     CHECK_FALSE(inspect_ok(image).volume.has_value());
 
-    // Leftovers behind a zero primary binary header (an interrupted format) are still Blank.
+    // Leftovers behind zero binary headers (an interrupted format) are still Blank.
     write_range(image, 4096, Bytes(100, '{'));
-    write_range(image, 16384, Bytes(512, 0xee));
+    write_range(image, 16384 + 4096, Bytes(512, 0xee));
     CHECK(inspect_ok(image).state == luks2::HeaderState::Blank);
+    // But not a secondary binary header that is neither blank nor valid.
+    write_range(image, 16384, Bytes(512, 0xee));
+    CHECK(contains(inspect_error(image), "primary binary header is zero but the secondary copy is not blank"));
 
     for (uint64_t offset : {uint64_t{0}, uint64_t{511}, uint64_t{4095}}) {
         CAPTURE(offset);
@@ -147,6 +151,21 @@ TEST_CASE("luks2: a format interrupted before its commit point inspects as Blank
     CHECK(luks2::unlock(dev, second->first, PASSPHRASE).ok());
 }
 
+TEST_CASE("luks2: a finished volume whose primary binary header was zeroed is refused, not formatted")
+{
+    TempImage image(IMAGE_SIZE);
+    auto dev = image.open();
+    auto formatted = luks2::format(dev, PASSPHRASE, {});
+    REQUIRE(formatted.ok());
+    REQUIRE(luks2::finish_formatting(dev, formatted->first, formatted->second).ok());
+    write_range(image, 0, Bytes(4096, 0));
+    const crypto::Sha256Digest before = image.digest();
+    std::string error = inspect_error(image);
+    CHECK(contains(error, "secondary copy holds a volume (seqid 2, state ready, generation 1)"));
+    CHECK(luks2::format(dev, PASSPHRASE, {}).error().code() == Errc::Config);
+    CHECK(image.digest() == before);
+}
+
 TEST_CASE("luks2: finish_formatting interrupted between its writes is recovered by the crash rule")
 {
     TempImage image(IMAGE_SIZE);
@@ -156,15 +175,16 @@ TEST_CASE("luks2: finish_formatting interrupted between its writes is recovered 
     const luks2::Volume formatting = formatted->first;
     const Bytes old_secondary = read_range(image, 16384, 16384);
 
-    auto finished = luks2::finish_formatting(dev, formatting);
+    const SecretBytes& key = formatted->second;
+    auto finished = luks2::finish_formatting(dev, formatting, key);
     REQUIRE(finished.ok());
     CHECK(finished->seqid == 2);
     CHECK_FALSE(finished->formatting);
     CHECK(inspect_ok(image).volume == finished.value());
     // A second call with the old Volume is refused: the header moved on.
     crypto::Sha256Digest done = image.digest();
-    CHECK(luks2::finish_formatting(dev, formatting).error().code() == Errc::Config);
-    CHECK(luks2::finish_formatting(dev, finished.value()).error().code() == Errc::Config);  // no token
+    CHECK(luks2::finish_formatting(dev, formatting, key).error().code() == Errc::Config);
+    CHECK(luks2::finish_formatting(dev, finished.value(), key).error().code() == Errc::Config);  // ready
     CHECK(image.digest() == done);
 
     // Put back the secondary as it was before: the crash between the two writes.
@@ -177,12 +197,14 @@ TEST_CASE("luks2: finish_formatting interrupted between its writes is recovered 
 
     SUBCASE("repair_secondary rewrites the secondary from the primary")
     {
-        CHECK(luks2::repair_secondary(dev, formatting).error().code() == Errc::Config);
-        REQUIRE(luks2::repair_secondary(dev, *crashed.volume).ok());
+        CHECK(luks2::repair_secondary(dev, formatting, key).error().code() == Errc::Config);
+        SecretBytes other = SecretBytes::copy_of(Bytes(64, 7));
+        CHECK(luks2::repair_secondary(dev, *crashed.volume, other).error().code() == Errc::Crypto);
+        REQUIRE(luks2::repair_secondary(dev, *crashed.volume, key).ok());
     }
     SUBCASE("finish_formatting run again completes the same way")
     {
-        auto again = luks2::finish_formatting(dev, formatting);
+        auto again = luks2::finish_formatting(dev, formatting, key);
         REQUIRE(again.ok());
         CHECK(again.value() == finished.value());
     }
@@ -191,27 +213,27 @@ TEST_CASE("luks2: finish_formatting interrupted between its writes is recovered 
     CHECK(*repaired.volume == finished.value());
     Bytes primary_json = read_range(image, 4096, 12288), secondary_json = read_range(image, 16384 + 4096, 12288);
     CHECK(primary_json == secondary_json);
-    CHECK(luks2::repair_secondary(dev, finished.value()).error().code() == Errc::Config);  // nothing to repair
+    CHECK(luks2::repair_secondary(dev, finished.value(), key).error().code() == Errc::Config);  // nothing to repair
 }
 
-TEST_CASE("luks2: the crash rule accepts nothing but the token and one seqid step")
+TEST_CASE("luks2: the crash rule accepts nothing but the token, keyslot 0 and one seqid step")
 {
     TempImage image(IMAGE_SIZE);
     auto dev = image.open();
     auto formatted = luks2::format(dev, PASSPHRASE, {});
     REQUIRE(formatted.ok());
     const Bytes old_primary = read_range(image, 0, 16384), old_secondary = read_range(image, 16384, 16384);
-    REQUIRE(luks2::finish_formatting(dev, formatted->first).ok());
+    REQUIRE(luks2::finish_formatting(dev, formatted->first, formatted->second).ok());
     const Bytes new_primary = read_range(image, 0, 16384), new_secondary = read_range(image, 16384, 16384);
 
     auto restore = [&](const Bytes& primary, const Bytes& secondary) {
         write_range(image, 0, primary);
         write_range(image, 16384, secondary);
     };
-    SUBCASE("the older copy differs in more than the token")
+    SUBCASE("the older copy differs in more than the token and keyslot 0")
     {
         Bytes secondary = old_secondary;
-        replace_json(secondary, "\"iterations\":1000,\"salt\"", "\"iterations\":1001,\"salt\"");
+        replace_json(secondary, "\"sector_size\":4096", "\"sector_size\":512");
         recompute_checksum(secondary);
         restore(new_primary, secondary);
         CHECK(contains(inspect_error(image), "copies differ in seqid (primary 2, secondary 1)"));
@@ -236,14 +258,23 @@ TEST_CASE("luks2: the crash rule accepts nothing but the token and one seqid ste
         restore(primary, old_secondary);
         CHECK(contains(inspect_error(image), "copies differ in seqid (primary 3, secondary 1)"));
     }
-    SUBCASE("the newer copy has the token and the older not")
+    SUBCASE("the formatting state injected as a newer primary passes the structure, not the HMAC")
     {
         Bytes primary = old_primary;
         primary[23] = 3;
         recompute_checksum(primary);
-        Bytes secondary = new_secondary;
-        restore(primary, secondary);
-        CHECK(contains(inspect_error(image), "copies differ in seqid (primary 3, secondary 2)"));
+        restore(primary, new_secondary);
+        const crypto::Sha256Digest before = image.digest();
+        auto injected = inspect_ok(image);
+        REQUIRE(injected.repair_secondary);
+        CHECK(injected.volume->formatting);
+        auto refused = luks2::unlock(dev, *injected.volume, PASSPHRASE);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().code() == Errc::Crypto);
+        CHECK(contains(refused.error().message(), "LUKS2 header authentication failed"));
+        CHECK(contains(refused.error().message(), "(edited by the host?)"));
+        CHECK(luks2::repair_secondary(dev, *injected.volume, formatted->second).error().code() == Errc::Crypto);
+        CHECK(image.digest() == before);
     }
     SUBCASE("a torn primary write is not recovered")
     {
