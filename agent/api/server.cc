@@ -43,6 +43,7 @@ net::ServerOptions server_options(const ServerConfig& config)
     options.limits.max_header_bytes = MAX_REQUEST_BYTES;
     options.limits.max_headers = 32;
     options.limits.max_body_bytes = MAX_SEAL_BODY;  // per endpoint: WorkloadApi::handle
+    options.limits.secret_bodies = true;            // /v1/seal's plaintext, /v1/unseal's answer
     options.refusal = json_refusal;
     return options;
 }

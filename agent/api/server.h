@@ -10,6 +10,8 @@
 // holds every endpoint but /v1/seal and /v1/unseal to MAX_BODY), MAX_CONCURRENT
 // connections are served at once (the next is answered 503 BUSY at accept), a slow client is cut
 // off by the header and body deadlines (408), reports are rate limited (ApiLimits, 429).
+// Bodies are secret (net::HttpLimits::secret_bodies): reserved whole, never reallocated, and wiped
+// with the server's buffers once the answer is written.
 #pragma once
 
 #include <sys/types.h>

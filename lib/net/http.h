@@ -64,6 +64,12 @@ struct HttpLimits {
     size_t max_header_bytes = 16 * 1024;  // start line plus all header names and values
     size_t max_headers = 100;
     size_t max_body_bytes = 1024 * 1024;
+    // The bodies may hold secrets (the agent's /v1/seal and /v1/unseal): the parser reserves the
+    // whole body up front (max_body_bytes for a chunked one) so that it is never reallocated and
+    // left behind in freed memory, and wipes a body it still holds when destroyed; the server
+    // wipes its read buffer, the request body, the response body and the serialized answer once
+    // the answer is written (http_server.h).
+    bool secret_bodies = false;
 };
 
 // The standard reason phrase of a status code ("Not Found"), or "" for unusual ones.

@@ -3,6 +3,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "base/secret.h"
+
 namespace cvm::net {
 
 namespace {
@@ -29,6 +31,12 @@ MessageParser::MessageParser(MessageKind kind, const HttpLimits& limits, std::st
     m_settings.on_message_complete = on_message_complete;
     llhttp_init(&m_parser, kind == MessageKind::Request ? HTTP_REQUEST : HTTP_RESPONSE, &m_settings);
     m_parser.data = this;
+}
+
+MessageParser::~MessageParser()
+{
+    if (m_limits.secret_bodies)
+        secure_wipe(m_body);
 }
 
 int MessageParser::fail(ParseFailure why, const char* fmt, ...)
@@ -113,6 +121,8 @@ int MessageParser::on_headers_complete(llhttp_t* p)
             return s->fail(ParseFailure::BodyTooLarge, "Content-Length %llu is over the %zu bytes allowed",
                            static_cast<unsigned long long>(p->content_length), s->m_limits.max_body_bytes);
         s->m_body.reserve(static_cast<size_t>(p->content_length));
+    } else if (s->m_limits.secret_bodies) {
+        s->m_body.reserve(s->m_limits.max_body_bytes);  // chunked: never reallocated (HttpLimits)
     }
     s->m_headers_done = true;
     return 0;

@@ -27,6 +27,7 @@ public:
     MessageParser(MessageKind kind, const HttpLimits& limits, std::string peer);
     MessageParser(const MessageParser&) = delete;
     MessageParser& operator=(const MessageParser&) = delete;
+    ~MessageParser();  // wipes a body it still holds when HttpLimits::secret_bodies
 
     // Parses the next bytes; true once the message is complete. Fails with Errc::Network naming
     // the peer and what was wrong (llhttp's error name and reason, or the limit exceeded).

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 
+#include "base/secret.h"
 #include "net/http_parser.h"
 #include "net/io.h"
 #include "net/tls.h"
@@ -135,11 +136,19 @@ void exchange(Stream& stream, int fd, const ServerOptions& options, const HttpHa
         request.peer_certificate = stream.peer_certificate();
         HttpResponse response = handler(request);
         stream.set_deadline(Deadline::after_ms(options.io_timeout_ms));
-        if (stream.write_all(as_bytes(serialize_response(response))).ok())
+        std::string answer = serialize_response(response);
+        if (stream.write_all(as_bytes(answer)).ok())
             (void)stream.close_write();
+        if (options.limits.secret_bodies) {  // HttpLimits: nothing the handler saw outlives the answer
+            secure_wipe(request.body);
+            secure_wipe(response.body);
+            secure_wipe({reinterpret_cast<uint8_t*>(answer.data()), answer.size()});
+        }
     } else if (refusal && stream.write_all(as_bytes(serialize_response(*refusal))).ok()) {
         linger(stream, fd);
     }
+    if (options.limits.secret_bodies)
+        secure_wipe(buffer);
 }
 
 std::string address_text(const sockaddr_storage& addr)
@@ -268,8 +277,8 @@ void HttpServer::accept_loop()
         const bool peer_full = peer_cap != 0 && m_per_peer[key] >= peer_cap;
         if (m_active >= m_options.max_connections || peer_full) {
             if (!m_tls) {  // over TLS a 503 would need a handshake first, the very work being limited
-                std::string busy = serialize_response(refuse(
-                    m_options, 503, peer_full ? "too many connections from this address\n" : "server busy\n"));
+                std::string busy = serialize_response(
+                    refuse(m_options, 503, peer_full ? "too many connections from this address\n" : "server busy\n"));
                 [[maybe_unused]] ssize_t n = send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             }
             if (m_per_peer[key] == 0)

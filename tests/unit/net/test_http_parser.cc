@@ -170,3 +170,28 @@ TEST_CASE("a request: method, target, headers and body")
     CHECK(std::string(req.body.begin(), req.body.end()) == "{}");
     CHECK(req.peer == "127.0.0.1:5555");
 }
+
+TEST_CASE("secret bodies are reserved whole, so a chunked body is never reallocated and left behind")
+{
+    HttpLimits limits;
+    limits.max_body_bytes = 4096;
+    const std::string text = "POST /v1/seal HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "5\r\nabcde\r\n5\r\nfghij\r\n0\r\n\r\n";
+    for (bool secret : {false, true}) {
+        CAPTURE(secret);
+        limits.secret_bodies = secret;
+        MessageParser parser(MessageKind::Request, limits, "p:1");
+        // One byte at a time: every chunk's bytes arrive separately.
+        for (size_t i = 0; i < text.size(); ++i) {
+            auto done = parser.feed(as_bytes(std::string_view(text).substr(i, 1)));
+            REQUIRE(done.ok());
+        }
+        REQUIRE(parser.complete());
+        HttpRequest request = parser.take_request();
+        CHECK(std::string(request.body.begin(), request.body.end()) == "abcdefghij");
+        if (secret)
+            CHECK(request.body.capacity() == limits.max_body_bytes);  // reserved at the headers: one buffer
+        else
+            CHECK(request.body.capacity() < limits.max_body_bytes);
+    }
+}
