@@ -35,6 +35,9 @@ int main()
         run(ctx, "initdata", "check the init-data document and the launch's host-data (docs/initdata.md)",
             stage_initdata);
     run(ctx, "network", "check the VM's NIC and DHCP, or set cvminit.net=static", stage_network);
+    if (ctx.data)  // its header's claim goes into the attested request
+        run(ctx, "volume", "check the disk attached as cvminit.data: it must be blank or a LUKS2 volume of cvminit",
+            stage_volume);
     run(ctx, "attest", "is cvminit.broker reachable, and is this an SNP guest (cvminit.simulate=1 in development)?",
         stage_attest);
     run(ctx, "retrieve", "the broker's log carries the same code; is cvminit.broker_key the broker's key?",

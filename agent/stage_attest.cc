@@ -22,6 +22,8 @@ Result<void> challenge(Context& ctx)
     options.broker_url = ctx.broker_url;
     options.broker_key = ctx.broker_key;
     options.resources = ctx.resources;
+    if (ctx.data_report)
+        options.volumes = {*ctx.data_report};
     options.http.connect_timeout_ms = 5000;
     options.http.ca_file = ctx.broker_ca_file;
     options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));

@@ -1,5 +1,9 @@
 // Stage 8, storage (DESIGN.md §5): the read-only root pinned by the measured cmdline's verity
-// root hash, and the LUKS2 data volume opened with the broker's key (formatted on first boot).
+// root hash, and the LUKS2 data volume opened with the broker's key — or, with
+// cvminit.data_key_mode=hybrid, with HKDF of the broker's key and this chip's SNP derived key
+// (docs/sealing.md) — formatted on first boot. The volume's generation becomes the one reported
+// to the broker plus one; a recovery key in the release opens the recovery keyslot and re-makes
+// keyslot 0 for this chip.
 // Nothing the host wrote to a disk is trusted: the verity superblock must match the cmdline, and
 // the LUKS2 header is validated strictly in memory before anything is derived from it or written.
 #include <sys/mount.h>
@@ -13,11 +17,16 @@
 #include "dm/crypt.h"
 #include "dm/dm.h"
 #include "mounts.h"
+#include "sealing/policy.h"
+#include "snp/report.h"
 #include "stages.h"
+#include "storage/data_volume.h"
 #include "storage/verity.h"
 
 namespace cvm::agent {
 namespace {
+
+namespace luks2 = storage::luks2;
 
 constexpr const char* ROOT_MAPPING = "cvminit-root";
 constexpr const char* DATA_MAPPING = "cvminit-data";
@@ -68,6 +77,48 @@ Result<std::string> open_root(Context& ctx, const cmdline::VerityRoot& v)
            " blocks), read-only at " + SYSROOT;
 }
 
+sealing::Policy policy_of(cmdline::DataKeyPolicy p)
+{
+    switch (p) {
+    case cmdline::DataKeyPolicy::MeasurementAndChip: return sealing::Policy::MeasurementAndChip;
+    case cmdline::DataKeyPolicy::MeasurementOnly: return sealing::Policy::MeasurementOnly;
+    case cmdline::DataKeyPolicy::ChipOnly: return sealing::Policy::ChipOnly;
+    }
+    return sealing::Policy::ChipOnly;
+}
+
+// The derived-key request of a hybrid volume's keyslot 0: the one the volume recorded (its
+// fields and TCB_VERSION, so a firmware update does not lose the volume), or, for a new volume or
+// a recovery that re-makes keyslot 0, the policy's request at the report's COMMITTED_TCB. The
+// measured cvminit.data_key_policy must be the volume's; only a recovery (the broker's recovery
+// key) changes it, or turns a broker-key volume hybrid.
+Result<DerivedKeyRequest> hybrid_request(Context& ctx, const cmdline::DataVolume& d, const luks2::Volume* volume,
+                                         bool recovering)
+{
+    sealing::Policy policy = policy_of(d.key_policy);
+    std::string_view name = sealing::policy_name(policy);
+    if (!volume || recovering) {
+        snp::AttestationReport report = TRY_PREFIX(snp::parse_report(ctx.report), "this boot's report");
+        return sealing::request_for(policy, report.committed_tcb);
+    }
+    if (!volume->derivation)
+        return Error::make(Errc::Config,
+                           "%s: the volume's keyslot is the broker's key alone, cvminit.data_key_mode is hybrid; a "
+                           "recovery (cvm broker volume recover %s) makes it hybrid",
+                           d.device.c_str(), d.key_name.c_str());
+    const luks2::Derivation& was = *volume->derivation;
+    if (was.policy != name)
+        return Error::make(Errc::Config,
+                           "%s: the volume's derived key is %s, cvminit.data_key_policy is %.*s; a recovery (cvm "
+                           "broker volume recover %s) changes it",
+                           d.device.c_str(), was.policy.c_str(), static_cast<int>(name.size()), name.data(),
+                           d.key_name.c_str());
+    DerivedKeyRequest request = sealing::request_for(policy, was.tcb_version);
+    request.field_select = was.field_select;
+    request.guest_svn = was.guest_svn;
+    return request;
+}
+
 Result<std::string> open_data(Context& ctx, const cmdline::DataVolume& d)
 {
     const proto::ReleasedVolume* key = nullptr;
@@ -76,19 +127,41 @@ Result<std::string> open_data(Context& ctx, const cmdline::DataVolume& d)
             key = &v;
     if (!key)
         return Error::make(Errc::Config, "the broker released no volume key '%s' for cvminit.data", d.key_name.c_str());
+    const luks2::Inspection& seen = *ctx.data_seen;
+    const luks2::Volume* volume = seen.volume ? &*seen.volume : nullptr;
+    bool recovering = volume && !key->recovery.empty();
+    bool hybrid = d.key_mode == cmdline::DataKeyMode::Hybrid;
+    if (!hybrid && volume && volume->derivation && !recovering)
+        return Error::make(Errc::Config,
+                           "%s: the volume is hybrid (%s), cvminit.data_key_mode is broker; a recovery (cvm broker "
+                           "volume recover %s) makes it the broker's key alone",
+                           d.device.c_str(), volume->derivation->policy.c_str(), d.key_name.c_str());
+
+    storage::VolumeSecrets secrets;
+    DerivedKey derived;  // outlives open_or_format, which calls the passphrase function
+    if (hybrid) {
+        DerivedKeyRequest request = TRY(hybrid_request(ctx, d, volume, recovering));
+        std::string policy(sealing::policy_name(policy_of(d.key_policy)));
+        derived = TRY_PREFIX(ctx.provider->derive_key(request), "the hybrid volume's derived key (%s)", policy.c_str());
+        secrets.passphrase = [&](std::string_view uuid) {
+            return sealing::hybrid_passphrase(key->key.expose(), derived, uuid);
+        };
+        secrets.require_recovery = true;
+        secrets.derivation = luks2::Derivation{policy, request.field_select, request.guest_svn, request.tcb_version};
+    } else {
+        secrets.passphrase = [&](std::string_view) -> Result<SecretBytes> {
+            return SecretBytes::copy_of(key->key.expose());
+        };
+    }
+    if (!key->recovery.empty())
+        secrets.recovery = [&](std::string_view) -> Result<SecretBytes> {
+            return SecretBytes::copy_of(key->recovery.expose());
+        };
     auto device = TRY(storage::FileBlockDevice::open(d.device, storage::FileBlockDevice::Mode::ReadWrite));
     DmCryptActivator crypt(DATA_MAPPING);
     auto started = std::chrono::steady_clock::now();
-    // The smallest step to the issue-17 contract (the storage stage's own wiring replaces it):
-    // keyslot 0 opens with the broker's key as it is, no recovery keyslot, the generation
-    // reported as the header says now.
-    storage::luks2::Inspection seen = TRY(storage::luks2::inspect(device));
-    storage::VolumeSecrets secrets;
-    secrets.passphrase = [key](std::string_view) -> Result<SecretBytes> {
-        return SecretBytes::copy_of(key->key.expose());
-    };
-    uint64_t reported = seen.volume ? seen.volume->generation : 0;
-    storage::OpenedVolume opened = TRY(storage::open_or_format(device, seen, reported + 1, secrets, crypt));
+    uint64_t next_generation = ctx.data_report->generation + 1;
+    storage::OpenedVolume opened = TRY(storage::open_or_format(device, seen, next_generation, secrets, crypt));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     std::string node = "/dev/mapper/" + std::string(DATA_MAPPING);
     opened.plaintext.reset();

@@ -16,8 +16,10 @@
 #include "dhcp/ipv4.h"
 #include "kernel-cmdline/agent_config.h"
 #include "kernel-cmdline/cmdline.h"
+#include "proto/messages.h"
 #include "proto/release.h"
 #include "providers/report_provider.h"
+#include "storage/luks2_volume.h"
 
 namespace cvm::agent {
 
@@ -73,8 +75,12 @@ struct Context {
     std::string secrets_dir = "/run/secrets";
     std::optional<cmdline::VerityRoot> verity;  // the read-only root, when the cmdline pins one
     std::optional<cmdline::DataVolume> data;    // the LUKS2 data volume
-    std::vector<std::string> open_mounts;       // stage storage, as the workload's root sees them
-    std::vector<std::string> open_mappings;     // device-mapper names to remove at shutdown
+    // Stage volume: the data volume's header as read before attesting (untrusted until unlocked)
+    // and what the attested request reports of it.
+    std::optional<storage::luks2::Inspection> data_seen;
+    std::optional<proto::VolumeReport> data_report;
+    std::vector<std::string> open_mounts;    // stage storage, as the workload's root sees them
+    std::vector<std::string> open_mappings;  // device-mapper names to remove at shutdown
 
     int64_t remaining_ms() const;
     void wipe();  // drops and wipes every secret held
@@ -98,6 +104,9 @@ Result<std::string> stage_initdata(Context& ctx);
 // first: initdata or attest. Sets ctx.fail_hint when it fails.
 Result<void> open_provider(Context& ctx);
 Result<std::string> stage_network(Context& ctx);
+// Only with cvminit.data: reads and judges the data volume's header (nothing written) and fills
+// ctx.data_seen and ctx.data_report, which stage attest reports to the broker.
+Result<std::string> stage_volume(Context& ctx);
 Result<std::string> stage_attest(Context& ctx);
 Result<std::string> stage_retrieve(Context& ctx);
 Result<std::string> stage_secrets(Context& ctx);
