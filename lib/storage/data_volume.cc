@@ -32,6 +32,9 @@ Result<SecretBytes> format_new(BlockDevice& device, uint64_t next_generation, co
     SecretBytes recovery;
     if (secrets.recovery)
         recovery = TRY(secrets.recovery(options.uuid));
+    if (secrets.require_recovery && recovery.size() == 0)
+        return Error::make(Errc::Config, "data volume: refusing to format %s: the recovery key is empty",
+                           device.name().c_str());
     auto [volume, key] = TRY(luks2::format(device, passphrase.expose(), options, recovery.expose()));
     out.volume = std::move(volume);
     done = secrets.recovery ? "formatted LUKS2 with a recovery keyslot" : "formatted LUKS2";

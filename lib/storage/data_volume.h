@@ -59,7 +59,7 @@ struct VolumeSecrets {
     // with `passphrase` (a volume moved to another chip); keyslot 0 is then not tried. Called at
     // most once. Without keyslot 1 the volume opens with keyslot 0 as usual.
     std::function<Result<SecretBytes>(std::string_view uuid)> recovery;
-    bool require_recovery{false};                 // hybrid: format() refuses without a recovery key (Errc::Config)
+    bool require_recovery{false};  // hybrid: format() refuses without a recovery key, or an empty one (Errc::Config)
     std::optional<luks2::Derivation> derivation;  // stored in the token by format()/re-enrol
 };
 

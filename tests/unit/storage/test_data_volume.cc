@@ -253,6 +253,9 @@ TEST_CASE("data volume: recovery keyslot, re-enrolment and the derivation in the
     CHECK(refused.error().code() == Errc::Config);
     CHECK(luks2::inspect(dev)->state == luks2::HeaderState::Blank);  // nothing written
 
+    hybrid.recovery = [](std::string_view) -> Result<SecretBytes> { return SecretBytes(); };  // an empty key
+    CHECK(boot(dev, crypt, hybrid).error().code() == Errc::Config);
+    CHECK(luks2::inspect(dev)->state == luks2::HeaderState::Blank);
     hybrid.recovery = secrets_of(PASSPHRASE, RECOVERY).recovery;
     int passphrase_calls = 0;
     std::string asked_uuid;
