@@ -100,11 +100,16 @@ Result<SecretBytes> hybrid_passphrase(ByteView broker_key, const DerivedKey& der
     if (broker_key.empty() || broker_key.size() > MAX_BROKER_KEY)
         return Error::make(Errc::Format, "broker volume key: %zu bytes, expected 1 to %zu", broker_key.size(),
                            MAX_BROKER_KEY);
-    if (!is_canonical_uuid(uuid))
+    if (!is_canonical_uuid(uuid)) {
+        // The UUID comes from a header on the host's disk: shown only when it is printable.
+        bool printable = uuid.size() <= 40;
+        for (char c : uuid)
+            printable = printable && c >= 0x20 && c <= 0x7e;
         return Error::make(Errc::Format,
-                           "volume UUID: \"%.40s\" (%zu bytes), expected lower-case canonical text "
+                           "volume UUID: \"%s\" (%zu bytes), expected lower-case canonical text "
                            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-                           std::string(uuid.substr(0, 40)).c_str(), uuid.size());
+                           printable ? std::string(uuid).c_str() : "(not printable)", uuid.size());
+    }
     SecretBytes ikm(broker_key.size() + DERIVED_KEY_SIZE);  // wiped by its destructor on every path
     std::copy(broker_key.begin(), broker_key.end(), ikm.expose().begin());
     auto derived_bytes = derived.expose();

@@ -125,6 +125,14 @@ TEST_CASE("hybrid passphrase: a UUID that is not canonical lower-case text, an e
         CHECK(got.error().code() == Errc::Format);
         CHECK(std::string(got.error().message()).find("volume UUID") == 0);
     }
+    auto upper = hybrid_passphrase(bytes_0_to_31(), key_of(0xd0), "0B5EC2F6-6E49-4C3A-9A7E-2F1D3C4B5A69");
+    REQUIRE_FALSE(upper.ok());
+    CHECK(std::string(upper.error().message()) ==
+          "volume UUID: \"0B5EC2F6-6E49-4C3A-9A7E-2F1D3C4B5A69\" (36 bytes), expected lower-case canonical text "
+          "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+    auto control = hybrid_passphrase(bytes_0_to_31(), key_of(0xd0), "0b5ec2f6-6e49-4c3a-9a7e-2f1d3c4b5a6\x1b");
+    REQUIRE_FALSE(control.ok());
+    CHECK(std::string(control.error().message()).find("volume UUID: \"(not printable)\" (36 bytes)") == 0);
     auto nul =
         hybrid_passphrase(bytes_0_to_31(), key_of(0xd0), std::string_view("0b5ec2f6-6e49-4c3a-9a7e-2f1d3c4b5a6\0", 36));
     CHECK_FALSE(nul.ok());
