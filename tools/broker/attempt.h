@@ -8,6 +8,7 @@
 
 #include "broker.h"
 #include "proto/messages.h"
+#include "volume_generations.h"
 
 namespace cvm::broker {
 
@@ -19,6 +20,16 @@ struct Broker::Attempt {
     std::string chip;         // first 8 bytes of CHIP_ID, hex
     std::string report_id;    // hex, once the report parsed (not yet authenticated)
     std::vector<std::string> resources;
+    std::vector<proto::VolumeReport> volumes;  // the request's volume states
+    // What record_volumes() writes once everything else has passed, one per released volume.
+    struct VolumePlan {
+        std::string name;
+        std::optional<Bytes> stored;           // the record as read: the compare-and-set's expectation
+        std::optional<GenerationRecord> next;  // nullopt: nothing to write
+        std::optional<Bytes> armed;            // an operator's armed recovery this release consumes
+        std::string note;                      // logged once the records are written; "" for none
+    };
+    std::vector<VolumePlan> volume_plans;
 };
 
 // Records the refusal in the attempt and returns an Error so that TRY unwinds to the endpoint.

@@ -87,6 +87,16 @@ std::vector<std::string> expected_values(const std::string& expected)
     return out;
 }
 
+// " volumes=data:ready:5,logs:blank:0" for the log line, "" when the request reported none.
+std::string volumes_field(const std::vector<proto::VolumeReport>& volumes)
+{
+    std::vector<std::string> items;
+    for (const proto::VolumeReport& v : volumes)
+        items.push_back(v.name + ":" + std::string(proto::volume_state_name(v.state)) + ":" +
+                        std::to_string(v.generation));
+    return items.empty() ? "" : " volumes=" + join(items);
+}
+
 }  // namespace
 
 std::string join(const std::vector<std::string>& names, const char* separator)
@@ -132,8 +142,8 @@ net::HttpResponse Broker::attest(const net::HttpRequest& request)
         line += " expected=\"" + log_value(join(attempt.refusal->expected, " | ")) + "\"";
     line += " peer=" + attempt.peer + " measurement=" + (attempt.measurement.empty() ? "-" : attempt.measurement) +
             " chip=" + (attempt.chip.empty() ? "-" : attempt.chip) + " resources=" + join(attempt.resources) +
-            (ratls ? " transport=ratls" : "") + (attempt.simulated ? " SIMULATED" : "") +
-            " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
+            volumes_field(attempt.volumes) + (ratls ? " transport=ratls" : "") +
+            (attempt.simulated ? " SIMULATED" : "") + " ms=" + std::to_string(static_cast<int64_t>(seconds * 1000));
     log(line);
     if (!answer)
         return error_response(*attempt.refusal);
@@ -147,6 +157,7 @@ Result<proto::AttestAnswer> Broker::run_attest(Attempt& a, std::string_view body
         return refuse(a, proto::ErrorCode::BadRequest, std::string(parsed.error().message()));
     proto::AttestRequest& req = parsed.value();
     a.resources = req.resources;
+    a.volumes = req.volumes;
 
     snp::AttestationReport report =
         TRY(check_evidence(a, {req.nonce, req.pubkey, req.canonical_request, req.report, req.certs}));
@@ -162,9 +173,23 @@ Result<proto::AttestAnswer> Broker::seal_release(Attempt& a, const snp::Attestat
     auto sealed = proto::seal_answer(*m_config.signing_key, pubkey, report_data, plaintext.expose());
     if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
         return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
+    // The volume generations, once every resource check has passed (volume_reports.cc). A
+    // recovery key that is due goes into the release, which is then sealed again.
+    bool recovery = false;
+    for (proto::ReleasedVolume& v : release.volumes) {
+        TRY(judge_volume(a, *volume_resource(v.name), v));
+        recovery |= !v.recovery.empty();
+    }
+    if (recovery) {
+        plaintext = TRY(proto::serialize_release(release));
+        sealed = proto::seal_answer(*m_config.signing_key, pubkey, report_data, plaintext.expose());
+        if (!sealed)
+            return sealed.release_error();
+    }
     // Last, once nothing but sending is left: a refusal after this would leave a launch's
     // resources recorded for a key that never received them.
     TRY(record_once_per_launch(a, report, pubkey));
+    TRY(record_volumes(a));
     proto::AttestAnswer answer = sealed.release_value();
     answer.simulated = a.simulated;
     return answer;
@@ -370,11 +395,13 @@ Result<proto::Release> Broker::release_for(Attempt& a, const snp::AttestationRep
                           "HOST_DATA is not one the resource '" + name + "' is released to", "host_data",
                           to_hex(report.host_data), std::move(expected));
         }
-        if (secret)
+        if (secret) {
             release.secrets.push_back({secret->name, SecretBytes::copy_of(secret->value.expose()), secret->env});
-        else
+        } else {
             release.volumes.push_back({volume->name, SecretBytes::copy_of(volume->key.expose())});
+        }
     }
+    TRY(check_volume_names(a));
     return release;
 }
 
@@ -406,6 +433,15 @@ Result<void> Broker::record_once_per_launch(Attempt& a, const snp::AttestationRe
                           "resource", name);
     }
     return {};
+}
+
+const VolumeResource* Broker::volume_resource(std::string_view name) const
+{
+    for (const VolumeResource& v : m_config.volumes) {
+        if (v.name == name)
+            return &v;
+    }
+    return nullptr;
 }
 
 bool Broker::once_per_launch(std::string_view name) const

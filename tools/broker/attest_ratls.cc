@@ -49,6 +49,7 @@ Result<proto::AttestAnswer> Broker::run_attest_ratls(Attempt& a, std::string_vie
         return refuse(a, proto::ErrorCode::BadRequest, std::string(parsed.error().message()));
     proto::AttestRatlsRequest& req = parsed.value();
     a.resources = req.resources;
+    a.volumes = req.volumes;
 
     // Step 1, parsing only, before the nonce is used: the certificate, its evidence, the report
     // and the certificates that came with it.

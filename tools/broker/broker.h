@@ -12,7 +12,8 @@
 // the CRL — simulated_crl for simulated evidence, AMD's from KDS through the VCEK path's cache
 // otherwise — never one from the request, which could be an old one replayed); the policy
 // passes, including simulated evidence only with allow_simulated; every requested resource
-// exists and lists this MEASUREMENT. Each refusal is one error object naming the code, the
+// exists and lists this MEASUREMENT; every protected volume's reported generation is the one the
+// broker expects (volume_generations.h). Each refusal is one error object naming the code, the
 // claim, what was found and what was expected, and one log line with the same code.
 //
 // The RA-TLS transport (POST /cvmkb/v1/attest-ratls, over mutual TLS) takes the same steps with
@@ -57,6 +58,9 @@ struct BrokerOptions {
     // reloads. nullptr: a MemoryStore owned by the broker. With a configured nonce_key and a store
     // in memory, nonces issued before the store was made are refused (Store::remembers_since).
     Store* store = nullptr;
+    // The volume generations and armed recoveries (volume_generations.h); nullptr: `store`.
+    // `cvm broker` gives the FileStore of [volumes] state_file here when there is no [store].
+    Store* volume_store = nullptr;
     Metrics* metrics = nullptr;  // nullptr: the broker's own; set, it outlives the broker (kept across reloads)
     std::function<void(const std::string&)> log;  // one call per line; nullptr: stderr
     // Last heartbeat per REPORT_ID (heartbeats.h); must outlive the broker, and is kept across
@@ -127,7 +131,16 @@ private:
     Result<proto::Release> release_for(Attempt& attempt, const snp::AttestationReport& report);
     Result<void> record_once_per_launch(Attempt& attempt, const snp::AttestationReport& report,
                                         const proto::X25519PublicKey& pubkey);
+    // The volume steps (volume_reports.cc): judges the request's report of `volume` against its
+    // generation record, adds the recovery key to `out` when it is due, and plans the records.
+    Result<void> judge_volume(Attempt& attempt, const VolumeResource& volume, proto::ReleasedVolume& out);
+    // Every volume report names a [[volume]] of this broker (BAD_REQUEST otherwise).
+    Result<void> check_volume_names(Attempt& attempt);
+    // Writes the planned records by compare-and-set; VOLUME_ROLLBACK when one changed meanwhile.
+    Result<void> record_volumes(Attempt& attempt);
+    Store& volume_store();
     bool once_per_launch(std::string_view name) const;
+    const VolumeResource* volume_resource(std::string_view name) const;  // nullptr: no such [[volume]]
     int64_t now();
     void log(const std::string& line) const;
     Store& own_store();  // makes the MemoryStore of a broker given none

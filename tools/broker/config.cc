@@ -126,7 +126,9 @@ Result<SecretResource> secret_resource(const toml::table& t, const std::string& 
 Result<VolumeResource> volume_resource(const toml::table& t, const std::string& key, const BrokerConfig& c,
                                        const std::string& base_dir)
 {
-    TRY(R.only_keys(t, key, {"name", "key_file", "measurements", "releases", "host_data", "once_per_launch"}));
+    TRY(R.only_keys(t, key,
+                    {"name", "key_file", "measurements", "releases", "host_data", "once_per_launch",
+                     "rollback_protection", "recovery_key_file"}));
     VolumeResource r;
     r.name = TRY(required_string(t, "name", key));
     if (!proto::valid_resource_name(r.name))
@@ -138,7 +140,41 @@ Result<VolumeResource> volume_resource(const toml::table& t, const std::string& 
     TRY(resource_targets(t, key, c, r));
     if (const toml::node* once = t.get("once_per_launch"))
         r.once_per_launch = TRY(R.boolean(*once, key + ".once_per_launch"));
+    if (const toml::node* n = t.get("rollback_protection"))
+        r.rollback_protection = TRY(R.boolean(*n, key + ".rollback_protection"));
+    if (const toml::node* n = t.get("recovery_key_file")) {
+        std::string recovery = resolve(base_dir, TRY(R.string(*n, key + ".recovery_key_file")));
+        r.recovery_key = TRY_PREFIX(read_secret_file(recovery, 512), "%s.recovery_key_file", key.c_str());
+        if (r.recovery_key.size() < 32)
+            return config_error(key + ".recovery_key_file", "expected 32 to 512 bytes of key material");
+        // One key for both keyslots would make the recovery slot no separate key at all.
+        if (r.recovery_key.equals(r.key))
+            return config_error(key + ".recovery_key_file", "holds the same key as key_file, expected another");
+    }
     return r;
+}
+
+// [volumes] state_file: where a broker without [store] keeps its volume generations.
+Result<void> volumes_table(const toml::table& root, BrokerConfig& c, const std::string& base_dir)
+{
+    const toml::node* n = root.get("volumes");
+    if (!n)
+        return {};
+    const toml::table* t = n->as_table();
+    if (!t)
+        return config_error("volumes", "expected a table with state_file = \"path\"");
+    TRY(R.only_keys(*t, "volumes", {"state_file"}));
+    if (const toml::node* f = t->get("state_file")) {
+        if (c.store)
+            return config_error("volumes.state_file",
+                                "is set with [store]: the volume generations are kept in the shared store, "
+                                "expected one of the two");
+        std::string path = TRY(R.string(*f, "volumes.state_file"));
+        if (path.empty())
+            return config_error("volumes.state_file", "is empty, expected a file path");
+        c.volume_state_file = resolve(base_dir, path);
+    }
+    return {};
 }
 
 Result<kds::KdsOptions> kds_options(const toml::table& t, const std::string& base_dir)
@@ -270,6 +306,7 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
                      "releases",
                      "secret",
                      "volume",
+                     "volumes",
                      "store",
                      "heartbeat",
                      "webhooks"}));
@@ -375,6 +412,7 @@ Result<BrokerConfig> parse_broker_config(std::string_view text, const std::strin
     }
     TRY(revocation_sources(root, c, base_dir));
     TRY(resources(root, c, base_dir));
+    TRY(volumes_table(root, c, base_dir));
     if (c.secrets.empty() && c.volumes.empty())
         return config_error("secret", "no [[secret]] or [[volume]]: the broker would have nothing to release");
     return c;

@@ -26,7 +26,10 @@
 //                                          (default false)
 //   [store] url, username, password_file, ca_file, server_name, timeout_ms, pool_size
 //                                          optional: Redis shared by replicas (store_config.h)
-//   [[volume]] name, key_file, measurements, releases, host_data, once_per_launch (default true)
+//   [[volume]] name, key_file, measurements, releases, host_data, once_per_launch (default true),
+//              rollback_protection (default true), recovery_key_file (volume_generations.h)
+//   [volumes] state_file                   optional, without [store]: the volume generations in a
+//                                          file (file_store.h) instead of the process's memory
 //   [heartbeat] stale_grace, max_vms       heartbeat bookkeeping (heartbeat_toml.h)
 //   [webhooks] on_stale, on_refused, timeout_ms, queue, ca_file   (heartbeat_toml.h)
 //
@@ -81,6 +84,10 @@ struct VolumeResource {
     std::vector<std::string> releases;               // [[policy.release]] names
     std::vector<std::array<uint8_t, 32>> host_data;  // empty: any HOST_DATA
     bool once_per_launch = true;                     // a workload attesting again later in its launch cannot get it
+    // The broker keeps the generation the volume's disk must report next and refuses any other
+    // (VOLUME_ROLLBACK): the host cannot attach an older copy (volume_generations.h).
+    bool rollback_protection = true;
+    SecretBytes recovery_key;  // empty: none. The recovery keyslot's passphrase (recovery_key_file)
 };
 
 struct BrokerConfig {
@@ -102,6 +109,7 @@ struct BrokerConfig {
     std::vector<SecretResource> secrets;
     std::vector<VolumeResource> volumes;
     std::optional<StoreConfig> store;       // nullopt: the state of one process, in memory
+    std::string volume_state_file;          // [volumes] state_file, resolved; "": none
     HeartbeatOptions heartbeat;             // [heartbeat] (heartbeat_toml.h)
     std::optional<WebhookConfig> webhooks;  // [webhooks]; nullopt: none called
 };

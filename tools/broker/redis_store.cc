@@ -114,14 +114,14 @@ void RedisStore::release(std::unique_ptr<RedisConnection> connection, uint64_t g
     m_returned.notify_all();
 }
 
-Result<RedisReply> RedisStore::run(std::initializer_list<ByteView> argv)
+Result<RedisReply> RedisStore::run(std::initializer_list<ByteView> argv, bool retry)
 {
     for (int attempt = 0;; ++attempt) {
         Lease lease = TRY(acquire());
         auto reply = lease.connection->command(argv);
         bool broken = lease.connection->broken();
         release(std::move(lease.connection), lease.generation);
-        if (reply.ok() || !broken || !lease.reused || attempt == 1)
+        if (reply.ok() || !broken || !lease.reused || attempt == 1 || !retry)
             return reply;
     }
 }
@@ -170,6 +170,28 @@ Result<std::optional<Bytes>> RedisStore::get(std::string_view key)
         return Error::make(Errc::Unavailable, "store %s: GET answered %zu bytes, expected at most %zu",
                            describe().c_str(), reply.text.size(), m_options.max_value_bytes);
     return std::optional<Bytes>(std::move(reply.text));
+}
+
+Result<bool> RedisStore::compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                         std::optional<ByteView> value)
+{
+    if (value)
+        TRY(check_value(*value));
+    // ARGV: has-expected, expected, has-value, value. GET answers false (not nil) in Lua for a
+    // missing key, which equals no string.
+    static constexpr std::string_view SCRIPT =
+        "local cur = redis.call('GET', KEYS[1]) "
+        "if ARGV[1] == '0' then if cur then return 0 end elseif cur ~= ARGV[2] then return 0 end "
+        "if ARGV[3] == '0' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[4]) end "
+        "return 1";
+    RedisReply reply =
+        TRY(run({to_bytes("EVAL"), to_bytes(SCRIPT), to_bytes("1"), to_bytes(key), to_bytes(expected ? "1" : "0"),
+                 expected ? *expected : ByteView(), to_bytes(value ? "1" : "0"), value ? *value : ByteView()},
+                false));
+    if (reply.type != RedisReply::Type::Integer || (reply.integer != 0 && reply.integer != 1))
+        return Error::make(Errc::Unavailable, "store %s: EVAL (compare and set) answered neither 0 nor 1",
+                           describe().c_str());
+    return reply.integer == 1;
 }
 
 Result<void> RedisStore::ping()

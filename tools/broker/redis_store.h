@@ -5,7 +5,14 @@
 //                                              concurrent callers, on any replica, gets true
 //   put            SET key value [EX ttl]
 //   get            GET key
+//   compare_and_set  EVAL of a Lua script that GETs the key and SETs or DELs it only when the
+//                  value is the expected one: scripts run atomically in the server (Redis's
+//                  EVAL: "no other script or Redis command will be executed while a script is
+//                  being executed"), so of concurrent callers on any replica one wins
 //   ping           PING
+//
+// compare_and_set is not retried after a lost reply (it is not idempotent: the first attempt may
+// have been applied); the caller sees Unavailable and the broker releases nothing.
 //
 // Pool: at most config.pool_size connections exist; a call takes an idle one or opens a new one,
 // and waits at most timeout_ms for one to be returned when all are busy. A connection that fails
@@ -46,6 +53,8 @@ public:
     Result<bool> set_if_absent(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<void> put(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<std::optional<Bytes>> get(std::string_view key) override;
+    Result<bool> compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                 std::optional<ByteView> value) override;
     Result<void> ping() override;
     std::string describe() const override { return m_config.url.to_string(); }
 
@@ -61,8 +70,8 @@ private:
     Result<Lease> acquire();
     void release(std::unique_ptr<RedisConnection> connection, uint64_t generation);
 
-    // Runs one command with the retry rule above.
-    Result<RedisReply> run(std::initializer_list<ByteView> argv);
+    // Runs one command with the retry rule above (`retry` false: never retried).
+    Result<RedisReply> run(std::initializer_list<ByteView> argv, bool retry = true);
     Result<void> check_value(ByteView value) const;
 
     StoreConfig m_config;

@@ -1,5 +1,6 @@
 #include "service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -44,7 +45,7 @@ bool same_tls(const std::optional<net::TlsServerFiles>& a, const std::optional<n
 
 RestartSettings RestartSettings::of(const BrokerConfig& config)
 {
-    RestartSettings r{config.server, config.metrics_server, "memory", nullptr};
+    RestartSettings r{config.server, config.metrics_server, "memory", config.volume_state_file, nullptr};
     if (const auto& s = config.store) {
         r.store = s->url.to_string() + " user=" + s->username.value_or("-") + " ca=" + s->ca_file +
                   " name=" + s->server_name + " timeout=" + std::to_string(s->timeout_ms) +
@@ -77,6 +78,7 @@ std::string restart_only_changes(const RestartSettings& running, const RestartSe
                              ? running.store_password->equals(*next.store_password)
                              : !running.store_password && !next.store_password;
     differs(running.store != next.store || !same_password, "store");
+    differs(running.volume_state_file != next.volume_state_file, "volumes.state_file");
     return out;
 }
 
@@ -91,6 +93,8 @@ Result<std::unique_ptr<Service>> Service::create(std::string config_path, Broker
     if (!options.store)
         return Error::make(Errc::Config, "the broker service needs a store");
     std::unique_ptr<Service> s(new Service(std::move(config_path), std::move(options)));
+    if (!config.volume_state_file.empty())
+        s->m_volume_file = std::make_unique<FileStore>(config.volume_state_file);
     s->m_metrics.build_info(s->m_options.version);
     s->m_current = TRY(s->build(std::move(config), 1));
     s->m_metrics.config_generation(1);
@@ -101,6 +105,11 @@ Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig c
 {
     std::string summary = policy_summary(config, (m_options.clock ? *m_options.clock : kds::system_clock()).now());
     std::vector<std::string> warnings = policy_warnings(config);
+    bool protected_volume = std::any_of(config.volumes.begin(), config.volumes.end(),
+                                        [](const VolumeResource& v) { return v.rollback_protection; });
+    if (protected_volume && !m_volume_file && m_store.remembers_since())
+        warnings.push_back("WARNING: volume generations are kept in this process's memory (no [store], no [volumes] "
+                           "state_file): a restart forgets them, and an older copy of a disk is accepted after it");
     bool generated_key = !config.nonce_key;
     if (generated_key) {  // made once, at start or when a reload drops nonce_key; outstanding nonces stay valid
         if (!m_generated_nonce_key) {
@@ -117,6 +126,7 @@ Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig c
     BrokerOptions options;
     options.clock = m_options.clock;
     options.store = &m_store;
+    options.volume_store = m_volume_file.get();
     options.metrics = &m_metrics;
     options.log = m_options.log;
     options.heartbeats = &m_heartbeats;

@@ -9,7 +9,8 @@
 // is made from one generation's values, never a mix, and a reload waits for no request.
 //
 // Kept across reloads, outside the Broker: the Metrics (counters never restart), the Store (used
-// nonces and release records; wrapped in a TimedStore for its metrics) and, when the
+// nonces, release records and, unless [volumes] state_file names a FileStore, volume
+// generations; wrapped in a TimedStore for its metrics) and, when the
 // configuration has no nonce_key, the nonce key generated at start, so nonces issued before a
 // reload are accepted after it. Settings that need a restart (the servers' listen,
 // metrics_listen, tls and limits, and the [store]) make a reload fail with a message naming them.
@@ -33,6 +34,7 @@
 
 #include "broker.h"
 #include "config.h"
+#include "file_store.h"
 #include "metrics.h"
 #include "net/http.h"
 #include "store.h"
@@ -88,6 +90,7 @@ private:
     Metrics m_metrics;
     TimedStore m_store;
     HeartbeatRegistry m_heartbeats;                   // last-seen per REPORT_ID, kept across reloads
+    std::unique_ptr<FileStore> m_volume_file;         // [volumes] state_file without [store]; null: m_store
     std::optional<Secret<32>> m_generated_nonce_key;  // made by the first generation without nonce_key
 
     mutable std::mutex m_mutex;  // guards m_current (a pointer copy; never held during a request)
@@ -105,6 +108,7 @@ struct RestartSettings {
     net::ServerOptions server;
     std::optional<net::ServerOptions> metrics_server;
     std::string store;                                  // every [store] key but the password
+    std::string volume_state_file;                      // [volumes] state_file
     std::shared_ptr<const SecretBytes> store_password;  // null: none
 
     static RestartSettings of(const BrokerConfig& config);
@@ -112,7 +116,7 @@ struct RestartSettings {
 
 // The restart-only keys whose values differ between `running` and `next`, comma-separated (""
 // when none): listen, metrics_listen, tls, max_connections, max_connections_per_peer,
-// header_timeout_ms, min_body_rate, max_request_bytes, store.
+// header_timeout_ms, min_body_rate, max_request_bytes, store, volumes.state_file.
 std::string restart_only_changes(const RestartSettings& running, const RestartSettings& next);
 
 }  // namespace cvm::broker

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include <algorithm>
+
 namespace cvm::broker {
 
 namespace store_keys {
@@ -18,6 +20,14 @@ std::string kds_miss(std::string_view object)
 std::string release(ByteView report_id, std::string_view resource)
 {
     return "cvmkb:release:" + to_hex(report_id) + ":" + std::string(resource);
+}
+std::string volume(std::string_view name)
+{
+    return "cvmkb:volume:" + std::string(name);
+}
+std::string recover(std::string_view name)
+{
+    return "cvmkb:recover:" + std::string(name);
 }
 }  // namespace store_keys
 
@@ -71,6 +81,25 @@ Result<std::optional<Bytes>> MemoryStore::get(std::string_view key)
     if (it == m_entries.end() || (it->second.expires_at != 0 && it->second.expires_at <= t))
         return std::optional<Bytes>();
     return std::optional<Bytes>(it->second.value);
+}
+
+Result<bool> MemoryStore::compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                          std::optional<ByteView> value)
+{
+    int64_t t = now();
+    std::lock_guard lock(m_mutex);
+    prune(t);
+    auto it = m_entries.find(key);
+    bool live = it != m_entries.end() && (it->second.expires_at == 0 || it->second.expires_at > t);
+    if (live != expected.has_value() || (live && !std::ranges::equal(ByteView(it->second.value), *expected)))
+        return false;
+    if (!value) {
+        if (it != m_entries.end())
+            m_entries.erase(it);
+        return true;
+    }
+    m_entries.insert_or_assign(std::string(key), Entry{Bytes(value->begin(), value->end()), 0});
+    return true;
 }
 
 size_t MemoryStore::size() const

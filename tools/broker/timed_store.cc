@@ -33,6 +33,12 @@ Result<std::optional<Bytes>> TimedStore::get(std::string_view key)
     return timed(m_metrics, "get", [&] { return m_inner.get(key); });
 }
 
+Result<bool> TimedStore::compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                         std::optional<ByteView> value)
+{
+    return timed(m_metrics, "compare_and_set", [&] { return m_inner.compare_and_set(key, expected, value); });
+}
+
 Result<void> TimedStore::ping()
 {
     return timed(m_metrics, "ping", [&] { return m_inner.ping(); });

@@ -16,6 +16,8 @@ public:
     Result<bool> set_if_absent(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<void> put(std::string_view key, ByteView value, int64_t ttl_seconds) override;
     Result<std::optional<Bytes>> get(std::string_view key) override;
+    Result<bool> compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                 std::optional<ByteView> value) override;
     Result<void> ping() override;
     std::string describe() const override { return m_inner.describe(); }
     std::optional<int64_t> remembers_since() const override { return m_inner.remembers_since(); }

@@ -14,6 +14,7 @@
 #include "net/http_server.h"
 #include "service.h"
 #include "summary.h"
+#include "volume_admin.h"
 
 namespace cvm::cli {
 namespace {
@@ -22,6 +23,7 @@ constexpr const char* USAGE = R"(usage: cvm broker --config FILE
        cvm broker check --config FILE
        cvm broker keygen --out FILE [--force]
        cvm broker pubkey --key FILE
+       cvm broker volume reset|recover|show NAME --config FILE
 
 Runs the reference cvmkb/1 key broker: it hands out single-use nonces, verifies each VM's
 SEV-SNP report, AMD certificate chain and policy, and releases the secrets and volume keys the
@@ -38,6 +40,18 @@ is docs/cvmkb-1.md; the configuration keys are in docs/broker.md.
                         public key in the form cvminit.broker_key= takes (base64); refuses an
                         existing FILE (the key every measured image pins) unless --force
   pubkey --key FILE     print the public key of an existing signing key
+  volume reset NAME --config FILE
+                        forget the generation the broker keeps for [[volume]] NAME: the next
+                        boot's disk is accepted as it is (after a deliberate restore or a
+                        re-provisioning; the broker otherwise refuses an older or blank disk
+                        with VOLUME_ROLLBACK)
+  volume recover NAME --config FILE
+                        arm one release of NAME's recovery key (recovery_key_file): the next
+                        attest that releases NAME includes it
+  volume show NAME --config FILE
+                        print NAME's generation record and whether a recovery is armed
+                        The volume commands act on the store of the running broker ([store] or
+                        [volumes] state_file); a broker keeping generations in memory has none.
 
 Signals: SIGHUP reloads the configuration, policy, secret files and release bundles (the new
 configuration is checked completely, else the running one stays and the error is logged);
@@ -110,6 +124,25 @@ Result<void> check(const std::string& config_path)
     printf("%s: OK\n%s\n", config_path.c_str(), summary.c_str());
     for (const std::string& w : warnings)
         printf("%s\n", w.c_str());
+    return {};
+}
+
+// cvm broker volume ACTION NAME --config FILE (volume_admin.h).
+Result<void> volume(const std::string& action, const std::string& name, const std::string& config_path)
+{
+    broker::VolumeAction a;
+    if (action == "reset")
+        a = broker::VolumeAction::Reset;
+    else if (action == "recover")
+        a = broker::VolumeAction::Recover;
+    else if (action == "show")
+        a = broker::VolumeAction::Show;
+    else
+        return Error::make(Errc::Config, "volume %s: expected reset, recover or show", action.c_str());
+    broker::BrokerConfig config = TRY(broker::load_broker_config(config_path));
+    auto store = TRY(broker::open_volume_store(config));
+    std::string out = TRY(broker::volume_admin(config, *store, a, name, time(nullptr)));
+    fputs(out.c_str(), stdout);
     return {};
 }
 
@@ -231,9 +264,11 @@ int cmd_broker(const std::vector<std::string>& argv)
         done = keygen(args);
     else if (words.size() == 1 && words[0] == "pubkey")
         done = pubkey(args);
+    else if (words.size() == 3 && words[0] == "volume" && args.has("config"))
+        done = volume(words[1], words[2], *args.get("config"));
     else
-        done = Error::make(Errc::Config,
-                           "expected --config FILE, check --config FILE, keygen --out FILE or pubkey --key FILE");
+        done = Error::make(Errc::Config, "expected --config FILE, check --config FILE, keygen --out FILE, pubkey --key "
+                                         "FILE or volume reset|recover|show NAME --config FILE");
     return done.ok() ? EXIT_OK : fail(done.error());
 }
 

@@ -54,7 +54,10 @@ std::string broker_config_text(const std::string& extra_policy, const std::strin
            "\n[[secret]]\nname = \"token\"\nvalue = \"tok-123\"\nmeasurements = [\"" +
            GOOD_MEASUREMENT + "\", \"" + std::string(96, 'c') +
            "\"]\n"
-           "\n[[volume]]\nname = \"data\"\nkey_file = \"data.key\"\nmeasurements = [\"" +
+           // Without rollback protection: the tests of these resources send no volume states
+           // (test_volume_generations.cc has the protected volumes).
+           "\n[[volume]]\nname = \"data\"\nkey_file = \"data.key\"\nrollback_protection = false\n"
+           "measurements = [\"" +
            GOOD_MEASUREMENT + "\"]\n";
 }
 

@@ -36,6 +36,12 @@ public:
         TRY(reach());
         return m_memory.get(key);
     }
+    Result<bool> compare_and_set(std::string_view key, std::optional<ByteView> expected,
+                                 std::optional<ByteView> value) override
+    {
+        TRY(reach());
+        return m_memory.compare_and_set(key, expected, value);
+    }
     Result<void> ping() override { return reach(); }
     std::string describe() const override { return "redis://127.0.0.1:1/0"; }
 

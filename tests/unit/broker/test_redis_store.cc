@@ -12,6 +12,7 @@
 #include "raw_server.h"
 #include "redis_server.h"
 #include "redis_store.h"
+#include "store_contract.h"
 #include "test_pki.h"
 
 using namespace cvm;
@@ -92,6 +93,21 @@ TEST_CASE("redis store: set_if_absent, put, get, ping and describe")
     CHECK(str(*store->get("bin\r\nkey").value()) == binary);
     CHECK(store->set_if_absent("empty", b(""), 0).value());
     CHECK(store->get("empty").value()->empty());
+}
+
+TEST_CASE("redis store: compare_and_set, atomic across replicas")
+{
+    RedisServer server;
+    auto store = open(config_for(server.url()));
+    cvm::test::check_compare_and_set(*store);
+    // Binary keys and values go through the script as arguments, never as script text.
+    std::string binary("\0'\r\n]]end", 10);
+    CHECK(store->compare_and_set(binary, std::nullopt, b(binary)).value());
+    CHECK(store->compare_and_set(binary, b(binary), b("x")).value());
+    CHECK(str(*store->get(binary).value()) == "x");
+    // Two replicas, three threads each, advancing one counter: no advance lost or doubled.
+    auto replica = open(config_for(server.url(), 2000, 4));
+    cvm::test::check_concurrent_advances({store.get(), replica.get()}, 3);
 }
 
 TEST_CASE("redis store: set_if_absent is atomic across threads and replicas")
