@@ -41,7 +41,8 @@ Result<SecretBytes> format_new(BlockDevice& device, uint64_t next_generation, co
     return std::move(key);
 }
 
-// Valid: unlock (authenticating the header), check the generation, repair, one rewrite.
+// Valid: unlock (authenticating the header, or for one without a token only the key), check the
+// generation, repair, one rewrite (which adopts a volume without a token).
 Result<SecretBytes> open_existing(BlockDevice& device, const luks2::Inspection& seen, uint64_t next_generation,
                                   const VolumeSecrets& secrets, OpenedVolume& out, std::string& done)
 {
@@ -63,9 +64,11 @@ Result<SecretBytes> open_existing(BlockDevice& device, const luks2::Inspection& 
     SecretBytes volume_key = key.release_value();
     if (v.generation != next_generation - 1)
         return Error::make(Errc::Policy,
-                           "data volume: %s holds generation %" PRIu64 ", expected %" PRIu64
+                           "data volume: %s holds generation %" PRIu64 "%s, expected %" PRIu64
                            " (the generation reported to the broker); an older or newer copy of the disk?",
-                           device.name().c_str(), v.generation, next_generation - 1);
+                           device.name().c_str(), v.generation, v.adopt ? " (no cvminit token)" : "",
+                           next_generation - 1);
+    out.adopted = v.adopt;
     if (seen.repair_secondary) {
         TRY(luks2::repair_secondary(device, v, volume_key));
         done = "repaired the secondary header, ";
@@ -74,10 +77,15 @@ Result<SecretBytes> open_existing(BlockDevice& device, const luks2::Inspection& 
         v = TRY(
             luks2::reenroll_keyslot0(device, v, volume_key, passphrase.expose(), secrets.derivation, next_generation));
         done += "opened with the recovery keyslot and re-made keyslot 0, ";
+    } else if (v.adopt) {
+        v = TRY(luks2::adopt(device, v, volume_key, next_generation, secrets.derivation));
     } else {
         v = TRY(luks2::set_generation(device, v, volume_key, next_generation));
     }
-    done += v.formatting ? "resumed an unfinished format" : "opened LUKS2";
+    if (out.adopted)
+        done += "adopted a LUKS2 volume without a cvminit token (now generation " + std::to_string(v.generation) + ")";
+    else
+        done += v.formatting ? "resumed an unfinished format" : "opened LUKS2";
     return volume_key;
 }
 
@@ -109,7 +117,8 @@ Result<OpenedVolume> open_or_format(BlockDevice& device, const luks2::Inspection
         done += ", made ext4 (" + std::to_string(fs.bytes_written / 1024) + " KiB written)";
     }
     out.generation = out.volume.generation;
-    out.summary = device.name() + ": " + done + ", generation " + std::to_string(out.generation) + ", " +
+    out.summary = device.name() + ": " + done +
+                  (out.adopted ? std::string() : ", generation " + std::to_string(out.generation)) + ", " +
                   std::to_string(out.volume.segment_size >> 20) + " MiB";
     return out;
 }

@@ -9,12 +9,18 @@
 //                                  authenticates the header; the token's generation must be
 //                                  next_generation - 1; repair an interrupted rewrite; one rewrite
 //                                  sets next_generation (and re-enrols keyslot 0 after recovery)
+//   no token (luks2 ADOPTION)   -> unlock keyslot 0 (or keyslot 1 with the recovery key, when
+//                                  there is one); the digest proves the key, there is no HMAC
+//                                  yet; next_generation must be 1; one rewrite gives the header
+//                                  our token (luks2::adopt, or the re-enrolment): state ready
 //   state "formatting"          -> activate, format_ext4, flush, luks2::finish_formatting
 //   state "ready"               -> activate: the volume is ready
 //
 // A crash before the primary header lands leaves the area blank: the next boot formats anew.
 // A crash after it leaves state "formatting": the next boot makes the filesystem again (nothing
-// was on it yet). A crash inside any rewrite is luks2::inspect's crash rule. A device whose
+// was on it yet). A crash inside any rewrite, the adoption included, is luks2::inspect's crash
+// rule. A volume without a token is adopted only because the broker released its key for
+// generation 0, which it does only for a volume it knows no generation of (luks2_volume.h). A device whose
 // header area is not blank and does not validate or authenticate is refused and never written.
 #pragma once
 
@@ -47,6 +53,7 @@ struct OpenedVolume {
     bool formatted_now{false};  // the filesystem was made in this call
     uint64_t generation{};      // the token's generation now: next_generation
     bool recovered{false};      // keyslot 1 opened it and keyslot 0 was re-made
+    bool adopted{false};        // it had no cvminit token and now has ours (luks2 ADOPTION)
     std::string summary;        // one line for the console: what was done, never a key
 };
 
@@ -69,7 +76,8 @@ struct VolumeSecrets {
 // `next_generation` = the generation the agent reported to the broker + 1 (blank reports 0):
 // after success the token holds exactly next_generation. A volume whose (authenticated) token
 // holds another generation than next_generation - 1 is Errc::Policy naming both, nothing
-// written; next_generation 0 is Errc::Config. Errors of the secrets' functions pass through.
+// written; so is a volume without a token (generation 0) unless next_generation is 1;
+// next_generation 0 is Errc::Config. Errors of the secrets' functions pass through.
 Result<OpenedVolume> open_or_format(BlockDevice& device, const luks2::Inspection& seen, uint64_t next_generation,
                                     const VolumeSecrets& secrets, Activator& activator);
 

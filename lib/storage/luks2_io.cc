@@ -32,6 +32,15 @@ Result<void> check_passphrase(ByteView passphrase)
     return {};
 }
 
+Result<void> check_digest(BlockDevice& dev, const Volume& volume, ByteView key, const char* what)
+{
+    SecretBytes check = TRY(pbkdf2_sha256(key, volume.digest_kdf.salt, volume.digest_kdf.iterations, DIGEST_SIZE));
+    if (!constant_time_equal(check.expose(), volume.digest))
+        return Error::make(Errc::Crypto, "luks2: the key for %s %s does not match its digest (Key incorrect?)", what,
+                           dev.name().c_str());
+    return {};
+}
+
 // The read-back after a write: the device must now hold exactly `expected`.
 Result<void> verify_written(BlockDevice& dev, const Volume& expected, const char* action)
 {

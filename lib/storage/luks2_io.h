@@ -26,6 +26,11 @@ Result<void> check_passphrase(ByteView passphrase);
 // A derivation's policy is one of POLICIES, Errc::Config otherwise.
 Result<void> check_derivation(const std::optional<Derivation>& d);
 
+// `key` is the volume key `volume`'s digest was made of (PBKDF2-SHA256 with the digest's salt and
+// iterations gives the digest): Errc::Crypto "the key for <what> <dev> does not match its digest"
+// otherwise (`what` names the rewrite: "adopting", "re-enrolling keyslot 0 of").
+Result<void> check_digest(BlockDevice& dev, const Volume& volume, ByteView key, const char* what);
+
 // The read-back after a write: the device must now inspect as exactly `expected`, nothing to
 // repair; Errc::Io naming `action` otherwise.
 Result<void> verify_written(BlockDevice& dev, const Volume& expected, const char* action);

@@ -34,15 +34,20 @@ Result<Volume> rewrite(BlockDevice& dev, const Volume& current, const Volume& ne
     return next;
 }
 
-// `volume` authenticated by `key`, and a copy of it with the next seqid, for a rewrite.
-Result<Volume> next_of(BlockDevice& dev, const Volume& volume, const SecretBytes& key)
+// `volume` authenticated by `key` (one without a token, which has no HMAC: `key` opens its
+// digest), and a copy of it with the next seqid and our token, for a rewrite.
+Result<Volume> next_of(BlockDevice& dev, const Volume& volume, const SecretBytes& key, const char* action)
 {
-    TRY(authenticate(dev, volume, key));
+    if (volume.adopt)
+        TRY(check_digest(dev, volume, key.expose(), action));
+    else
+        TRY(authenticate(dev, volume, key));
     if (volume.seqid == UINT64_MAX)
         return Error::make(Errc::Format, "luks2 header: seqid is %" PRIu64 ", the largest there is: no next header",
                            volume.seqid);
     Volume next = volume;
     next.seqid = volume.seqid + 1;
+    next.adopt = false;  // ADOPTION: the rewrite writes our token (state ready: parse_tokens' default)
     return next;
 }
 
@@ -52,7 +57,7 @@ Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume, const S
 {
     if (!volume.formatting)
         return Error::make(Errc::Config, "luks2: the token of %s is already in state ready", dev.name().c_str());
-    Volume next = TRY(next_of(dev, volume, volume_key));
+    Volume next = TRY(next_of(dev, volume, volume_key, "finishing formatting"));
     next.formatting = false;
     next.hmac = header_hmac(next, volume_key.expose());
     // Already interrupted after this very rewrite: only the secondary is left to write.
@@ -67,10 +72,30 @@ Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume, const S
 Result<Volume> set_generation(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
                               uint64_t generation)
 {
-    Volume next = TRY(next_of(dev, volume, volume_key));
+    if (volume.adopt)
+        return Error::make(Errc::Config, "luks2: %s has no cvminit token to set the generation in (adopt it first)",
+                           dev.name().c_str());
+    Volume next = TRY(next_of(dev, volume, volume_key, "setting the generation"));
     next.generation = generation;
     next.hmac = header_hmac(next, volume_key.expose());
     return rewrite(dev, volume, next, {}, "setting the generation");
+}
+
+Result<Volume> adopt(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key, uint64_t generation,
+                     const std::optional<Derivation>& derivation)
+{
+    if (!volume.adopt)
+        return Error::make(Errc::Config,
+                           "luks2: %s already has a cvminit token (generation %" PRIu64 "): nothing to adopt",
+                           dev.name().c_str(), volume.generation);
+    if (generation == 0)
+        return Error::make(Errc::Config, "luks2: adopting %s at generation 0, expected at least 1", dev.name().c_str());
+    TRY(check_derivation(derivation));
+    Volume next = TRY(next_of(dev, volume, volume_key, "adopting"));
+    next.generation = generation;
+    next.derivation = derivation;
+    next.hmac = header_hmac(next, volume_key.expose());
+    return rewrite(dev, volume, next, {}, "adopting the volume");
 }
 
 Result<Volume> reenroll_keyslot0(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
@@ -82,7 +107,7 @@ Result<Volume> reenroll_keyslot0(BlockDevice& dev, const Volume& volume, const S
     if (!volume.recovery_keyslot)
         return Error::make(Errc::Config, "luks2: %s has no recovery keyslot: keyslot 0 is its only one",
                            dev.name().c_str());
-    Volume next = TRY(next_of(dev, volume, volume_key));
+    Volume next = TRY(next_of(dev, volume, volume_key, "re-enrolling keyslot 0 of"));
     // The first AF-sized area that overlaps neither keyslot: the old keyslot 0 stays intact
     // until both copies name the new one.
     auto overlaps = [](uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {

@@ -91,9 +91,11 @@ Result<void> parse_tokens(yyjson_val* tokens, Volume& v)
         if (!yyjson_is_str(type) || text_of(type) != TOKEN_TYPE)
             return unexpected(Errc::Unsupported, path, type, "only our \"cvminit\" token");
     }
-    if (yyjson_obj_size(tokens) == 0)
-        return Error::make(Errc::Format,
-                           "luks2 header: no cvminit token: the header was made or edited by someone else");
+    if (yyjson_obj_size(tokens) == 0) {
+        // ADOPTION (luks2_volume.h): cryptsetup's volumes and our earlier finished ones.
+        v.adopt = true;
+        return {};
+    }
     TRY(check_members(tokens, "tokens", {"0"}));
     yyjson_val* token = yyjson_obj_get(tokens, "0");
     TRY(check_members(token, "tokens.0", {"type", "keyslots", "state", "generation", "hmac"}, {"derivation"}));
@@ -116,6 +118,8 @@ Result<void> parse_tokens(yyjson_val* tokens, Volume& v)
 
 std::string write_tokens(const Volume& v, bool with_hmac)
 {
+    if (v.adopt)
+        return "{}";
     auto num = [](uint64_t n) { return "\"" + std::to_string(n) + "\""; };
     std::string out = "{\"0\":{\"type\":\"" + std::string(TOKEN_TYPE) + "\",\"keyslots\":[],\"state\":\"" +
                       (v.formatting ? "formatting" : "ready") + "\",\"generation\":" + num(v.generation);

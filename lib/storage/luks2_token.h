@@ -24,12 +24,13 @@ constexpr std::string_view TOKEN_TYPE = "cvminit";
 constexpr std::string_view OLD_FORMATTING_TOKEN_TYPE = "cvminit-formatting";  // cvminit before issue 17
 constexpr std::string_view HMAC_INFO = "cvminit luks2 header/1";
 
-// Reads the "tokens" object into v.formatting, generation, derivation and hmac; every refusal
-// names the token by its id and type, the member, the value found and the value expected.
+// Reads the "tokens" object into v.formatting, generation, derivation and hmac, or, for an empty
+// one, sets v.adopt and leaves them as they are (ready, 0, none, zeros); every refusal names the
+// token by its id and type, the member, the value found and the value expected.
 Result<void> parse_tokens(yyjson_val* tokens, Volume& v);
 
 // The "tokens" object's text for `v`; without the "hmac" member when !with_hmac (the form the
-// HMAC covers).
+// HMAC covers); "{}" when v.adopt.
 std::string write_tokens(const Volume& v, bool with_hmac);
 
 }  // namespace cvm::storage::luks2

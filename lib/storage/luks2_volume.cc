@@ -76,7 +76,8 @@ Result<void> write_copies_for_format(BlockDevice& dev, const Volume& v)
     return {};
 }
 
-// The Volume one validated copy describes, its JSON text in the canonical form.
+// The Volume one validated copy describes, its JSON text in the canonical form; a header without a
+// token in any text that means the same (cryptsetup's json-c, an earlier cvminit: ADOPTION).
 Result<Volume> read_volume(const HeaderCopy& copy, uint64_t device_size)
 {
     Volume v = TRY(parse_metadata(copy.json, device_size));
@@ -84,7 +85,7 @@ Result<Volume> read_volume(const HeaderCopy& copy, uint64_t device_size)
     v.uuid = copy.uuid;
     v.label = copy.label;
     std::string canonical = write_metadata(v);
-    if (canonical != copy.json) {
+    if (!v.adopt && canonical != copy.json) {
         auto diff = std::mismatch(canonical.begin(), canonical.end(), copy.json.begin(), copy.json.end());
         return Error::make(Errc::Format,
                            "luks2 header: JSON area differs at byte %zu from the canonical form cvminit writes "
@@ -111,9 +112,10 @@ Result<Inspection> judge_blank(ByteView secondary, uint64_t device_size)
         return Error::make(Errc::Format,
                            "luks2 header: the primary binary header is zero but the secondary copy holds a volume "
                            "(seqid %" PRIu64 ", state %s, generation %" PRIu64
-                           "), expected blank or an interrupted format (seqid 1, state formatting): refusing to "
+                           "%s), expected blank or an interrupted format (seqid 1, state formatting): refusing to "
                            "format over it (zeroed by the host?)",
-                           v->seqid, v->formatting ? "formatting" : "ready", v->generation);
+                           v->seqid, v->formatting ? "formatting" : "ready", v->generation,
+                           v->adopt ? ", no cvminit token" : "");
     return Inspection{HeaderState::Blank, std::nullopt, false};
 }
 
@@ -156,11 +158,14 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
         return Inspection{HeaderState::Valid, std::move(newest), false};
     }
     // The crash rule (luks2_volume.h): only an interrupted rewrite of ours may leave the copies
-    // apart, by one seqid step and only in the token and keyslot 0.
+    // apart, by one seqid step and only in the token and keyslot 0; the primary always has our
+    // token, in state ready when the secondary has none (an interrupted adoption).
     Volume older = TRY_PREFIX(read_volume(secondary, device_size), "secondary copy");
-    if (secondary.seqid != UINT64_MAX && primary.seqid == secondary.seqid + 1) {
+    const bool token_kept = !newest.adopt && !(older.adopt && newest.formatting);
+    if (token_kept && secondary.seqid != UINT64_MAX && primary.seqid == secondary.seqid + 1) {
         Volume expected = std::move(older);
         expected.seqid = newest.seqid;
+        expected.adopt = newest.adopt;
         expected.formatting = newest.formatting;
         expected.generation = newest.generation;
         expected.derivation = newest.derivation;
@@ -174,8 +179,8 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size)
     }
     return Error::make(Errc::Format,
                        "luks2 header: copies differ in seqid (primary %" PRIu64 ", secondary %" PRIu64
-                       "), expected equal or an interrupted rewrite of the token or keyslot 0",
-                       primary.seqid, secondary.seqid);
+                       "%s), expected equal or an interrupted rewrite of the token or keyslot 0",
+                       primary.seqid, secondary.seqid, newest.adopt ? ", the primary without a cvminit token" : "");
 }
 
 Result<Inspection> inspect(BlockDevice& dev)
@@ -198,12 +203,18 @@ Result<SecretBytes> unlock(BlockDevice& dev, const Volume& volume, ByteView pass
     if (!constant_time_equal(check.expose(), volume.digest))
         return Error::make(Errc::Crypto, "luks2: the passphrase does not open keyslot %u of %s (Key incorrect?)",
                            keyslot, dev.name().c_str());
-    TRY(authenticate(dev, volume, key));
+    if (!volume.adopt)  // ADOPTION: no HMAC yet; the rewrite that adopts it writes the first
+        TRY(authenticate(dev, volume, key));
     return key;
 }
 
 Result<void> authenticate(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key)
 {
+    if (volume.adopt)
+        return Error::make(Errc::Crypto,
+                           "LUKS2 header authentication failed: %s's header has no cvminit token, so nothing "
+                           "to check its HMAC against (adopt it first)",
+                           dev.name().c_str());
     std::array<uint8_t, 32> mac = header_hmac(volume, volume_key.expose());
     if (!constant_time_equal(mac, volume.hmac))
         return Error::make(Errc::Crypto,

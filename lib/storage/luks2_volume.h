@@ -16,7 +16,8 @@
 //  - the JSON area: one object, a NUL, only NULs; no duplicate member anywhere; no member beyond
 //    those below (keyslot 0's "priority" is the one optional member cryptsetup 2.6 may write);
 //    and the text is exactly what write_metadata() makes of the Volume it describes (member
-//    order, no whitespace): the canonical form the HMAC covers (see AUTHENTICATION);
+//    order, no whitespace): the canonical form the HMAC covers (see AUTHENTICATION), except in
+//    a header without a token (see ADOPTION), whose text only has to mean the same;
 //  - keyslot "0", or keyslots "0" and "1" (the recovery keyslot), each: luks2, key_size 64, af
 //    luks1/4000 stripes/sha256, area raw aes-xts-plain64 key_size 64 inside the keyslots area and
 //    at least 258048 bytes, kdf pbkdf2 sha256 with 1000..10,000,000 iterations and a 32-byte salt;
@@ -30,10 +31,23 @@
 //    no flags, no requirements;
 //  - tokens: exactly token "0" = {"type":"cvminit","keyslots":[],"state":"formatting"|"ready",
 //    "generation":"<decimal u64>", "derivation":{"policy":P,"fields":"<dec>","guest_svn":"<dec>",
-//    "tcb_version":"<dec>"} (optional; P one of POLICIES), "hmac":"<64 lower-case hex>"}.
-//    No token: "no cvminit token: the header was made or edited by someone else"; the
-//    "cvminit-formatting" token of earlier versions is refused as not written by this version;
-//    any other token is refused by its type.
+//    "tcb_version":"<dec>"} (optional; P one of POLICIES), "hmac":"<64 lower-case hex>"}; or
+//    no token at all ("tokens":{}, see ADOPTION). The "cvminit-formatting" token of earlier
+//    versions is refused as not written by this version; any other token is refused by its type.
+//
+// ADOPTION: a header with no token that passes every other rule above is Valid with
+// Volume::adopt set, state ready, generation 0, no derivation and no hmac. That is a volume
+// `cryptsetup luksFormat` made in this profile, or one cvminit formatted before it wrote a token
+// (a finished volume of those versions has "tokens":{}); their JSON text is json-c's or our
+// earlier serializer's, so for them alone it need not be the canonical form. Nothing in such a
+// header is authenticated: unlock() proves only the key (the digest), and the first open rewrites
+// the header into our canonical form with our token (adopt(), or reenroll_keyslot0()). Why that
+// is safe: the agent reports the volume to the broker as ready with generation 0, and the broker
+// accepts generation 0 only for a volume it knows no generation of. A host that strips the token
+// from one of OUR volumes (to make the agent trust a header it edited, or to replay an older copy
+// of the disk) therefore reports 0 below the generation the broker stored, and is refused as
+// VOLUME_ROLLBACK before any key is released; the only volumes adopted are those the broker has
+// never seen opened (or an operator reset with `cvm broker volume reset`).
 //
 // AUTHENTICATION: hmac = HMAC-SHA256(K, M) with K = HKDF-SHA256(IKM = the volume key, no salt,
 // info "cvminit luks2 header/1", 32 bytes) and M = "cvminit luks2 header/1" NUL, version (be16,
@@ -51,12 +65,15 @@
 // seqid 1 and state "formatting"). A zeroed primary in front of any other secondary (a volume
 // that was finished) is refused by name, never formatted.
 //
-// CRASH RULE: every rewrite of ours (finish_formatting, set_generation, reenroll_keyslot0)
+// CRASH RULE: every rewrite of ours (finish_formatting, set_generation, adopt, reenroll_keyslot0)
 // writes the primary copy with seqid + 1, then the secondary. If it was interrupted between the
 // two, both copies are valid, the primary's seqid is exactly one more than the secondary's, and
 // they differ only in the token (state, generation, derivation, hmac) and in keyslot 0 (its area
-// and kdf: a re-enrolment). inspect() accepts exactly that state, returns the primary's Volume
-// and sets repair_secondary; the caller unlocks (which authenticates the primary) and then calls
+// and kdf: a re-enrolment). The secondary may be a header without a token (an interrupted
+// adoption: the original as cryptsetup or an earlier cvminit wrote it, in its own JSON text)
+// when the primary carries our token in state ready; the primary never lacks the token (nothing
+// of ours removes it). inspect() accepts exactly that state, returns the primary's Volume and
+// sets repair_secondary; the caller unlocks (which authenticates the primary) and then calls
 // repair_secondary(). Any other difference between the copies is rejected ("header copies differ
 // in ..."), and so is a copy with a bad checksum: this agent never picks one copy over another on
 // its own.
@@ -113,6 +130,7 @@ struct Volume {
     bool segment_size_dynamic{};
     uint32_t sector_size{};
     // The token:
+    bool adopt{};                          // no token at all (ADOPTION): ready, generation 0, no hmac
     bool formatting{};                     // state "formatting" (first boot not finished), else "ready"
     uint64_t generation{};                 // bumped by every boot that opens the volume
     std::optional<Derivation> derivation;  // keyslot 0's passphrase is a hybrid one derived so
@@ -157,11 +175,15 @@ Result<Inspection> parse_headers(ByteView headers, uint64_t device_size);
 // stripes, SHA-256 diffuser), and the result is checked against the digest (Errc::Crypto "...does
 // not open keyslot N"). Then the header's HMAC is checked with that key (Errc::Crypto "LUKS2
 // header authentication failed: ... (edited by the host?)"). Returns the volume key only when
-// both hold; Errc::Io when the area cannot be read. Every intermediate buffer is wiped.
+// both hold; Errc::Io when the area cannot be read. Every intermediate buffer is wiped. A volume
+// without a token (volume.adopt) has no HMAC: the key is returned once the digest holds, and the
+// header is authenticated by nothing until adopt() or reenroll_keyslot0() gives it our token.
 Result<SecretBytes> unlock(BlockDevice& dev, const Volume& volume, ByteView passphrase, unsigned keyslot = 0);
 
 // Checks volume.hmac against header_hmac(volume, volume_key): Errc::Crypto "LUKS2 header
-// authentication failed: ..." naming `dev` otherwise. unlock() calls it; so does every rewrite.
+// authentication failed: ..." naming `dev` otherwise, and for a volume without a token
+// (volume.adopt), which has no HMAC. unlock() calls it; so does every rewrite of a volume with
+// our token.
 Result<void> authenticate(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key);
 
 // The token's HMAC for `volume` (all its fields but `hmac`) under `volume_key`.
@@ -194,7 +216,8 @@ Result<std::pair<Volume, SecretBytes>> format(BlockDevice& dev, ByteView passphr
                                               ByteView recovery_passphrase = {});
 
 // The rewrites. Each takes `volume` as unlock() authenticated it and `volume_key` from that
-// unlock (the HMAC is checked again: Errc::Crypto when they do not match), checks that the
+// unlock (the HMAC is checked again, or for a volume without a token the digest: Errc::Crypto
+// when they do not match), checks that the
 // device holds exactly `volume` (Valid, nothing to repair; Errc::Config otherwise, nothing
 // written), rewrites the primary copy with seqid + 1 and a new HMAC, flushes, then the secondary,
 // flushes, reads back and returns the new Volume. Interrupted between the copies, the next
@@ -205,14 +228,24 @@ Result<std::pair<Volume, SecretBytes>> format(BlockDevice& dev, ByteView passphr
 // `volume`, it only repairs the secondary.
 Result<Volume> finish_formatting(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key);
 // set_generation: the token's generation becomes `generation` (state and all else kept).
+// Errc::Config for a volume without a token (adopt() writes its first).
 Result<Volume> set_generation(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
                               uint64_t generation);
+// adopt: a volume without a token (volume.adopt; Errc::Config otherwise) gets our token, in state
+// ready with `generation` (at least 1, Errc::Config otherwise), `derivation` (a policy of
+// POLICIES, Errc::Config otherwise) and its HMAC, and both copies are written in the canonical
+// form. There is no HMAC to check before: `volume_key` must open the digest instead (Errc::Crypto
+// otherwise, nothing written), which proves it is the key the keyslots hold; everything else of
+// `volume` is kept as inspect() read it (see ADOPTION for why that is safe).
+Result<Volume> adopt(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key, uint64_t generation,
+                     const std::optional<Derivation>& derivation);
 // reenroll_keyslot0: after a recovery open (a volume moved to another chip), keyslot 0 is made
 // anew for `new_passphrase` with fresh salts, in the first free AF-sized area of the keyslots area
 // that overlaps neither keyslot (so the old keyslot 0 stays intact until the header commits), and
 // the token gets `derivation` and `generation`. After both copies are written the old keyslot 0
 // area is zeroed (an interrupted run leaves it, unreferenced). Requires the recovery keyslot
-// (Errc::Config), and room for a third area (Errc::Config).
+// (Errc::Config), and room for a third area (Errc::Config). A volume without a token is adopted
+// by the same rewrite (its key checked against the digest, as adopt() does; state ready).
 Result<Volume> reenroll_keyslot0(BlockDevice& dev, const Volume& volume, const SecretBytes& volume_key,
                                  ByteView new_passphrase, const std::optional<Derivation>& derivation,
                                  uint64_t generation);

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "data_volume_fixture.h"
 #include "luks2_fixture.h"
 #include "storage/crypt_device.h"
 #include "storage/data_volume.h"
@@ -16,7 +17,12 @@
 
 using namespace cvm;
 using namespace cvm::storage;
+using test::boot;
 using test::contains;
+using test::PowerCut;
+using test::secrets_of;
+using test::snapshot;
+using test::sweep;
 
 namespace {
 
@@ -27,58 +33,10 @@ ByteView passphrase()
     return {reinterpret_cast<const uint8_t*>(PASSPHRASE.data()), PASSPHRASE.size()};
 }
 
-VolumeSecrets secrets_of(const std::string& passphrase, const std::string& recovery = "")
-{
-    VolumeSecrets out;
-    out.passphrase = [passphrase](std::string_view) -> Result<SecretBytes> {
-        return SecretBytes::copy_of(as_bytes(passphrase));
-    };
-    if (!recovery.empty())
-        out.recovery = [recovery](std::string_view) -> Result<SecretBytes> {
-            return SecretBytes::copy_of(as_bytes(recovery));
-        };
-    return out;
-}
-
-// One boot as the agent makes it: inspect, report the generation found (0 when blank), open.
-Result<OpenedVolume> boot(BlockDevice& dev, Activator& crypt, const VolumeSecrets& secrets)
-{
-    luks2::Inspection seen = TRY(luks2::inspect(dev));
-    uint64_t reported = seen.volume ? seen.volume->generation : 0;
-    return open_or_format(dev, seen, reported + 1, secrets, crypt);
-}
-
 Result<OpenedVolume> boot(BlockDevice& dev, Activator& crypt)
 {
-    return boot(dev, crypt, secrets_of(PASSPHRASE));
+    return test::boot(dev, crypt, secrets_of(PASSPHRASE));
 }
-
-// A disk that loses power after `budget` writes: the writes before reach it, nothing after does.
-class PowerCut final : public BlockDevice {
-public:
-    PowerCut(FileBlockDevice inner, int budget) : m_inner(std::move(inner)), m_budget(budget) {}
-    uint64_t size() const override { return m_inner.size(); }
-    Result<void> read_at(uint64_t offset, std::span<uint8_t> out) override { return m_inner.read_at(offset, out); }
-    Result<void> write_at(uint64_t offset, ByteView data) override
-    {
-        if (m_writes == m_budget)
-            return Error::make(Errc::Io, "power cut after %d writes", m_budget);
-        ++m_writes;
-        return m_inner.write_at(offset, data);
-    }
-    Result<void> flush() override
-    {
-        if (m_writes == m_budget)
-            return Error::make(Errc::Io, "power cut after %d writes", m_budget);
-        return m_inner.flush();
-    }
-    const std::string& name() const override { return m_inner.name(); }
-
-private:
-    FileBlockDevice m_inner;
-    int m_budget;
-    int m_writes{0};
-};
 
 // Copies the plaintext of `image`'s volume to `out` (for e2fsck).
 void dump_plaintext(const test::TempImage& image, const test::TempImage& out)
@@ -124,7 +82,7 @@ TEST_CASE("data volume: a power cut at every write of the first boot is complete
         INFO("power cut after ", budget, " writes");
         if (!second.ok())
             FAIL(std::string(second.error().message()));
-        resumed_from.insert(second->summary.substr(second->summary.find(": ") + 2, 12));
+        resumed_from.insert(test::path_of(second.value()));
 
         auto inspection = luks2::inspect(dev);
         REQUIRE(inspection.ok());
@@ -155,47 +113,6 @@ TEST_CASE("data volume: a power cut at every write of the first boot is complete
     CHECK(resumed_from.count("resumed an u") == 1);
     CHECK(resumed_from.count("repaired the") == 1);
 }
-
-namespace {
-
-// The whole image, to put back (a disk snapshot).
-Bytes snapshot(const test::TempImage& image)
-{
-    auto dev = image.open();
-    Bytes out(dev.size());
-    REQUIRE(dev.read_at(0, out).ok());
-    return out;
-}
-
-// Cuts `op` (one boot on a copy of `start`) after every number of writes until it completes;
-// after each cut the next boot (`after`) must succeed and leave one valid, repaired header.
-// Returns how many writes the uncut boot makes.
-int sweep(const Bytes& start, const VolumeSecrets& op, const VolumeSecrets& after, std::set<std::string>& paths)
-{
-    UserspaceActivator crypt;
-    for (int budget = 0;; ++budget) {
-        INFO("power cut after ", budget, " writes");
-        test::TempImage image(0);
-        image.write_file(start);
-        {
-            PowerCut dev(image.open(), budget);
-            auto cut = boot(dev, crypt, op);
-            if (cut.ok())
-                return budget;
-            CHECK(contains(cut.error().message(), "power cut"));
-        }
-        auto dev = image.open();
-        auto next = boot(dev, crypt, after);
-        REQUIRE_MESSAGE(next.ok(), test::why(next));
-        paths.insert(next->summary.substr(next->summary.find(": ") + 2, 12));
-        auto inspection = luks2::inspect(dev);
-        REQUIRE(inspection.ok());
-        CHECK_FALSE(inspection->repair_secondary);
-        CHECK(inspection->volume->generation == next->generation);
-    }
-}
-
-}  // namespace
 
 TEST_CASE("data volume: a power cut in the generation bump and in the re-enrolment is completed")
 {

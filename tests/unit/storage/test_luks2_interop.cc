@@ -1,8 +1,8 @@
 // LUKS2 against the reference peer, cryptsetup 2.6: volumes it formats carry no cvminit token and
-// are refused by name; volumes we format (with and without the recovery keyslot) pass its isLuks,
-// luksDump (which shows our token) and --test-passphrase with the same key for either keyslot;
-// and the plaintext view agrees with its offline (userspace) reencryption in both directions.
-// Skipped with a message without cryptsetup.
+// inspect as volumes to adopt (generation 0; test_luks2_adopt.cc adopts them); volumes we format (with and without the
+// recovery keyslot) pass its isLuks, luksDump (which shows our token) and --test-passphrase with the same key for
+// either keyslot; and the plaintext view agrees with its offline (userspace) reencryption in both directions. Skipped
+// with a message without cryptsetup.
 #include <doctest.h>
 
 #include "luks2_fixture.h"
@@ -47,7 +47,7 @@ const std::string LUKS_FORMAT = " luksFormat --type luks2 --cipher aes-xts-plain
 
 }  // namespace
 
-TEST_CASE("luks2 interop: a cryptsetup volume has no cvminit token and is refused by name, untouched")
+TEST_CASE("luks2 interop: a cryptsetup volume has no cvminit token: a volume to adopt, untouched by inspect")
 {
     REQUIRE_CRYPTSETUP(cryptsetup);
     KeyFile key;
@@ -56,9 +56,15 @@ TEST_CASE("luks2 interop: a cryptsetup volume has no cvminit token and is refuse
     const crypto::Sha256Digest before = image.digest();
     auto dev = image.open();
     auto inspection = luks2::inspect(dev);
-    REQUIRE_FALSE(inspection.ok());
-    CHECK(inspection.error().code() == Errc::Format);
-    CHECK(contains(inspection.error().message(), "no cvminit token: the header was made or edited by someone else"));
+    REQUIRE_MESSAGE(inspection.ok(), test::why(inspection));
+    REQUIRE(inspection->state == luks2::HeaderState::Valid);
+    CHECK(inspection->volume->adopt);
+    CHECK(inspection->volume->generation == 0);
+    CHECK_FALSE(inspection->volume->formatting);
+    CHECK(inspection->volume->segment_offset == 16 * MiB);
+    auto unlocked = luks2::unlock(dev, *inspection->volume, key.bytes);
+    REQUIRE_MESSAGE(unlocked.ok(), test::why(unlocked));
+    CHECK(to_hex(unlocked->expose()) == to_hex(dump_volume_key(cryptsetup, image.path(), key.path())));
     CHECK(image.digest() == before);
 }
 

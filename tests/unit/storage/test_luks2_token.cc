@@ -1,8 +1,8 @@
 // The cvminit token and the header HMAC against a host that edits the disk: every binary header
 // field the HMAC covers and every JSON member, edited in both copies with the checksums made
 // good, still inspects (the structure is fine) but does not unlock; token shapes outside the
-// profile are refused by name at inspect; and nothing is ever written (the whole image's digest
-// is compared before and after).
+// profile are refused by name at inspect (no token at all is ADOPTION: test_luks2_adopt.cc); and nothing is ever
+// written (the whole image's digest is compared before and after).
 #include <doctest.h>
 
 #include <span>
@@ -227,7 +227,6 @@ TEST_CASE("luks2 token: no token, an old token, another token and token shapes o
         const char* needle;
     };
     const Case cases[] = {
-        {"\"tokens\":{}", Errc::Format, "no cvminit token: the header was made or edited by someone else"},
         {"\"tokens\":{\"0\":{\"type\":\"cvminit-formatting\",\"keyslots\":[]}}", Errc::Unsupported,
          "tokens.0.type is \"cvminit-formatting\", the token of an earlier cvminit"},
         {"\"tokens\":{\"0\":{\"type\":\"luks2-keyring\",\"keyslots\":[\"0\"],\"key_description\":\"k\"}}",
@@ -239,6 +238,23 @@ TEST_CASE("luks2 token: no token, an old token, another token and token shapes o
         Ready r;
         edit_json(r, token_of(r), c.to);
         expect_refused(r, c.code, c.needle);
+    }
+    {
+        // No token at all is a volume to adopt (luks2_volume.h ADOPTION): generation 0, nothing
+        // authenticated. The broker, which knows generation 7, refuses to release its key for 0.
+        Ready r;
+        edit_json(r, token_of(r), "\"tokens\":{}");
+        const crypto::Sha256Digest before = r.image.digest();
+        auto dev = r.image.open();
+        auto seen = luks2::inspect(dev);
+        REQUIRE_MESSAGE(seen.ok(), test::why(seen));
+        CHECK(seen->volume->adopt);
+        CHECK(seen->volume->generation == 0);
+        CHECK_FALSE(seen->volume->derivation.has_value());
+        CHECK(seen->volume->recovery_keyslot);
+        CHECK(luks2::unlock(dev, *seen->volume, PASSPHRASE).ok());
+        CHECK(luks2::set_generation(dev, *seen->volume, r.key, 8).error().code() == Errc::Config);
+        CHECK(r.image.digest() == before);
     }
     const std::pair<const char*, const char*> members[] = {
         {"\"state\":\"ready\"", "\"state\":\"finished\""},
