@@ -56,7 +56,10 @@ std::optional<VolumeState> volume_state_from_name(std::string_view name)
 }
 
 // One element of "volumes": {"name", "state", "generation", "uuid"}, every member required, its
-// name among `resources` and not reported before, blank exactly when generation is 0 and uuid "".
+// name among `resources` and not reported before; blank with generation 0 and uuid "", formatting
+// with a generation of at least 1, ready with any (0: a LUKS2 volume without the agent's token,
+// which it adopts, lib/storage/luks2_volume.h ADOPTION; the broker then releases its key only
+// when it knows no generation of that volume).
 Result<VolumeReport> parse_volume_report(yyjson_val* item, const std::string& what,
                                          const std::vector<std::string>& resources,
                                          const std::vector<VolumeReport>& earlier)
@@ -86,7 +89,7 @@ Result<VolumeReport> parse_volume_report(yyjson_val* item, const std::string& wh
                            std::string(state).c_str());
     if (blank && !v.uuid.empty())
         return Error::make(Errc::Format, "%s.uuid: expected \"\" for a blank volume", what.c_str());
-    if (blank != (v.generation == 0))
+    if (blank ? v.generation != 0 : v.state == VolumeState::Formatting && v.generation == 0)
         return Error::make(Errc::Format, "%s.generation: %llu for a %s volume, expected %s", what.c_str(),
                            static_cast<unsigned long long>(v.generation), std::string(state).c_str(),
                            blank ? "0" : "at least 1");

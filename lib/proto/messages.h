@@ -61,7 +61,7 @@ inline constexpr uint64_t MAX_VOLUME_GENERATION = (uint64_t{1} << 53) - 1;  // e
 struct VolumeReport {
     std::string name;  // the [[volume]] resource it is opened with (valid_resource_name)
     VolumeState state{VolumeState::Blank};
-    uint64_t generation{0};  // the header token's; 0 when blank
+    uint64_t generation{0};  // the header token's; 0 when blank, or ready without a token
     std::string uuid;        // the header's, "" when blank: lower-case 8-4-4-4-12 hex, as LUKS2 keeps it
     bool operator==(const VolumeReport&) const = default;
 };
@@ -80,7 +80,8 @@ struct AttestRequest {
 // Errc::Format, naming the member, for anything the parsers below would refuse: an invalid or
 // repeated resource name, a volume not among the resources or reported twice, a generation above
 // MAX_VOLUME_GENERATION, a uuid that is not a lower-case 8-4-4-4-12 UUID, or a state inconsistent
-// with its generation and uuid (blank exactly when generation is 0 and uuid is "").
+// with its generation and uuid (blank: generation 0 and uuid ""; formatting: generation at least
+// 1; ready: any generation, 0 for a LUKS2 volume without the agent's token, which it adopts).
 Result<std::string> canonical_request(const std::vector<std::string>& resources,
                                       const std::vector<VolumeReport>& volumes = {});
 std::string serialize_attest_request(const AttestRequest& request);

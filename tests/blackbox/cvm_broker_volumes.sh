@@ -86,8 +86,13 @@ out=$(client "vault:ready:7:$uuid")
 grep -q 'a generation the broker never issued' <<<"$out"; check "future generation refused: $out" $?
 out=$(client)
 grep -q '^REFUSED 403 RESOURCE_NOT_ALLOWED volume.generation .*must report the volume.s state' <<<"$out"; check "no state: $out" $?
-out=$(client "vault:ready:0:$uuid")
+out=$(client "vault:formatting:0:$uuid")
 grep -q '^REFUSED 400 BAD_REQUEST' <<<"$out"; check "inconsistent state: $out" $?
+# Ready at generation 0 is a volume without the agent's token, to adopt: only where the broker
+# knows no generation (a token stripped from a known volume is an older copy).
+out=$(client "vault:ready:0:$uuid")
+grep -q '^REFUSED 403 VOLUME_ROLLBACK volume.generation .*the disk reports generation 0, the broker expects 2' <<<"$out"
+check "token-less volume where the broker knows one: $out" $?
 
 # The generations survive a restart (the state file), then an operator's reset and recovery.
 stop
