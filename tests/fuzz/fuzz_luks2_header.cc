@@ -8,9 +8,10 @@
 //   else the whole input is the start of a zero-padded device (raw binary headers).
 // Properties beyond "no crash": Blank only when the primary binary header is zero (and a zero
 // primary is Blank or refused, never Valid); a Valid volume lies inside the device and its
-// keyslots area, its keyslots apart; its JSON text is exactly write_metadata() of it (the
-// canonical form the HMAC covers); and writing a Valid volume's metadata again into fresh copies
-// reads back as the same Volume.
+// keyslots area, its keyslots apart; with our token its JSON text is exactly write_metadata() of
+// it (the canonical form the HMAC covers), without one (ADOPTION: generation 0, no hmac) any text
+// that means the same; and writing a Valid volume's metadata again into fresh copies reads back
+// as the same Volume.
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -42,6 +43,8 @@ bool put_copies(Bytes& headers, std::string_view primary_json, std::string_view 
 
 void check_valid(const Volume& v)
 {
+    if (v.adopt && (v.formatting || v.generation != 0 || v.derivation || v.hmac != std::array<uint8_t, 32>{}))
+        abort();
     const uint64_t keyslots_end = 2 * HEADER_SIZE + v.keyslots_size;
     if (v.segment_offset < keyslots_end || v.segment_offset > DEVICE_SIZE ||
         v.segment_size > DEVICE_SIZE - v.segment_offset || v.segment_size == 0 || v.segment_size % v.sector_size != 0 ||
@@ -91,5 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         abort();  // a zero primary that is not Blank must have been refused above
     if (result->volume)
         check_valid(*result->volume);
+    if (result->repair_secondary && result->volume->adopt)
+        abort();  // the crash rule never leaves the primary without our token
     return 0;
 }
