@@ -173,8 +173,12 @@ Result<proto::AttestAnswer> Broker::seal_release(Attempt& a, const snp::Attestat
     auto sealed = proto::seal_answer(*m_config.signing_key, pubkey, report_data, plaintext.expose());
     if (!sealed)  // a low-order X25519 point: nothing sealed to it stays secret
         return refuse(a, proto::ErrorCode::BadRequest, std::string(sealed.error().message()), "pubkey");
-    // The volume generations, once every resource check has passed (volume_reports.cc). A
-    // recovery key that is due goes into the release, which is then sealed again.
+    // Last, once nothing but the volume step and sending is left. A volume refusal after this
+    // leaves the launch's resources recorded for the agent's own key, which is all a record
+    // allows: the same key again, and only it.
+    TRY(record_once_per_launch(a, report, pubkey));
+    // The volume generations (docs/cvmkb-1.md §5 step 8; volume_reports.cc). A recovery key that
+    // is due goes into the release, which is then sealed again.
     bool recovery = false;
     for (proto::ReleasedVolume& v : release.volumes) {
         TRY(judge_volume(a, *volume_resource(v.name), v));
@@ -186,9 +190,7 @@ Result<proto::AttestAnswer> Broker::seal_release(Attempt& a, const snp::Attestat
         if (!sealed)
             return sealed.release_error();
     }
-    // Last, once nothing but sending is left: a refusal after this would leave a launch's
-    // resources recorded for a key that never received them.
-    TRY(record_once_per_launch(a, report, pubkey));
+    // The generation records, written by compare-and-set once nothing but sending is left.
     TRY(record_volumes(a));
     proto::AttestAnswer answer = sealed.release_value();
     answer.simulated = a.simulated;

@@ -249,9 +249,11 @@ TEST_CASE("volume generations: first format, retry, next boot; a blank, older or
     CHECK_FALSE(opened.recovery());
     CHECK(record(store) == stored(2, second.report_id()));
 
-    // Another launch with the copy of generation 1 (taken before the second boot): refused.
+    // Another launch with the copy of generation 1 (taken before the second boot): refused. Its
+    // agent keeps its key for the boot, as cvminit does (the once-per-launch record is its key's).
     Launch third;
-    Outcome replayed = attest(h, third, {at(1)});
+    auto third_key = proto::X25519KeyPair::generate();
+    Outcome replayed = attest(h, third, {at(1)}, {"vault"}, &third_key);
     REQUIRE(replayed.refused_with(proto::ErrorCode::VolumeRollback));
     CHECK(replayed.refusal->claim == "volume.generation");
     CHECK(replayed.refusal->got == "vault generation 1");
@@ -260,27 +262,29 @@ TEST_CASE("volume generations: first format, retry, next boot; a blank, older or
     CHECK(logged(h, "attest refused code=VOLUME_ROLLBACK claim=volume.generation found=\"vault generation 1\" "
                     "expected=\"vault generation 2\""));
     // A zeroed disk, and a generation never issued.
-    Outcome zeroed = attest(h, third, {blank()});
+    Outcome zeroed = attest(h, third, {blank()}, {"vault"}, &third_key);
     REQUIRE(zeroed.refused_with(proto::ErrorCode::VolumeRollback));
     CHECK(zeroed.refusal->got == "vault blank");
     CHECK(zeroed.refusal->detail.find("cvm broker volume reset vault") != std::string::npos);
-    CHECK(attest(h, third, {at(3)}).refused_with(proto::ErrorCode::VolumeRollback));
+    CHECK(attest(h, third, {at(3)}, {"vault"}, &third_key).refused_with(proto::ErrorCode::VolumeRollback));
     CHECK(record(store) == stored(2, second.report_id()));  // nothing refused changed it
 
     // An agent that reports no state (an older one) is told why.
-    Outcome silent = attest(h, third, {});
+    Outcome silent = attest(h, third, {}, {"vault"}, &third_key);
     REQUIRE(silent.refused_with(proto::ErrorCode::ResourceNotAllowed));
     CHECK(silent.refusal->claim == "volume.generation");
     CHECK(silent.refusal->detail.find("must report the volume's state") != std::string::npos);
     // A state for a resource that is no volume, and for an unprotected volume (ignored, released).
-    CHECK(attest(h, third, {{"db", VolumeState::Blank, 0, ""}, at(2)}, {"vault", "db"})
+    CHECK(attest(h, third, {{"db", VolumeState::Blank, 0, ""}, at(2)}, {"vault", "db"}, &third_key)
               .refused_with(proto::ErrorCode::BadRequest));
-    Outcome unprotected = attest(h, third, {{"data", VolumeState::Ready, 40, UUID}}, {"data"});
+    Outcome unprotected = attest(h, third, {{"data", VolumeState::Ready, 40, UUID}}, {"data"}, &third_key);
     CHECK(unprotected.released.ok());
     CHECK(record(store) == stored(2, second.report_id()));
 
     // The current generation from the third launch: accepted.
-    CHECK(attest(h, third, {at(2)}).released.ok());
+    CHECK(attest(h, third, {at(2)}, {"vault"}, &third_key).released.ok());
+    // Another key of that launch (a workload attesting after the handoff) gets nothing.
+    CHECK(attest(h, third, {at(3)}).refused_with(proto::ErrorCode::AlreadyReleased));
     CHECK(record(store) == stored(3, third.report_id()));
 }
 
@@ -295,11 +299,12 @@ TEST_CASE("volume generations: reset and recover by the operator, logged at the 
     REQUIRE(attest(h, two, {at(1)}).released.ok());
 
     // An old copy is refused until the operator resets: then that disk is accepted as it is.
-    REQUIRE(attest(h, three, {at(1)}).refused_with(proto::ErrorCode::VolumeRollback));
+    auto key = proto::X25519KeyPair::generate();
+    REQUIRE(attest(h, three, {at(1)}, {"vault"}, &key).refused_with(proto::ErrorCode::VolumeRollback));
     std::string out = broker::volume_admin(config, store, broker::VolumeAction::Reset, "vault", 0).value();
     CHECK(out.find("was next generation 2, set by the launch of REPORT_ID " + two.report_id()) != std::string::npos);
     CHECK(record(store) == GenerationRecord{true, 0, {}});
-    Outcome restored = attest(h, three, {at(1)});
+    Outcome restored = attest(h, three, {at(1)}, {"vault"}, &key);
     REQUIRE(restored.released.ok());
     CHECK(record(store) == stored(2, three.report_id()));
     CHECK(logged(h, "volume vault: generation record reset by an operator; accepted generation 1, next 2"));
