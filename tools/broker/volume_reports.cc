@@ -79,8 +79,10 @@ Result<void> Broker::judge_volume(Attempt& a, const VolumeResource& volume, prot
         // Nothing is recorded for an unprotected volume: every blank disk is a first format.
         first_format = reported != a.volumes.end() && reported->state == proto::VolumeState::Blank;
     }
-    if (volume.recovery_key.empty())
+    if (volume.recovery_key.empty()) {
+        a.volume_plans.push_back(std::move(plan));
         return {};
+    }
     if (first_format) {
         out.recovery = SecretBytes::copy_of(volume.recovery_key.expose());
         plan.note += std::string(plan.note.empty() ? "" : "; ") + "volume " + volume.name +

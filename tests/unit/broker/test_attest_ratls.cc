@@ -337,3 +337,33 @@ TEST_CASE("attest-ratls: simulated evidence needs allow_simulated, as for attest
     proto::ErrorBody e = refused(t, c.certify(r.report, r.certs, "simulated", std::time(nullptr)).release_value());
     CHECK(e.code == proto::ErrorCode::SimulatedNotAllowed);
 }
+
+TEST_CASE("attest-ratls: volume states are judged as for attest")
+{
+    // A protected volume besides the fixture's (its [[volume]] table follows the policy's keys).
+    RatlsBroker b("[[volume]]\nname = \"vault\"\nkey_file = \"data.key\"\nmeasurements = [\"" +
+                  std::string(GOOD_MEASUREMENT) + "\"]\n");
+    auto session = [&](std::vector<proto::VolumeReport> volumes) {
+        client::ClientOptions o = b.client({"vault"});
+        o.volumes = std::move(volumes);
+        auto s = client::Session::begin(o);
+        REQUIRE(s.ok());
+        return s.release_value();
+    };
+    client::Session first = session({{"vault", proto::VolumeState::Blank, 0, ""}});
+    auto released = first.complete_ratls(b.identity(first));
+    REQUIRE_MESSAGE(released.ok(), std::string(released.ok() ? "" : released.error().message()));
+    CHECK(log_has(*b.h, "volumes=vault:blank:0 transport=ratls"));
+    // Another launch with a blank disk: the broker knows generation 1.
+    client::Session zeroed = session({{"vault", proto::VolumeState::Blank, 0, ""}});
+    proto::ErrorBody e = refused(zeroed, b.identity(zeroed));
+    CHECK(e.code == proto::ErrorCode::VolumeRollback);
+    CHECK(e.claim == "volume.generation");
+    CHECK(e.got == "vault blank");
+    client::Session none = session({});
+    CHECK(refused(none, b.identity(none)).code == proto::ErrorCode::ResourceNotAllowed);
+    client::Session next = session({{"vault", proto::VolumeState::Ready, 1, "0f6e3c1a-2b4d-4e5f-8a9b-0c1d2e3f4a5b"}});
+    CHECK(next.complete_ratls(b.identity(next)).ok());
+    client::Session old = session({{"vault", proto::VolumeState::Ready, 1, "0f6e3c1a-2b4d-4e5f-8a9b-0c1d2e3f4a5b"}});
+    CHECK(refused(old, b.identity(old)).code == proto::ErrorCode::VolumeRollback);
+}
