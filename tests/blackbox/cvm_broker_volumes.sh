@@ -60,6 +60,9 @@ volume() { "$cvm" broker volume "$@" --config "$tmp/broker.toml" 2>&1; }
 start "$tmp/memory.toml" 1
 grep -q 'WARNING: volume generations are kept in this process.s memory' "$tmp/broker.log"; check "memory warning" $?
 stop
+expect "check warns too" 0 'WARNING: volume generations are kept in this process.s memory' -- \
+  broker check --config "$tmp/memory.toml"
+! "$cvm" broker check --config "$tmp/broker.toml" | grep -q 'WARNING: volume generations'; check "check: no warning with state_file" $?
 expect "volume on a memory broker" 2 "no \[store\], no \[volumes\] state_file" -- \
   broker volume show vault --config "$tmp/memory.toml"
 

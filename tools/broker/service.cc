@@ -1,6 +1,5 @@
 #include "service.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -105,11 +104,6 @@ Result<std::shared_ptr<const Service::Generation>> Service::build(BrokerConfig c
 {
     std::string summary = policy_summary(config, (m_options.clock ? *m_options.clock : kds::system_clock()).now());
     std::vector<std::string> warnings = policy_warnings(config);
-    bool protected_volume = std::any_of(config.volumes.begin(), config.volumes.end(),
-                                        [](const VolumeResource& v) { return v.rollback_protection; });
-    if (protected_volume && !m_volume_file && m_store.remembers_since())
-        warnings.push_back("WARNING: volume generations are kept in this process's memory (no [store], no [volumes] "
-                           "state_file): a restart forgets them, and an older copy of a disk is accepted after it");
     bool generated_key = !config.nonce_key;
     if (generated_key) {  // made once, at start or when a reload drops nonce_key; outstanding nonces stay valid
         if (!m_generated_nonce_key) {

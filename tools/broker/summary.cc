@@ -105,6 +105,11 @@ std::vector<std::string> policy_warnings(const BrokerConfig& c)
                     "(chain.revocation); only simulated evidence can pass");
     if (c.policy.allow_migration_agent)
         w.push_back("WARNING: policy.allow_migration_agent = true: a migration agent may export the guest's memory");
+    bool protected_volume = std::any_of(c.volumes.begin(), c.volumes.end(),
+                                        [](const VolumeResource& v) { return v.rollback_protection; });
+    if (protected_volume && !c.store && c.volume_state_file.empty())
+        w.push_back("WARNING: volume generations are kept in this process's memory (no [store], no [volumes] "
+                    "state_file): a restart forgets them, and an older copy of a disk is accepted after it");
     return w;
 }
 
