@@ -26,8 +26,10 @@ Result<std::string> stage_volume(Context& ctx)
         report.state = v.formatting ? proto::VolumeState::Formatting : proto::VolumeState::Ready;
         report.generation = v.generation;
         report.uuid = v.uuid;
-        summary += std::string(v.formatting ? "LUKS2, first boot unfinished" : "LUKS2") + ", generation " +
-                   std::to_string(v.generation) + ", uuid " + v.uuid +
+        summary += std::string(v.adopt        ? "LUKS2 without a cvminit token (adopted once unlocked)"
+                               : v.formatting ? "LUKS2, first boot unfinished"
+                                              : "LUKS2") +
+                   ", generation " + std::to_string(v.generation) + ", uuid " + v.uuid +
                    (v.derivation ? ", hybrid (" + v.derivation->policy + ")" : "") +
                    (v.recovery_keyslot ? ", recovery keyslot" : "");
     }

@@ -64,12 +64,14 @@ TOML
 # the simulated root, allowing the MEASUREMENTs of the named launches; stdin holds its [[secret]]
 # and [[volume]] tables (and any other table), where @MEASUREMENTS@ stands for that list;
 # $BROKER_TOP, when set, holds more top-level keys; $BROKER_NAME (default broker) names its
-# configuration, signing key and log files in $work.
+# configuration, signing key and log files in $work; $BROKER_SIM (default sim) is the simulated
+# platform directory in $work whose ARK and CRL it trusts.
 start_broker() {
   local allowed="" name b=${BROKER_NAME:-broker}
   for name in "$@"; do allowed+="${allowed:+, }\"$(cat "$work/$name.measurement")\""; done
-  { printf 'listen = "127.0.0.1:%s"\nsigning_key = "%s.key"\nsimulated_root = "sim/ark.pem"\n' "$port" "$b"
-    printf 'simulated_crl = "sim/crl.der"\n'  # revocation is on: cvm sim init wrote the platform's CRL
+  local sim=${BROKER_SIM:-sim}
+  { printf 'listen = "127.0.0.1:%s"\nsigning_key = "%s.key"\nsimulated_root = "%s/ark.pem"\n' "$port" "$b" "$sim"
+    printf 'simulated_crl = "%s/crl.der"\n' "$sim"  # revocation is on: cvm sim init wrote the platform's CRL
     printf '%s' "${BROKER_TOP:-}"  # more top-level keys, each line ending in a newline
     printf '[policy]\nmeasurements = [%s]\nallow_simulated = true\n' "$allowed"
     sed "s|@MEASUREMENTS@|[$allowed]|"; } >"$work/$b.toml"
@@ -89,11 +91,11 @@ start_broker() {
 # boot NAME [cvm launch flags...]: runs the VM of launch ${LAUNCH:-NAME} to its power-off (or 5
 # minutes) into NAME.log, which ends with "qemu exit status N" (0: the VM powered off) and
 # "cvm launch exit status N" (the agent's outcome: the workload's status, 125 FATAL, 126 no
-# final line; 124 from timeout)
+# final line; 124 from timeout); $SIM (default sim) is the simulated platform in $work it runs on
 boot() {
   local name=$1
   shift
-  timeout 300 "$cvm" launch --launch "$work/${LAUNCH:-$name}.toml" --simulate "$work/sim" --fw-cfg-dir "$work/fw-$name" "$@" \
+  timeout 300 "$cvm" launch --launch "$work/${LAUNCH:-$name}.toml" --simulate "$work/${SIM:-sim}" --fw-cfg-dir "$work/fw-$name" "$@" \
     </dev/null 2>&1 | tr -d '\r' >"$work/$name.log"   # the serial console ends lines with CR LF
   local status=${PIPESTATUS[0]} qemu
   qemu=$(sed -n 's/^cvm launch: .*(QEMU exit status \([0-9]*\))\(: .*\)\?$/\1/p' "$work/$name.log")
