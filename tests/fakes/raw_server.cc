@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>  // timeval (glibc's sys/socket.h brings it in, musl's does not)
 #include <unistd.h>
 
 #include <cstdio>
