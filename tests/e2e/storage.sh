@@ -4,8 +4,8 @@
 #   first       blank data disk: the agent formats it, the workload writes a file
 #   second      the same disks (the root's tree now from veritysetup): the file reads back
 #   peer-open   bookworm's cryptsetup opens the agent's volume in the same kernel and reads it
-#   peer-made   a volume cryptsetup luksFormat made (strict profile) opens in the agent
-#   ciphernull  the host swapped in a cipher_null header: FATAL, and not one byte written
+#   peer-made   a volume cryptsetup luksFormat made (strict profile) is adopted by the agent
+#   ciphernull  the host swapped in a cipher_null header: FATAL before attesting, not one byte written
 #   tampered    one flipped byte in the root's data: the read fails, the workload never runs
 #   plain       no verity root: the workload runs from the initramfs, the volume below it
 # Usage: storage.sh RELEASE_BUILD_DIR. Prints bench: lines and "N passed, N failed"; exit 77
@@ -85,6 +85,7 @@ measurements = @MEASUREMENTS@
 name = "data"
 key_file = "data.key"
 measurements = @MEASUREMENTS@
+rollback_protection = false   # one key, several disks: the generations are tests/e2e/sealing.sh's
 TOML
 LAUNCH=storage   # every boot below is this launch, with other disks
 
@@ -124,7 +125,10 @@ truncate -s 1G "$work/peer.img"
 run_peer peer-format format "$work/peer.img"
 check "peer-made: luksFormat" "$work/peer-format.log" '^peer: wrote$'
 boot peer-made $(disks "$work/root.img" "$work/root.hash" "$work/peer.img")
-check "peer-made: opened in the agent" "$work/peer-made.log" '/dev/vdc: opened LUKS2'
+check "peer-made: adopted in the agent (no cvminit token yet)" "$work/peer-made.log" \
+  '/dev/vdc: adopted a LUKS2 volume without a cvminit token \(now generation 1\)'
+check_that "peer-made: now carries our token" \
+  bash -c "cryptsetup luksDump --dump-json-metadata '$work/peer.img' | grep -q '\"type\":\"cvminit\"'"
 check "peer-made: read back" "$work/peer-made.log" '^demo-workload: read back /data/hello.txt: written by cryptsetup$'
 
 # --- a header the host rewrote: cipher_null with correct checksums ----------------------------
@@ -134,7 +138,7 @@ before=$(sha256sum <"$work/evil.img")
 boot ciphernull $(disks "$work/root.img" "$work/root.hash" "$work/evil.img")
 log=$work/ciphernull.log
 check "ciphernull: FATAL names the field" "$log" \
-  '^cvminit: FATAL storage: .*segments\.0\.encryption is "cipher_null", expected "aes-xts-plain64"'
+  '^cvminit: FATAL volume: .*segments\.0\.encryption is "cipher_null", expected "aes-xts-plain64"'
 check "ciphernull: no workload" "$log" '^demo-workload:' absent
 check_that "ciphernull: the disk is unchanged" test "$before" = "$(sha256sum <"$work/evil.img")"
 
