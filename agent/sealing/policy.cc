@@ -31,11 +31,6 @@ const PolicyRow& row_of(Policy policy)
     return POLICIES[0];  // unreachable for a valid enum value
 }
 
-bool is_lower_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 }  // namespace
 
 std::optional<Policy> parse_policy(std::string_view name)
@@ -69,18 +64,6 @@ std::optional<Policy> policy_of(RootKey root, uint64_t field_select)
         if (row.root == root && row.field_select == field_select)
             return row.policy;
     return std::nullopt;
-}
-
-bool is_canonical_uuid(std::string_view text)
-{
-    if (text.size() != 36)
-        return false;
-    for (size_t i = 0; i < text.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? text[i] != '-' : !is_lower_hex(text[i]))
-            return false;
-    }
-    return true;
 }
 
 Result<void> hkdf_sha256(ByteView ikm, ByteView info, std::span<uint8_t> out)

@@ -60,9 +60,6 @@ inline constexpr size_t MAX_BROKER_KEY = 1024;
 inline constexpr std::string_view HYBRID_INFO_TAG = "cvminit hybrid volume/1";
 Result<SecretBytes> hybrid_passphrase(ByteView broker_key, const DerivedKey& derived, std::string_view uuid);
 
-// True for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in lower-case hex.
-bool is_canonical_uuid(std::string_view text);
-
 // HKDF-SHA256 (RFC 5869) with an empty salt, `out.size()` bytes (at most 255 * 32) into `out`;
 // `ikm` and `info` as given. Errc::Crypto if mbedTLS fails (it does not for these sizes).
 Result<void> hkdf_sha256(ByteView ikm, ByteView info, std::span<uint8_t> out);

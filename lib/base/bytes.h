@@ -26,6 +26,9 @@ std::string to_hex(ByteView data);
 // Parses hex (either case, even length, no separators); nullopt on any other input.
 std::optional<Bytes> from_hex(std::string_view hex);
 
+// An RFC 9562 UUID in its canonical text: 8-4-4-4-12 lower-case hex digits, 36 characters.
+bool is_canonical_uuid(std::string_view text);
+
 // ASCII case-insensitive equality (HTTP header names, URL schemes).
 bool equals_ignore_case(std::string_view a, std::string_view b);
 

@@ -34,18 +34,6 @@ struct MutDoc {
     yyjson_mut_val* root;
 };
 
-bool canonical_uuid(std::string_view s)
-{
-    if (s.size() != 36)
-        return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    }
-    return true;
-}
-
 std::optional<VolumeState> volume_state_from_name(std::string_view name)
 {
     for (VolumeState s : {VolumeState::Blank, VolumeState::Formatting, VolumeState::Ready}) {
@@ -84,7 +72,7 @@ Result<VolumeReport> parse_volume_report(yyjson_val* item, const std::string& wh
         TRY(int_member(item, "generation", what, 0, static_cast<int64_t>(MAX_VOLUME_GENERATION))));
     v.uuid = TRY(string_member(item, "uuid", what));
     bool blank = v.state == VolumeState::Blank;
-    if (!blank && !canonical_uuid(v.uuid))
+    if (!blank && !is_canonical_uuid(v.uuid))
         return Error::make(Errc::Format, "%s.uuid: expected a lower-case 8-4-4-4-12 UUID for a %s volume", what.c_str(),
                            std::string(state).c_str());
     if (blank && !v.uuid.empty())

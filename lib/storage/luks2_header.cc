@@ -49,18 +49,6 @@ bool printable(std::string_view s)
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
-bool canonical_uuid(std::string_view s)
-{
-    if (s.size() != 36)
-        return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    }
-    return true;
-}
-
 crypto::Sha256Digest checksum(ByteView copy)
 {
     static constexpr uint8_t ZERO_CSUM[CSUM_SIZE] = {};
@@ -145,7 +133,7 @@ Result<HeaderCopy> parse_copy(ByteView bytes, Copy which)
     TRY(r.skip(SALT_SIZE, "salt"));  // random per copy ("unique for every header"): not compared
     ByteView uuid = TRY(r.bytes(UUID_SIZE, "uuid"));
     auto uuid_text = nul_padded(uuid);
-    if (!uuid_text || !canonical_uuid(*uuid_text))
+    if (!uuid_text || !is_canonical_uuid(*uuid_text))
         return bad(which, "uuid", as_text(uuid), "a lower-case UUID and NUL padding");
     out.uuid = *uuid_text;
     ByteView subsystem = TRY(r.bytes(SUBSYSTEM_SIZE, "subsystem"));

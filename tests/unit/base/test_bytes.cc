@@ -47,3 +47,17 @@ TEST_CASE("equals_ignore_case is ASCII-only and length-exact")
     CHECK_FALSE(equals_ignore_case("a", "b"));
     CHECK_FALSE(equals_ignore_case("\xc4", "\xe4"));  // Latin-1 case pairs are not folded
 }
+
+TEST_CASE("is_canonical_uuid: 8-4-4-4-12 lower-case hex only")
+{
+    CHECK(is_canonical_uuid("8f1c6a2e-3d4b-4c5e-9f60-718293a4b5c6"));
+    CHECK(is_canonical_uuid("00000000-0000-0000-0000-000000000000"));
+    CHECK_FALSE(is_canonical_uuid("8F1C6A2E-3D4B-4C5E-9F60-718293A4B5C6"));  // upper case
+    CHECK_FALSE(is_canonical_uuid("8f1c6a2e3d4b4c5e9f60718293a4b5c6"));      // no dashes
+    CHECK_FALSE(is_canonical_uuid("8f1c6a2e-3d4b-4c5e-9f60-718293a4b5c"));   // 35 characters
+    CHECK_FALSE(is_canonical_uuid("8f1c6a2e-3d4b-4c5e-9f60-718293a4b5c6 "));
+    CHECK_FALSE(is_canonical_uuid("8f1c6a2e-3d4b-4c5e-9f60+718293a4b5c6"));  // a dash moved
+    CHECK_FALSE(is_canonical_uuid("8f1c6a2e-3d4b-4c5e-9f60-718293a4b5g6"));
+    CHECK_FALSE(is_canonical_uuid(""));
+    CHECK_FALSE(is_canonical_uuid(std::string_view("8f1c6a2e-3d4b-4c5e-9f60-718293a4b5\0c", 36)));
+}
