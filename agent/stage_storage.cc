@@ -103,14 +103,14 @@ Result<DerivedKeyRequest> hybrid_request(Context& ctx, const cmdline::DataVolume
     }
     if (!volume->derivation)
         return Error::make(Errc::Config,
-                           "%s: the volume's keyslot is the broker's key alone, cvminit.data_key_mode is hybrid; a "
-                           "recovery (cvm broker volume recover %s) makes it hybrid",
+                           "%s: the volume's keyslot is the broker's key alone, cvminit.data_key_mode is hybrid; with "
+                           "a recovery keyslot, a recovery (cvm broker volume recover %s) makes it hybrid",
                            d.device.c_str(), d.key_name.c_str());
     const luks2::Derivation& was = *volume->derivation;
     if (was.policy != name)
         return Error::make(Errc::Config,
                            "%s: the volume's derived key is %s, cvminit.data_key_policy is %.*s; a recovery (cvm "
-                           "broker volume recover %s) changes it",
+                           "broker volume recover %s) through its recovery keyslot changes it",
                            d.device.c_str(), was.policy.c_str(), static_cast<int>(name.size()), name.data(),
                            d.key_name.c_str());
     DerivedKeyRequest request = sealing::request_for(policy, was.tcb_version);
@@ -129,12 +129,13 @@ Result<std::string> open_data(Context& ctx, const cmdline::DataVolume& d)
         return Error::make(Errc::Config, "the broker released no volume key '%s' for cvminit.data", d.key_name.c_str());
     const luks2::Inspection& seen = *ctx.data_seen;
     const luks2::Volume* volume = seen.volume ? &*seen.volume : nullptr;
-    bool recovering = volume && !key->recovery.empty();
+    // Only a volume with a recovery keyslot can be recovered (re-made keyslot 0, mode or policy).
+    bool recovering = volume && volume->recovery_keyslot && !key->recovery.empty();
     bool hybrid = d.key_mode == cmdline::DataKeyMode::Hybrid;
     if (!hybrid && volume && volume->derivation && !recovering)
         return Error::make(Errc::Config,
                            "%s: the volume is hybrid (%s), cvminit.data_key_mode is broker; a recovery (cvm broker "
-                           "volume recover %s) makes it the broker's key alone",
+                           "volume recover %s) through its recovery keyslot makes it the broker's key alone",
                            d.device.c_str(), volume->derivation->policy.c_str(), d.key_name.c_str());
 
     storage::VolumeSecrets secrets;

@@ -61,8 +61,10 @@ Result<DerivedKey> ProviderGate::derive_key(const DerivedKeyRequest& request, Ga
     auto got = m_provider.derive_key(request);
     if (got.ok())
         return got;
-    // Refused by name before MSG_KEY_REQ was sent (derived_key_check.h): no VMPCK at stake.
-    if (got.error().code() == Errc::Config || got.error().code() == Errc::Unsupported)
+    // Refused by name before MSG_KEY_REQ was sent, or a STATUS the firmware answered with
+    // (derived_key_check.h): no VMPCK at stake.
+    Errc code = got.error().code();
+    if (code == Errc::Config || code == Errc::Unsupported || code == Errc::Policy)
         return got.release_error();
     return provider_failed(got.release_error(), "derived key", failure);
 }

@@ -13,7 +13,8 @@
 //   - derive_key() (sealing) goes through the same mutex and the same rule, except for the
 //     provider's refusals made before anything reaches the firmware (Errc::Config: a field the
 //     fresh report does not allow; Errc::Unsupported: no derived keys, or no VLEK installed;
-//     agent/providers/derived_key_check.h), which cost no VMPCK and leave the gate open.
+//     agent/providers/derived_key_check.h) and the firmware's STATUS refusals (Errc::Policy: it
+//     answered), which cost no VMPCK and leave the gate open.
 //
 // The gate borrows the provider, which must outlive it (Context::provider, kept to power-off).
 #pragma once

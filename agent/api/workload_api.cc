@@ -129,6 +129,7 @@ Result<BootInfo> boot_info_from_report(ByteView report, std::string_view provide
     info.vmpl = parsed.vmpl;
     info.provider.assign(provider);
     info.committed_tcb = parsed.committed_tcb;
+    info.host_data_bytes = parsed.host_data;
     return info;
 }
 
@@ -279,7 +280,8 @@ net::HttpResponse WorkloadApi::seal(const net::HttpRequest& request)
     if (!derived)
         return derive_error(derived.error(), failure);
     auto blob =
-        sealing::seal(derived.value(), parsed->policy, tcb_version, parsed->context, parsed->plaintext.expose());
+        sealing::seal(derived.value(), parsed->policy, tcb_version, parsed->context, parsed->plaintext.expose(),
+                      sealing::Aead::Aes256Gcm, sealing::launch_binding(parsed->policy, m_info.host_data_bytes));
     if (!blob)
         return json_error(500, "INTERNAL", blob.error().message());
     JsonOut out;
@@ -305,7 +307,8 @@ net::HttpResponse WorkloadApi::unseal(const net::HttpRequest& request)
     auto derived = m_gate.derive_key(blob->request, &failure);
     if (!derived)
         return derive_error(derived.error(), failure);
-    auto plaintext = sealing::unseal(derived.value(), blob.value(), parsed->context);
+    auto plaintext = sealing::unseal(derived.value(), blob.value(), parsed->context,
+                                     sealing::launch_binding(blob->policy, m_info.host_data_bytes));
     if (!plaintext)
         return json_error(400, plaintext.error().code() == Errc::Crypto ? "UNSEAL_FAILED" : "BAD_REQUEST",
                           plaintext.error().message());

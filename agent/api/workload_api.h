@@ -24,6 +24,7 @@
 // Bodies: MAX_SEAL_BODY for /v1/seal and /v1/unseal, MAX_BODY (413 TOO_LARGE) for the others.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,8 +45,9 @@ struct BootInfo {
     std::string report_id;
     std::string chip_id;  // empty when the report's is all zero (the host set MASK_CHIP_ID)
     uint32_t vmpl{0};
-    std::string provider;       // PROVIDER_*
-    uint64_t committed_tcb{0};  // raw COMMITTED_TCB: the TCB_VERSION sealing asks for
+    std::string provider;                       // PROVIDER_*
+    uint64_t committed_tcb{0};                  // raw COMMITTED_TCB: the TCB_VERSION sealing asks for
+    std::array<uint8_t, 32> host_data_bytes{};  // HOST_DATA, which measurement sealing binds (sealing::launch_binding)
 };
 
 inline constexpr size_t MAX_BODY = 16 * 1024;

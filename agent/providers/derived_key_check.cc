@@ -70,10 +70,18 @@ Result<void> check_key_request_against(const DerivedKeyRequest& request, const s
     if (request.guest_svn > report.guest_svn)
         return Error::make(Errc::Config, "derived key: GUEST_SVN %u is above the launch's GUEST_SVN %u",
                            request.guest_svn, report.guest_svn);
-    if (request.tcb_version > report.committed_tcb)
-        return Error::make(Errc::Config, "derived key: TCB_VERSION 0x%016llx is above COMMITTED_TCB 0x%016llx",
-                           static_cast<unsigned long long>(request.tcb_version),
-                           static_cast<unsigned long long>(report.committed_tcb));
+    // Component by component, as the firmware judges TCBs (a lower microcode byte does not make
+    // a higher SNP byte acceptable), in the layout of the report's product (a version 2 report,
+    // without CPUID fields, is Milan's or Genoa's: Turin's are version 3 and later), and no bit
+    // outside that layout.
+    snp::Product product = report.cpuid_product().value_or(snp::Product::Genoa);
+    snp::TcbVersion asked = snp::TcbVersion::decode(request.tcb_version, product);
+    snp::TcbVersion committed = snp::TcbVersion::decode(report.committed_tcb, product);
+    if (asked.encode(product) != request.tcb_version || !committed.at_least(asked))
+        return Error::make(Errc::Config,
+                           "derived key: TCB_VERSION 0x%016llx (%s) is above COMMITTED_TCB 0x%016llx (%s)",
+                           static_cast<unsigned long long>(request.tcb_version), asked.to_string(product).c_str(),
+                           static_cast<unsigned long long>(report.committed_tcb), committed.to_string(product).c_str());
     if (request.root == RootKey::Vlek && report.signing_key != snp::SigningKey::Vlek)
         return Error::make(Errc::Unsupported,
                            "derived key: measurement-only sealing needs a VLEK: this platform has none installed "
@@ -86,7 +94,7 @@ Result<void> check_key_status(uint32_t status, const char* source)
 {
     if (status == 0)
         return {};
-    return Error::make(Errc::Io,
+    return Error::make(Errc::Policy,
                        "%s: MSG_KEY_RSP STATUS 0x%x (%s): the firmware refused the request (the VMPCK is intact)",
                        source, status, status_name(status));
 }

@@ -10,7 +10,8 @@
 //                       cannot send: it copies exactly 32 bytes of request)
 //   VMPL                the report's VMPL <= vmpl <= 3
 //   GUEST_SVN           <= the report's GUEST_SVN (the ID block's; 0 without one)
-//   TCB_VERSION         <= the report's COMMITTED_TCB, as raw 64-bit values
+//   TCB_VERSION         <= the report's COMMITTED_TCB in every component (the product's layout,
+//                       no bit outside it)
 //   ROOT_KEY_SELECT     VLEK only when the report's SIGNING_KEY is VLEK (one is installed)
 #pragma once
 
@@ -45,8 +46,9 @@ ReportData key_request_report_data(const DerivedKeyRequest& request);
 // a VCEK-signed platform is Errc::Unsupported and says that no VLEK is installed.
 Result<void> check_key_request_against(const DerivedKeyRequest& request, const snp::AttestationReport& report);
 
-// MSG_KEY_RSP STATUS: ok for 0, else Errc::Io naming it (0x16 INVALID_PARAM, 0x27 INVALID_KEY)
-// and `source`.
+// MSG_KEY_RSP STATUS: ok for 0, else Errc::Policy naming it (0x16 INVALID_PARAM, 0x27
+// INVALID_KEY) and `source`: the firmware answered and refused, the VMPCK is intact, so the
+// workload API's gate stays open (a blob's recorded TCB_VERSION can make the firmware refuse).
 Result<void> check_key_status(uint32_t status, const char* source);
 
 // Errc::Crypto naming `source` when the 32 bytes are all zero: no firmware answers a successful

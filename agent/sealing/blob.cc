@@ -20,12 +20,18 @@ uint8_t key_sel(RootKey root)
     return root == RootKey::Vlek ? KEY_SEL_VLEK : KEY_SEL_VCEK;
 }
 
-// The AEAD key for `context`: HKDF-SHA256(derived, "", "cvminit seal/1" || 0x00 || context).
-Result<Secret<32>> aead_key(const DerivedKey& derived, std::string_view context)
+// The AEAD key for `context` (and `launch`, see launch_binding()): HKDF-SHA256(derived, "",
+// "cvminit seal/1" || 0x00 || context [|| 0x00 || launch]). A context is printable ASCII, so the
+// NUL before `launch` cannot be part of it.
+Result<Secret<32>> aead_key(const DerivedKey& derived, std::string_view context, ByteView launch)
 {
     Bytes info(SEAL_INFO_TAG.begin(), SEAL_INFO_TAG.end());
     info.push_back(0x00);
     info.insert(info.end(), context.begin(), context.end());
+    if (!launch.empty()) {
+        info.push_back(0x00);
+        info.insert(info.end(), launch.begin(), launch.end());
+    }
     Secret<32> key;
     TRY(hkdf_sha256(derived.expose(), info, key.expose()));
     return key;
@@ -174,7 +180,8 @@ Result<ParsedBlob> parse_blob(ByteView blob)
 }
 
 Result<Bytes> seal_with_nonce(const DerivedKey& derived, Policy policy, uint64_t tcb_version, std::string_view context,
-                              ByteView plaintext, Aead aead, const std::array<uint8_t, NONCE_SIZE>& nonce)
+                              ByteView plaintext, Aead aead, const std::array<uint8_t, NONCE_SIZE>& nonce,
+                              ByteView launch)
 {
     TRY(check_context(context));
     if (plaintext.size() > MAX_PLAINTEXT)
@@ -196,7 +203,7 @@ Result<Bytes> seal_with_nonce(const DerivedKey& derived, Policy policy, uint64_t
     blob.insert(blob.end(), nonce.begin(), nonce.end());
     const size_t aad_size = blob.size();
     blob.resize(aad_size + plaintext.size() + TAG_SIZE);  // reserved above: no reallocation
-    Secret<32> key = TRY(aead_key(derived, context));
+    Secret<32> key = TRY(aead_key(derived, context, launch));
     int rc = run_aead(aead, Direction::Encrypt, key, nonce, ByteView(blob.data(), aad_size),
                       ByteView(nonnull(plaintext), plaintext.size()), blob.data() + aad_size,
                       blob.data() + aad_size + plaintext.size());
@@ -208,18 +215,25 @@ Result<Bytes> seal_with_nonce(const DerivedKey& derived, Policy policy, uint64_t
 }
 
 Result<Bytes> seal(const DerivedKey& derived, Policy policy, uint64_t tcb_version, std::string_view context,
-                   ByteView plaintext, Aead aead)
+                   ByteView plaintext, Aead aead, ByteView launch)
 {
     std::array<uint8_t, NONCE_SIZE> nonce;
     randombytes_buf(nonce.data(), nonce.size());
-    return seal_with_nonce(derived, policy, tcb_version, context, plaintext, aead, nonce);
+    return seal_with_nonce(derived, policy, tcb_version, context, plaintext, aead, nonce, launch);
 }
 
-Result<SecretBytes> unseal(const DerivedKey& derived, const ParsedBlob& blob, std::string_view context)
+ByteView launch_binding(Policy policy, const std::array<uint8_t, 32>& host_data)
+{
+    if (policy == Policy::ChipOnly || all_zero(host_data))
+        return {};
+    return host_data;
+}
+
+Result<SecretBytes> unseal(const DerivedKey& derived, const ParsedBlob& blob, std::string_view context, ByteView launch)
 {
     TRY(check_context(context));
     const size_t size = blob.ciphertext.size() - TAG_SIZE;  // parse_blob: at least the tag
-    Secret<32> key = TRY(aead_key(derived, context));
+    Secret<32> key = TRY(aead_key(derived, context, launch));
     SecretBytes plaintext(size);
     uint8_t scratch = 0;  // a valid output pointer for an empty plaintext
     std::array<uint8_t, TAG_SIZE> tag;

@@ -2,20 +2,26 @@
 // self-describing and never holds a key: it names the derived-key request that opens it, so
 // unsealing asks the provider for exactly what sealing asked for.
 //
-//   offset  size  field                                                     value
-//   0       8     MAGIC                                                     "CVMSEAL1"
-//   8       2     VERSION (u16le)                                           1
-//   10      1     AEAD                                                      1 AES-256-GCM, 2 ChaCha20-Poly1305
-//   11      1     POLICY                                                    0 measurement-and-chip, 1 measurement-only,
-//   2 chip-only 12      1     ROOT_KEY (KEY_SEL of MSG_KEY_REQ)                         1 VCEK, 2 VLEK: the policy's 13
-//   3     RESERVED                                                  zero 16      8     FIELD_SELECT (u64le,
-//   GUEST_FIELD_SELECT)                  the policy's 24      4     VMPL (u32le) 0 28      4     GUEST_SVN (u32le) 0 32
-//   8     TCB_VERSION (u64le, raw)                                  COMMITTED_TCB when sealed 40      2     CONTEXT_LEN
-//   (u16le)                                       1..MAX_CONTEXT 42      n     CONTEXT printable ASCII, 0x20..0x7e 42+n
-//   12    NONCE                                                     random 54+n    m+16  CIPHERTEXT || TAG m =
-//   0..MAX_PLAINTEXT
+// clang-format off
+//   offset  size   field                                   value
+//   0       8      MAGIC                                   "CVMSEAL1"
+//   8       2      VERSION (u16le)                         1
+//   10      1      AEAD                                    1 AES-256-GCM, 2 ChaCha20-Poly1305
+//   11      1      POLICY                                  0 measurement-and-chip, 1 measurement-only, 2 chip-only
+//   12      1      ROOT_KEY (KEY_SEL of MSG_KEY_REQ)       1 VCEK, 2 VLEK: the policy's
+//   13      3      RESERVED                                zero
+//   16      8      FIELD_SELECT (u64le)                    the policy's GUEST_FIELD_SELECT
+//   24      4      VMPL (u32le)                            0
+//   28      4      GUEST_SVN (u32le)                       0
+//   32      8      TCB_VERSION (u64le, raw)                COMMITTED_TCB when sealed
+//   40      2      CONTEXT_LEN (u16le)                     1..MAX_CONTEXT
+//   42      n      CONTEXT                                 printable ASCII, 0x20..0x7e
+//   42+n    12     NONCE                                   random
+//   54+n    m+16   CIPHERTEXT || TAG                       m = 0..MAX_PLAINTEXT
+// clang-format on
 //
-//   AEAD key = HKDF-SHA256(IKM = derived key, salt = "", info = "cvminit seal/1" || 0x00 || CONTEXT, L = 32)
+//   AEAD key = HKDF-SHA256(IKM = derived key, salt = "", info = "cvminit seal/1" || 0x00 || CONTEXT
+//              [|| 0x00 || HOST_DATA: measurement policies, when not all zero], L = 32)
 //   AAD      = bytes 0 .. 54+n (every header byte before the ciphertext)
 //
 // The derived key is the provider's answer to request_for(POLICY, TCB_VERSION)
@@ -77,12 +83,22 @@ Result<ParsedBlob> parse_blob(ByteView blob);
 // Seals `plaintext` (0..MAX_PLAINTEXT bytes) under `derived`, which the caller obtained for
 // request_for(policy, tcb_version), with a fresh random nonce. Errc::Format for a bad context or
 // an oversized plaintext.
+// `launch` is launch_binding()'s answer for this boot.
 Result<Bytes> seal(const DerivedKey& derived, Policy policy, uint64_t tcb_version, std::string_view context,
-                   ByteView plaintext, Aead aead = Aead::Aes256Gcm);
+                   ByteView plaintext, Aead aead = Aead::Aes256Gcm, ByteView launch = {});
 
 // The same with the caller's nonce: for tests only (a nonce must never repeat under one key).
 Result<Bytes> seal_with_nonce(const DerivedKey& derived, Policy policy, uint64_t tcb_version, std::string_view context,
-                              ByteView plaintext, Aead aead, const std::array<uint8_t, NONCE_SIZE>& nonce);
+                              ByteView plaintext, Aead aead, const std::array<uint8_t, NONCE_SIZE>& nonce,
+                              ByteView launch = {});
+
+// What the AEAD key binds besides the derived key and the context: for the two measurement
+// policies, the launch's HOST_DATA when it is not all zero (an init-data document's digest,
+// docs/initdata.md); else nothing. MEASUREMENT does not cover init-data, which the host chooses:
+// without this, the host could boot the same image with a document of its own (its broker, its
+// settings) and the workload would still open what it sealed under the real one. chip-only binds
+// no launch at all. The view points into `host_data`.
+ByteView launch_binding(Policy policy, const std::array<uint8_t, 32>& host_data);
 
 // Opens a parsed blob with `derived` (the provider's key for blob.request). The AEAD key is made
 // from the caller's `context`, not the recorded one, so a caller that names another context than
@@ -90,6 +106,8 @@ Result<Bytes> seal_with_nonce(const DerivedKey& derived, Policy policy, uint64_t
 // Errc::Crypto: "unseal failed: the key derived now does not open this blob (another measurement,
 // chip or context?)"; no plaintext is returned then and the buffer is wiped. Errc::Format naming
 // "context" when `context` itself is not a valid context.
-Result<SecretBytes> unseal(const DerivedKey& derived, const ParsedBlob& blob, std::string_view context);
+// `launch` as for seal().
+Result<SecretBytes> unseal(const DerivedKey& derived, const ParsedBlob& blob, std::string_view context,
+                           ByteView launch = {});
 
 }  // namespace cvm::agent::sealing

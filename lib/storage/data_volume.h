@@ -16,12 +16,15 @@
 //   state "formatting"          -> activate, format_ext4, flush, luks2::finish_formatting
 //   state "ready"               -> activate: the volume is ready
 //
-// A crash before the primary header lands leaves the area blank: the next boot formats anew.
+// A crash before the primary header lands leaves the area blank: the next boot formats anew
+// (once the broker allows it: it recorded generation 1 when it released the key, so a
+// rollback-protected volume then needs `cvm broker volume reset`, docs/sealing.md).
 // A crash after it leaves state "formatting": the next boot makes the filesystem again (nothing
 // was on it yet). A crash inside any rewrite, the adoption included, is luks2::inspect's crash
 // rule. A volume without a token is adopted only because the broker released its key for
-// generation 0, which it does only for a volume it knows no generation of (luks2_volume.h). A device whose
-// header area is not blank and does not validate or authenticate is refused and never written.
+// generation 0, which it does only for a volume it knows no generation of (luks2_volume.h). A
+// device whose header area is not blank and does not validate or authenticate is refused and
+// never written.
 #pragma once
 
 #include <functional>
@@ -72,7 +75,7 @@ struct VolumeSecrets {
 
 // Brings `device` to an open volume with a filesystem, formatting it if blank or unfinished.
 // `seen` is inspect()'s result from before attesting (the header is not read again and
-// trusted: every write re-checks that the device still holds exactly `seen`'s bytes, or fails);
+// trusted: every write re-checks that the device still holds the Volume `seen` describes, or fails);
 // `next_generation` = the generation the agent reported to the broker + 1 (blank reports 0):
 // after success the token holds exactly next_generation. A volume whose (authenticated) token
 // holds another generation than next_generation - 1 is Errc::Policy naming both, nothing

@@ -118,32 +118,45 @@ Result<void> Broker::check_volume_names(Attempt& a)
 
 Result<void> Broker::record_volumes(Attempt& a)
 {
+    // An armed recovery is consumed first: a refusal after a generation was advanced would leave
+    // the broker ahead of a disk that was never opened.
     for (const Attempt::VolumePlan& p : a.volume_plans) {
-        if (p.next) {
-            std::string value = encode_record(*p.next);
-            std::optional<ByteView> expected;
-            if (p.stored)
-                expected = ByteView(*p.stored);
-            auto set = volume_store().compare_and_set(store_keys::volume(p.name), expected, text_bytes(value));
-            if (!set)
-                return store_failure(a, set.release_error(), p.name);
-            // Another request changed the record since it was read: two launches with one volume.
-            if (!set.value())
-                return refuse(a, proto::ErrorCode::VolumeRollback,
-                              "volume " + p.name +
-                                  ": its generation changed while this request was judged (another launch "
-                                  "opening the same volume?)",
-                              CLAIM, p.name);
-        }
-        if (p.armed) {
-            auto used = volume_store().compare_and_set(store_keys::recover(p.name), ByteView(*p.armed), std::nullopt);
-            if (!used)
-                return store_failure(a, used.release_error(), p.name);
-            if (!used.value())
-                return refuse(a, proto::ErrorCode::VolumeRollback,
-                              "volume " + p.name + ": the armed recovery was used by another request meanwhile",
-                              "volume.recovery", p.name);
-        }
+        if (!p.armed)
+            continue;
+        auto used = volume_store().compare_and_set(store_keys::recover(p.name), ByteView(*p.armed), std::nullopt);
+        if (!used)
+            return store_failure(a, used.release_error(), p.name);
+        if (!used.value())
+            return refuse(a, proto::ErrorCode::VolumeRollback,
+                          "volume " + p.name + ": the armed recovery was used by another request meanwhile",
+                          "volume.recovery", p.name);
+    }
+    for (const Attempt::VolumePlan& p : a.volume_plans) {
+        if (!p.next)
+            continue;
+        std::string value = encode_record(*p.next);
+        std::optional<ByteView> expected;
+        if (p.stored)
+            expected = ByteView(*p.stored);
+        auto set = volume_store().compare_and_set(store_keys::volume(p.name), expected, text_bytes(value));
+        if (!set)
+            return store_failure(a, set.release_error(), p.name);
+        if (set.value())
+            continue;
+        // Changed since it was read. Exactly this record (the generation and REPORT_ID planned
+        // here) is an overlapping attempt of the same launch that got there first (the agent
+        // retried while a slow one was still judged): the same answer. Anything else is another
+        // launch opening the same volume.
+        auto now = volume_store().get(store_keys::volume(p.name));
+        if (!now)
+            return store_failure(a, now.release_error(), p.name);
+        if (now.value() && std::ranges::equal(*now.value(), text_bytes(value)))
+            continue;
+        return refuse(a, proto::ErrorCode::VolumeRollback,
+                      "volume " + p.name +
+                          ": its generation changed while this request was judged (another launch opening the "
+                          "same volume?)",
+                      CLAIM, p.name);
     }
     for (const Attempt::VolumePlan& p : a.volume_plans) {
         if (!p.note.empty())

@@ -260,6 +260,14 @@ TEST_CASE("derived-key checks: VMPL from the guest's up to 3, a VLEK root only o
     CHECK_FALSE(agent::check_key_request_against(req, report).ok());
     req.tcb_version = 0;  // an older TCB: allowed, that is what it is for
     CHECK(agent::check_key_request_against(req, report).ok());
+    // Below as a number, above in a component (SNP 1 over 0, microcode 0 under 0x18): refused,
+    // as the firmware judges each component.
+    req.tcb_version = 0x0001000000000203;
+    REQUIRE(req.tcb_version < report.committed_tcb);
+    contains(std::string(agent::check_key_request_against(req, report).error().message()),
+             "(bl=3 tee=2 snp=1 ucode=0) is above COMMITTED_TCB 0x1800000000000203 (bl=3 tee=2 snp=0 ucode=24)");
+    req.tcb_version = 0x0000000100000000;  // a reserved byte of the Milan/Genoa layout
+    CHECK_FALSE(agent::check_key_request_against(req, report).ok());
 
     req.root = RootKey::Vlek;
     CHECK(agent::check_key_request_against(req, report).error().code() == Errc::Unsupported);
@@ -277,7 +285,7 @@ TEST_CASE("derive_key: STATUS 0x16 and 0x27 are refused by name and keep the key
     KeyDevice d;
     d.fake.key_status = abi::SEV_RET_INVALID_PARAM;
     auto e = d.error(request());
-    CHECK(e.code() == Errc::Io);
+    CHECK(e.code() == Errc::Policy);  // answered and refused: the gate above stays open
     contains(std::string(e.message()), "SNP_GET_DERIVED_KEY: MSG_KEY_RSP STATUS 0x16 (INVALID_PARAM");
     contains(std::string(e.message()), "the VMPCK is intact");
     CHECK(d.buffers_wiped());

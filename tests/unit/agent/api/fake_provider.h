@@ -13,7 +13,8 @@
 // derive_key follows ReportProvider::derive_key's contract as the real providers implement it
 // (agent/providers/derived_key_check.h): Errc::Config for a TCB_VERSION above the report's
 // COMMITTED_TCB, Errc::Unsupported for a VLEK root unless `has_vlek`, both before anything counts
-// as sent; then the same `fail_from` failures as reports. The key is SHA-256 over the root and the
+// as sent; then the same `fail_from` failures as reports, or with `refuse_key_status` the
+// firmware's STATUS refusal (Errc::Policy). The key is SHA-256 over the root and the
 // selected fields only, where the "chip" is `chip` and the launch's MEASUREMENT byte is
 // `measurement`: another chip or launch gives another key exactly when the request selects it.
 #pragma once
@@ -62,6 +63,9 @@ public:
             return Error::make(Errc::Unsupported, "measurement-only sealing needs a VLEK: this platform has none");
         size_t index = calls.fetch_add(1);
         ++derive_calls;
+        if (refuse_key_status)
+            return Error::make(Errc::Policy, "SNP_GET_DERIVED_KEY: MSG_KEY_RSP STATUS 0x16 (INVALID_PARAM): the "
+                                             "firmware refused the request (the VMPCK is intact)");
         if (index >= fail_from)
             return index == fail_from ? Error::from_errno(Errc::Io, 5, "SNP_GET_DERIVED_KEY: firmware error (EIO)")
                                       : Error::from_errno(Errc::Io, 25, "SNP_GET_DERIVED_KEY: ENOTTY (VMPCK wiped)");
@@ -117,6 +121,7 @@ public:
     uint8_t chip = 0xC1;         // the VCEK's chip, for derived keys
     uint8_t measurement = 0x4D;  // the launch's MEASUREMENT, for derived keys
     bool has_vlek = false;
+    bool refuse_key_status = false;  // the firmware answers MSG_KEY_REQ with STATUS 0x16
 
 private:
     const char* m_name;

@@ -105,3 +105,19 @@ TEST_CASE("a provider's Unavailable becomes Io: nothing above the gate may take 
     CHECK(got.error().code() == Errc::Io);
     CHECK(got.error().message().find("configfs-tsm report: outblob: EBUSY") != std::string_view::npos);
 }
+
+TEST_CASE("a derived key the firmware refuses with a STATUS leaves the gate open: it answered, the VMPCK is intact")
+{
+    test::FakeProvider provider;
+    provider.refuse_key_status = true;
+    ProviderGate gate(provider);
+    GateFailure failure = GateFailure::Closed;
+    auto got = gate.derive_key(DerivedKeyRequest{}, &failure);
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().code() == Errc::Policy);
+    CHECK(failure == GateFailure::None);
+    CHECK_FALSE(gate.closed());
+    provider.refuse_key_status = false;
+    CHECK(gate.derive_key(DerivedKeyRequest{}).ok());
+    CHECK(gate.get_report(data_of(1)).ok());
+}

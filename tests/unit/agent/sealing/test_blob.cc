@@ -53,7 +53,9 @@ TEST_CASE("sealed blob: the exact bytes of an independent implementation, both A
     const char* chacha =
         "43564d5345414c31010002000100000029000000000000000000000000000000040000000000001b06006170702f6462a0a1a2a3a4a5a6"
         "a7a8a9aaabb8815d52c18072049e28edaa478bf2b747acb68713bb2952194a166ae983efe616ebac";
-    for (auto [aead, expected] : {std::pair{Aead::Aes256Gcm, gcm}, std::pair{Aead::ChaCha20Poly1305, chacha}}) {
+    for (const auto& vector : {std::pair{Aead::Aes256Gcm, gcm}, std::pair{Aead::ChaCha20Poly1305, chacha}}) {
+        const Aead aead = vector.first;  // not a structured binding: CAPTURE's lambda takes it (clang 14)
+        const char* expected = vector.second;
         CAPTURE(aead_name(aead));
         auto blob = seal_with_nonce(key_of(0xd0), Policy::MeasurementAndChip, TCB, "app/db",
                                     as_bytes("hello, sealed world"), aead, NONCE);
@@ -125,6 +127,36 @@ TEST_CASE("sealed blob: another derived key or another context does not open it"
     auto bad_context = unseal(key_of(0xd0), parsed.value(), "");
     REQUIRE_FALSE(bad_context.ok());
     CHECK(message_of(bad_context.error()) == "context: 0 bytes, expected 1 to 256");
+}
+
+TEST_CASE("sealed blob: the measurement policies bind a launch's HOST_DATA; chip-only and a zero HOST_DATA none")
+{
+    std::array<uint8_t, 32> ours{}, theirs{}, none{};
+    ours.fill(0x11);
+    theirs.fill(0x22);
+    CHECK(launch_binding(Policy::MeasurementAndChip, ours).size() == 32);
+    CHECK(launch_binding(Policy::MeasurementOnly, ours).data() == ours.data());
+    CHECK(launch_binding(Policy::ChipOnly, ours).empty());
+    CHECK(launch_binding(Policy::MeasurementAndChip, none).empty());
+
+    auto blob = seal(key_of(0xd0), Policy::MeasurementAndChip, TCB, "app/db", as_bytes("for this deployment"),
+                     Aead::Aes256Gcm, launch_binding(Policy::MeasurementAndChip, ours));
+    REQUIRE(blob.ok());
+    auto parsed = parse_blob(blob.value());
+    REQUIRE(parsed.ok());
+    auto same = unseal(key_of(0xd0), parsed.value(), "app/db", launch_binding(parsed->policy, ours));
+    REQUIRE(same.ok());
+    CHECK(text_of(same.value()) == "for this deployment");
+    // The same image launched with another init-data document, or with none.
+    for (const auto* host_data : {&theirs, &none}) {
+        auto other = unseal(key_of(0xd0), parsed.value(), "app/db", launch_binding(parsed->policy, *host_data));
+        REQUIRE_FALSE(other.ok());
+        CHECK(other.error().code() == Errc::Crypto);
+    }
+    // A blob sealed without one does not open under a launch that has one.
+    auto plain = parse_blob(sealed());
+    REQUIRE(plain.ok());
+    CHECK_FALSE(unseal(key_of(0xd0), plain.value(), "app/db", launch_binding(plain->policy, ours)).ok());
 }
 
 TEST_CASE("sealed blob: every ciphertext, tag and AAD byte is authenticated")
