@@ -268,6 +268,7 @@ TEST_CASE("derived-key checks: VMPL from the guest's up to 3, a VLEK root only o
              "(bl=3 tee=2 snp=1 ucode=0) is above COMMITTED_TCB 0x1800000000000203 (bl=3 tee=2 snp=0 ucode=24)");
     req.tcb_version = 0x0000000100000000;  // a reserved byte of the Milan/Genoa layout
     CHECK_FALSE(agent::check_key_request_against(req, report).ok());
+    req.tcb_version = 0;
 
     req.root = RootKey::Vlek;
     CHECK(agent::check_key_request_against(req, report).error().code() == Errc::Unsupported);

@@ -154,7 +154,8 @@ TEST_CASE("sealed blob: the measurement policies bind a launch's HOST_DATA; chip
         CHECK(other.error().code() == Errc::Crypto);
     }
     // A blob sealed without one does not open under a launch that has one.
-    auto plain = parse_blob(sealed());
+    const Bytes plain_blob = sealed();  // the parsed blob's views point into it
+    auto plain = parse_blob(plain_blob);
     REQUIRE(plain.ok());
     CHECK_FALSE(unseal(key_of(0xd0), plain.value(), "app/db", launch_binding(plain->policy, ours)).ok());
 }
