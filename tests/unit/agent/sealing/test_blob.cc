@@ -2,21 +2,15 @@
 
 #include <string>
 
+#include "derived_key_fixture.h"
 #include "sealing/blob.h"
 
 using namespace cvm;
 using namespace cvm::agent;
 using namespace cvm::agent::sealing;
+using cvm::test::key_of;
 
 namespace {
-
-DerivedKey key_of(uint8_t base)
-{
-    DerivedKey key;
-    for (size_t i = 0; i < key.size(); ++i)
-        key.expose()[i] = static_cast<uint8_t>(base + i % 16);
-    return key;
-}
 
 constexpr uint64_t TCB = 0x1b00000000000004;
 const std::array<uint8_t, NONCE_SIZE> NONCE = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab};

@@ -2,21 +2,15 @@
 
 #include <string>
 
+#include "derived_key_fixture.h"
 #include "sealing/policy.h"
 
 using namespace cvm;
 using namespace cvm::agent;
 using namespace cvm::agent::sealing;
+using cvm::test::key_of;
 
 namespace {
-
-DerivedKey key_of(uint8_t base)
-{
-    DerivedKey key;
-    for (size_t i = 0; i < key.size(); ++i)
-        key.expose()[i] = static_cast<uint8_t>(base + i % 16);
-    return key;
-}
 
 Bytes bytes_0_to_31()
 {
