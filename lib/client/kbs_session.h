@@ -43,7 +43,7 @@ inline constexpr const char* KBS_PROTOCOL_VERSION = "0.4.0";
 
 struct KbsResource {
     std::string name;  // our resource name (proto::valid_resource_name)
-    std::string path;  // "<repository>/<type>/<tag>" (kbs_path_valid)
+    std::string path;  // "<repository>/<type>/<tag>" (proto::valid_kbs_path)
     bool volume{false};
 };
 
@@ -53,10 +53,6 @@ struct KbsOptions {
     std::optional<std::string> initdata_toml;  // the exact init-data document, when HOST_DATA binds one
     net::HttpOptions http;
 };
-
-// Trustee's resource path segments: 1 to 64 bytes of [A-Za-z0-9_-.], not starting with '.';
-// exactly three segments.
-bool kbs_path_valid(std::string_view path);
 
 class KbsSession {
 public:

@@ -134,6 +134,17 @@ bool valid_resource_name(std::string_view name)
     });
 }
 
+bool valid_kbs_path(std::string_view path)
+{
+    for (int segment = 0; segment < 3; ++segment) {
+        size_t slash = path.find('/');
+        if ((segment == 2) != (slash == std::string_view::npos) || !valid_resource_name(path.substr(0, slash)))
+            return false;
+        path = segment == 2 ? std::string_view() : path.substr(slash + 1);
+    }
+    return true;
+}
+
 bool valid_env_name(std::string_view name)
 {
     if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9'))

@@ -34,6 +34,9 @@ inline constexpr size_t MAX_MESSAGE_BYTES = 64 * 1024;  // attest request; answe
 // Resource and secret names: 1 to 64 of [A-Za-z0-9_.-], not starting with '.', so that a name is
 // always a safe file name under /run/secrets and needs no escaping anywhere.
 bool valid_resource_name(std::string_view name);
+// A Trustee KBS resource path "<repository>/<type>/<tag>": three valid_resource_name segments
+// (Trustee accepts segments of [A-Za-z0-9_-] followed by [A-Za-z0-9_.-]; this is that, bounded).
+bool valid_kbs_path(std::string_view path);
 // Environment variable names a secret may be exported under: [A-Z_][A-Z0-9_]*, at most 128.
 bool valid_env_name(std::string_view name);
 

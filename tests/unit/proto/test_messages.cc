@@ -213,3 +213,14 @@ TEST_CASE("answer: opens only with the pinned broker key, the agent's key and th
     CHECK(parsed->ct == a.ct);
     CHECK_FALSE(parse_attest_answer("{\"enc\":\"\",\"ct\":\"\",\"sig\":\"\",\"x\":1}").ok());
 }
+
+TEST_CASE("valid_kbs_path: three resource-name segments, as Trustee's resource paths")
+{
+    CHECK(proto::valid_kbs_path("default/cvminit/data"));
+    CHECK(proto::valid_kbs_path("repo-1/key_type/tag.v2"));
+    for (const char* bad :
+         {"", "a", "a/b", "a/b/c/d", "/a/b", "a/b/", "a//c", "a/.b/c", "a/b/c d", "a/b/c\n", "a/b/../c", "a/b\\c/d"})
+        CHECK_MESSAGE(!proto::valid_kbs_path(bad), bad);
+    CHECK(proto::valid_kbs_path(std::string(64, 'a') + "/b/c"));
+    CHECK_FALSE(proto::valid_kbs_path(std::string(65, 'a') + "/b/c"));
+}
