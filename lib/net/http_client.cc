@@ -86,6 +86,11 @@ Result<HttpResponse> http_get(std::string_view url, const HttpOptions& options)
     return exchange("GET", url, nullptr, {}, options);
 }
 
+Result<HttpResponse> http_get(std::string_view url, const Headers& headers, const HttpOptions& options)
+{
+    return exchange("GET", url, nullptr, headers, options);
+}
+
 Result<HttpResponse> http_post(std::string_view url, ByteView body, const Headers& headers, const HttpOptions& options)
 {
     return exchange("POST", url, &body, headers, options);

@@ -32,6 +32,9 @@ struct HttpOptions {
 };
 
 Result<HttpResponse> http_get(std::string_view url, const HttpOptions& options = {});
+// The same with `headers` added as given (e.g. Cookie) after check_outgoing_header(); Host,
+// Content-Length, Connection and Transfer-Encoding are the client's own (Errc::Config).
+Result<HttpResponse> http_get(std::string_view url, const Headers& headers, const HttpOptions& options);
 
 // Sends `body` with a Content-Length; `headers` are added as given (e.g. Content-Type) after
 // check_outgoing_header().
