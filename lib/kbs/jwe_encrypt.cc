@@ -1,0 +1,96 @@
+// encrypt_flattened: the sender's side (RFC 7516 §5.1), shaped as Trustee's ecdh_es_a256kw_p256
+// (kbs/src/jwe/mod.rs at confidential-containers/trustee 78962cd) shapes it: a fresh ephemeral
+// key, Z, the Concat KDF, a random CEK wrapped with RFC 3394, a random 96-bit IV, and AES-GCM
+// over the plaintext with ASCII(BASE64URL(protected header)) as the AAD. The agent never
+// encrypts; the tests and the fake KBS do. Its own file, so that linking decrypt_flattened does
+// not pull it into the agent.
+#include <mbedtls/gcm.h>
+#include <sodium.h>
+
+#include "kbs/jwe.h"
+#include "kbs/tee_key.h"
+#include "proto/json.h"
+
+namespace cvm::kbs::jwe {
+namespace {
+
+struct Gcm {
+    Gcm() { mbedtls_gcm_init(&c); }
+    ~Gcm() { mbedtls_gcm_free(&c); }
+    Gcm(const Gcm&) = delete;
+    Gcm& operator=(const Gcm&) = delete;
+    mbedtls_gcm_context c;
+};
+
+struct MutDoc {
+    MutDoc() : doc(yyjson_mut_doc_new(nullptr))
+    {
+        if (!doc)
+            abort();  // allocation failure
+    }
+    ~MutDoc() { yyjson_mut_doc_free(doc); }
+    MutDoc(const MutDoc&) = delete;
+    MutDoc& operator=(const MutDoc&) = delete;
+    yyjson_mut_val* str(std::string_view s) { return yyjson_mut_strncpy(doc, s.data(), s.size()); }
+    yyjson_mut_doc* doc;
+};
+
+// {"alg","enc","epk":{"crv","kty","x","y"}}: the members and order serde gives Trustee's
+// kbs_types::ProtectedHeader (alg, enc, then the flattened other_fields map, keys sorted).
+std::string protected_header(const Profile& profile, const EcKey& ephemeral)
+{
+    MutDoc d;
+    yyjson_mut_val* header = yyjson_mut_obj(d.doc);
+    yyjson_mut_doc_set_root(d.doc, header);
+    yyjson_mut_obj_add(header, d.str("alg"), d.str(alg_name(profile)));
+    yyjson_mut_obj_add(header, d.str("enc"), d.str(enc_name(profile)));
+    yyjson_mut_val* epk = yyjson_mut_obj(d.doc);
+    yyjson_mut_obj_add(epk, d.str("crv"), d.str(curve_name(profile.curve)));
+    yyjson_mut_obj_add(epk, d.str("kty"), d.str("EC"));
+    yyjson_mut_obj_add(epk, d.str("x"), d.str(base64url_encode(ephemeral.x())));
+    yyjson_mut_obj_add(epk, d.str("y"), d.str(base64url_encode(ephemeral.y())));
+    yyjson_mut_obj_add(header, d.str("epk"), epk);
+    return base64url_encode(as_bytes(proto::write_json(d.doc)));
+}
+
+}  // namespace
+
+Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y, const Profile& profile)
+{
+    EcKey ephemeral = TRY(EcKey::generate(profile.curve));
+    SecretBytes z = TRY(ephemeral.agree(x, y, "recipient key"));
+    SecretBytes kek = concat_kdf_sha256(z.expose(), alg_name(profile), profile.kek_size * 8);
+    SecretBytes cek(profile.cek_size);
+    randombytes_buf(cek.expose().data(), cek.size());
+    Bytes wrapped = TRY(aes_key_wrap(kek.expose(), cek.expose(), "CEK"));
+
+    std::string encoded_header = protected_header(profile, ephemeral);
+    uint8_t iv[GCM_IV_SIZE];
+    randombytes_buf(iv, sizeof iv);
+    Gcm gcm;
+    int rc =
+        mbedtls_gcm_setkey(&gcm.c, MBEDTLS_CIPHER_ID_AES, cek.expose().data(), static_cast<unsigned>(cek.size() * 8));
+    if (rc != 0)
+        return detail::mbedtls_failure(Errc::Config, rc, "AES-GCM key");
+    Bytes ciphertext(plaintext.size() + 1);  // never empty: mbedTLS's buffers must not be null
+    uint8_t none = 0;
+    uint8_t tag[GCM_TAG_SIZE];
+    ByteView aad = as_bytes(encoded_header);
+    rc = mbedtls_gcm_crypt_and_tag(&gcm.c, MBEDTLS_GCM_ENCRYPT, plaintext.size(), iv, sizeof iv, aad.data(), aad.size(),
+                                   plaintext.empty() ? &none : plaintext.data(), ciphertext.data(), sizeof tag, tag);
+    if (rc != 0)
+        return detail::mbedtls_failure(Errc::Crypto, rc, "AES-GCM encryption");
+    ciphertext.resize(plaintext.size());
+
+    MutDoc d;
+    yyjson_mut_val* root = yyjson_mut_obj(d.doc);
+    yyjson_mut_doc_set_root(d.doc, root);
+    yyjson_mut_obj_add(root, d.str("protected"), d.str(encoded_header));
+    yyjson_mut_obj_add(root, d.str("encrypted_key"), d.str(base64url_encode(wrapped)));
+    yyjson_mut_obj_add(root, d.str("iv"), d.str(base64url_encode(iv)));
+    yyjson_mut_obj_add(root, d.str("ciphertext"), d.str(base64url_encode(ciphertext)));
+    yyjson_mut_obj_add(root, d.str("tag"), d.str(base64url_encode(tag)));
+    return proto::write_json(d.doc);
+}
+
+}  // namespace cvm::kbs::jwe
