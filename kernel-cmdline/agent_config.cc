@@ -90,7 +90,7 @@ Result<void> workload(const TomlReader& r, const toml::table& t, AgentFileConfig
 
 Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
 {
-    TRY(only_keys(r, t, "secrets", {"dir", "resources"}));
+    TRY(only_keys(r, t, "secrets", {"dir", "resources", "kbs_paths"}));
     if (const toml::node* v = t.get("dir")) {
         out.secrets_dir = TRY(r.string(*v, "secrets.dir"));
         // /run is the agent's own tmpfs: secrets written there never reach a disk.
@@ -99,6 +99,8 @@ Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig&
     }
     if (const toml::node* v = t.get("resources"))
         out.resources = TRY(read_resource_list(r, *v, "secrets.resources"));
+    if (const toml::node* v = t.get("kbs_paths"))
+        out.kbs_paths = TRY(read_kbs_paths(r, *v, "secrets.kbs_paths"));
     return {};
 }
 
@@ -184,6 +186,10 @@ Result<void> merge_deployment(const AgentCmdline& cmdline, const AgentFileConfig
                     d.broker_key.has_value(), "broker_key"));
     TRY(at_most_one("transport", cmdline.transport.has_value(), "cvminit.transport on the command line",
                     d.transport.has_value(), "transport"));
+    TRY(at_most_one("broker_protocol", cmdline.broker_protocol.has_value(),
+                    "cvminit.broker_protocol on the command line", d.broker_protocol.has_value(), "broker_protocol"));
+    TRY(at_most_one("kbs_paths", !file.kbs_paths.empty(), "secrets.kbs_paths in /etc/cvminit.toml",
+                    !d.kbs_paths.empty(), "kbs_paths"));
     TRY(at_most_one("reattest", cmdline.reattest_seconds != 0, "cvminit.reattest on the command line",
                     d.reattest_seconds != 0, "reattest"));
     TRY(at_most_one("resources", !cmdline.resources.empty(), "cvminit.resources on the command line",
@@ -196,11 +202,47 @@ Result<void> merge_deployment(const AgentCmdline& cmdline, const AgentFileConfig
         out.broker_key = *d.broker_key;
     if (d.transport)
         out.transport = *d.transport;
+    if (d.broker_protocol)
+        out.broker_protocol = *d.broker_protocol;
+    if (!d.kbs_paths.empty())
+        out.kbs_paths = d.kbs_paths;
     if (d.reattest_seconds != 0)
         out.reattest_seconds = d.reattest_seconds;
     if (!d.resources.empty())
         out.resources = d.resources;
     out.workload_env = TRY(merge_env(file.env, d.env));
+    return {};
+}
+
+// The rules of broker_protocol = kbs (agent_config.h), and every resource's KBS path. `complete`:
+// no init-data document is still to come (which could name the protocol or the resources).
+Result<void> check_kbs(const AgentCmdline& cmdline, bool complete, AgentConfig& out)
+{
+    if (out.broker_protocol == BrokerProtocol::Cvmkb) {
+        if (complete && !out.kbs_paths.empty())
+            return Error::make(Errc::Config, "kbs_paths: only with broker_protocol kbs");
+        return {};
+    }
+    const char* cvmkb_only = out.broker_key != proto::Ed25519PublicKey{} ? "broker_key"
+                             : out.transport == Transport::Ratls         ? "transport ratls"
+                             : out.reattest_seconds != 0                 ? "reattest"
+                             : cmdline.data && cmdline.data->key_mode == DataKeyMode::Hybrid
+                                 ? "data_key_mode hybrid (its recovery keyslot needs cvmkb/1's recovery key)"
+                                 : nullptr;
+    if (cvmkb_only)
+        return Error::make(Errc::Config, "broker_protocol kbs: %s is cvmkb/1's and not used with a KBS", cvmkb_only);
+    for (const auto& [name, path] : out.kbs_paths) {
+        if (complete && std::find(out.resources.begin(), out.resources.end(), name) == out.resources.end())
+            return Error::make(Errc::Config, "kbs_paths.%s: not among the resources the agent asks for", name.c_str());
+    }
+    KbsPaths resolved;
+    for (const std::string& name : out.resources) {
+        auto mapped = std::find_if(out.kbs_paths.begin(), out.kbs_paths.end(),
+                                   [&](const auto& entry) { return entry.first == name; });
+        resolved.emplace_back(name,
+                              mapped != out.kbs_paths.end() ? mapped->second : DEFAULT_KBS_REPOSITORY_TYPE + name);
+    }
+    out.kbs_paths = std::move(resolved);
     return {};
 }
 
@@ -229,6 +271,8 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
     out.resources = cmdline.resources.empty() ? file.resources : cmdline.resources;
     out.workload_env = file.env;
     out.transport = cmdline.transport.value_or(Transport::Cvmkb);
+    out.broker_protocol = cmdline.broker_protocol.value_or(BrokerProtocol::Cvmkb);
+    out.kbs_paths = file.kbs_paths;
     out.reattest_seconds = cmdline.reattest_seconds;
     out.reattest_fail = cmdline.reattest_fail;
     out.initdata = cmdline.initdata;
@@ -238,7 +282,8 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
         if (out.broker_url.empty())
             return Error::make(Errc::Config, "broker: not set; give cvminit.broker on the command line or broker in "
                                              "init-data's cvminit.toml");
-        if (!cmdline.broker_key && !(deployment && deployment->broker_key))
+        if (out.broker_protocol == BrokerProtocol::Cvmkb && !cmdline.broker_key &&
+            !(deployment && deployment->broker_key))
             return Error::make(Errc::Config, "broker_key: not set; give cvminit.broker_key on the command line or "
                                              "broker_key in init-data's cvminit.toml");
     }
@@ -251,6 +296,7 @@ Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileCon
     if (out.resources.size() > MAX_RESOURCES)
         return Error::make(Errc::Config, "resources: 64 names and the data volume's key '%s' are more than 64",
                            cmdline.data->key_name.c_str());
+    TRY(check_kbs(cmdline, !initdata || deployment, out));
     out.verity = cmdline.verity;
     out.data = cmdline.data;
     out.workload_root = file.root;

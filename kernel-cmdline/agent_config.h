@@ -16,6 +16,8 @@
 //   [secrets]
 //   dir = "/run/secrets"                  # where the secrets are written; below /run
 //   resources = ["db", "data"]            # the secrets to ask for          XOR cvminit.resources
+//   kbs_paths = { db = "prod/db/password" }  # with cvminit.broker_protocol=kbs: the KBS resource
+//                                         # path of a resource; default "default/cvminit/<name>"
 //
 // Every key is optional. Unknown keys, wrong types and bad values are Errc::Config
 // "cvminit.toml key '<key>': <expected>". Environment names are [A-Z_][A-Z0-9_]* (at most 128);
@@ -41,6 +43,9 @@ inline constexpr size_t MAX_ENV = 256;
 inline constexpr size_t MAX_ARG_OR_VALUE = 4096;
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
+// Resource name -> Trustee KBS path "<repository>/<type>/<tag>" (proto::valid_kbs_path).
+using KbsPaths = std::vector<std::pair<std::string, std::string>>;
+inline constexpr const char* DEFAULT_KBS_REPOSITORY_TYPE = "default/cvminit/";  // + the name
 
 struct Deployment;  // deployment.h: what an init-data document may set
 
@@ -55,6 +60,7 @@ struct AgentFileConfig {
     EnvList env;  // sorted by name
     std::string secrets_dir{"/run/secrets"};
     std::vector<std::string> resources;  // empty: not in the file
+    KbsPaths kbs_paths;                  // sorted by name; empty: not in the file
     uint32_t user{0};
     uint32_t group{0};
     Isolation isolation{Isolation::Strict};
@@ -75,11 +81,13 @@ Result<AgentFileConfig> load_agent_toml(const std::string& path = AGENT_TOML_PAT
 // Everything the agent needs to boot, from both measured places.
 struct AgentConfig {
     std::string broker_url;
-    proto::Ed25519PublicKey broker_key{};
+    proto::Ed25519PublicKey broker_key{};  // zero with kbs
+    BrokerProtocol broker_protocol{BrokerProtocol::Cvmkb};
     bool simulate{false};
     NetConfig net;
     uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};
     std::vector<std::string> resources;  // may be empty: nothing to ask for by name; holds data->key_name
+    KbsPaths kbs_paths;                  // with kbs: one per resource, in the order of `resources`
     std::string workload_root;           // in the initramfs, unless `verity` replaces the root
     std::optional<VerityRoot> verity;
     std::optional<DataVolume> data;
@@ -109,6 +117,11 @@ struct AgentConfig {
 // the measured part is checked, and broker_url may be empty and broker_key zero until the agent's
 // init-data stage merges again with the document. A deployment without cvminit.initdata is
 // Errc::Config.
+//
+// The broker protocol comes from the command line or the document (at most one; cvmkb when
+// neither), and kbs_paths from cvminit.toml or the document (at most one). With kbs no broker_key
+// may be set anywhere, transport ratls, reattest and data_key_mode=hybrid are refused, and every
+// name in kbs_paths must be among the resources; with cvmkb kbs_paths is refused.
 Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file,
                                  const Deployment* deployment = nullptr);
 

@@ -33,6 +33,7 @@ struct Draft {
     std::optional<std::string> data, data_key, data_mount;
     std::optional<DataKeyMode> data_key_mode;
     std::optional<DataKeyPolicy> data_key_policy;
+    std::optional<BrokerProtocol> broker_protocol;
     std::optional<Transport> transport;
     std::optional<uint32_t> reattest;
     std::optional<ReattestFail> reattest_fail;
@@ -270,6 +271,12 @@ bool apply_transport(Draft& d, std::string_view value, std::string&)
     return value == "cvmkb" || value == "ratls";
 }
 
+bool apply_broker_protocol(Draft& d, std::string_view value, std::string&)
+{
+    d.broker_protocol = value == "kbs" ? BrokerProtocol::Kbs : BrokerProtocol::Cvmkb;
+    return value == "cvmkb" || value == "kbs";
+}
+
 bool apply_initdata(Draft& d, std::string_view value, std::string&)
 {
     d.initdata = value == "fw_cfg" ? InitdataSource::FwCfg : InitdataSource::None;
@@ -291,10 +298,11 @@ bool apply_reattest_fail(Draft& d, std::string_view value, std::string&)
 }
 
 // The order of this table is the order compose_cmdline() writes.
-constexpr std::array<Key, 24> KEYS{{
+constexpr std::array<Key, 25> KEYS{{
     {"cvminit.broker", "an http:// or https:// URL without a path", apply_broker},
     {"cvminit.broker_key", "the base64 of the broker's 32-byte Ed25519 public key (cvm broker keygen prints it)",
      apply_broker_key},
+    {"cvminit.broker_protocol", "cvmkb or kbs", apply_broker_protocol},
     {"cvminit.simulate", "0 or 1", apply_simulate},
     {"cvminit.net", "dhcp, static or none", apply_net},
     {"cvminit.ip", "a unicast address and prefix length, A.B.C.D/N with N from 1 to 32", apply_ip},
@@ -345,7 +353,18 @@ Result<AgentCmdline> finish(Draft d)
     bool initdata = d.initdata != InitdataSource::None;
     if (!d.broker_url && !initdata)
         return key_error(KEYS[0].name, "missing: the agent needs its broker's URL (or cvminit.initdata=fw_cfg)");
-    if (!d.broker_key && !initdata)
+    bool kbs = d.broker_protocol == BrokerProtocol::Kbs;
+    if (kbs && d.broker_key)
+        return key_error(KEYS[1].name, "not used with cvminit.broker_protocol=kbs (a KBS signs nothing; its TLS "
+                                       "certificate says who it is)");
+    if (kbs && d.transport == Transport::Ratls)
+        return key_error("cvminit.transport", "ratls is cvmkb/1's; not with cvminit.broker_protocol=kbs");
+    if (kbs && d.reattest)
+        return key_error("cvminit.reattest", "re-attestation is cvmkb/1's; not with cvminit.broker_protocol=kbs");
+    if (kbs && d.data_key_mode == DataKeyMode::Hybrid)
+        return key_error("cvminit.data_key_mode", "hybrid needs cvmkb/1's recovery key; not with "
+                                                  "cvminit.broker_protocol=kbs");
+    if (!d.broker_key && !initdata && !kbs)
         return key_error(KEYS[1].name, "missing: the agent needs the broker's public key to check its answers");
     bool is_static = d.net == NetMode::Static;
     if (is_static && !d.ip)
@@ -415,6 +434,7 @@ Result<AgentCmdline> finish(Draft d)
     }
     // Without init-data an explicit cvmkb is the default, composed away as it always was.
     out.transport = d.transport == Transport::Cvmkb && !initdata ? std::nullopt : d.transport;
+    out.broker_protocol = d.broker_protocol == BrokerProtocol::Cvmkb && !initdata ? std::nullopt : d.broker_protocol;
     out.reattest_seconds = d.reattest.value_or(0);
     out.reattest_fail = d.reattest_fail.value_or(ReattestFail::Log);
     out.initdata = d.initdata;
@@ -514,6 +534,10 @@ std::string compose_cmdline(const AgentCmdline& c)
         out += "cvminit.broker=" + c.broker_url + " ";
     if (c.broker_key)
         out += "cvminit.broker_key=" + proto::ed25519_public_b64(*c.broker_key) + " ";
+    if (c.broker_protocol == BrokerProtocol::Kbs)
+        out += "cvminit.broker_protocol=kbs ";
+    else if (c.broker_protocol && c.initdata != InitdataSource::None)
+        out += "cvminit.broker_protocol=cvmkb ";  // pinned by the image: init-data may not choose it
     out += c.simulate ? "cvminit.simulate=1" : "cvminit.simulate=0";
     out += c.net.mode == NetMode::Dhcp ? " cvminit.net=dhcp"
                                        : (c.net.mode == NetMode::Static ? " cvminit.net=static" : " cvminit.net=none");

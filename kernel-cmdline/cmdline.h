@@ -4,6 +4,8 @@
 //
 //   cvminit.broker=URL          http:// or https://, no path, query or fragment       required*
 //   cvminit.broker_key=BASE64   the broker's Ed25519 public key (32 bytes)            required*
+//   cvminit.broker_protocol=cvmkb|kbs  the broker's protocol: ours (cvmkb/1), or Trustee's KBS
+//                               (RCAR 0.4.0, docs/kbs.md), which has no broker key  default cvmkb
 //   cvminit.simulate=0|1        use the simulated platform (never on real hardware)   default 0
 //   cvminit.net=dhcp|static|none                                                      default dhcp
 //   cvminit.ip=A.B.C.D/N        the static address and prefix length (1..32)          iff static
@@ -33,6 +35,12 @@
 //   cvminit.initdata=fw_cfg|none  read a deployment's settings from the init-data document
 //                               bound to HOST_DATA (QEMU fw_cfg opt/cvminit/initdata;
 //                               deployment.h, docs/initdata.md)                     default none
+//
+// cvminit.broker_protocol=kbs also refuses cvminit.broker_key (a KBS signs nothing: its TLS
+// certificate, checked with the initramfs's CA bundle, is all that says who it is),
+// cvminit.transport=ratls, cvminit.reattest (both cvmkb/1's) and cvminit.data_key_mode=hybrid
+// (its recovery keyslot needs cvmkb/1's recovery key). Without cvminit.initdata an explicit
+// cvmkb is the default and composed away; with it an explicit value is kept, as for transport.
 //
 // The last four are written by compose_cmdline() only when not at their default, so a line
 // composed without them is byte for byte what it was before they existed (and so is its
@@ -92,6 +100,7 @@ inline constexpr uint32_t MAX_REATTEST_SECONDS = 86400;
 
 enum class NetMode : uint8_t { Dhcp, Static, None };
 enum class Transport : uint8_t { Cvmkb, Ratls };
+enum class BrokerProtocol : uint8_t { Cvmkb, Kbs };
 enum class ReattestFail : uint8_t { Log, PowerOff };
 enum class InitdataSource : uint8_t { None, FwCfg };
 
@@ -141,7 +150,9 @@ struct AgentCmdline {
     // canonical: "http[s]://host[:port]", the default port left out; empty only with
     // cvminit.initdata (the document then names it)
     std::string broker_url;
-    std::optional<proto::Ed25519PublicKey> broker_key;  // nullopt only with cvminit.initdata
+    std::optional<proto::Ed25519PublicKey> broker_key;  // nullopt only with cvminit.initdata or kbs
+    // nullopt: not on the line (cvmkb unless init-data says otherwise); as `transport` below
+    std::optional<BrokerProtocol> broker_protocol;
     bool simulate{false};
     NetConfig net;
     uint32_t deadline_seconds{DEFAULT_DEADLINE_SECONDS};

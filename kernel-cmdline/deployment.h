@@ -5,9 +5,11 @@
 //
 //   broker = "https://kb-eu.example:8443"   # as cvminit.broker
 //   broker_key = "<base64 Ed25519>"         # as cvminit.broker_key
+//   broker_protocol = "kbs"                 # as cvminit.broker_protocol: "cvmkb" or "kbs"
 //   transport = "ratls"                     # as cvminit.transport: "cvmkb" or "ratls"
 //   reattest = 300                          # as cvminit.reattest: whole seconds, 30..86400
 //   resources = ["db", "data"]              # as cvminit.resources / secrets.resources
+//   kbs_paths = { db = "prod/db/password" } # as secrets.kbs_paths in /etc/cvminit.toml
 //   [workload]
 //   env = { REGION = "eu-west" }            # joins workload.env of /etc/cvminit.toml
 //
@@ -48,9 +50,11 @@ inline constexpr size_t MAX_DEPLOYMENT_TOML_SIZE = 64 * 1024;
 struct Deployment {
     std::string broker_url;                             // canonical as cvminit.broker; empty: not set
     std::optional<proto::Ed25519PublicKey> broker_key;  // nullopt: not set
+    std::optional<BrokerProtocol> broker_protocol;      // nullopt: not set
     std::optional<Transport> transport;                 // nullopt: not set
     uint32_t reattest_seconds{0};                       // 0: not set
     std::vector<std::string> resources;                 // empty: not set
+    KbsPaths kbs_paths;                                 // sorted by name; empty: not set
     EnvList env;                                        // sorted by name; empty: none
     bool operator==(const Deployment&) const = default;
 };

@@ -111,6 +111,16 @@ expect "compose initdata bad value" 2 "cmdline key 'cvminit.initdata': expected 
   -- cmdline compose --initdata disk --broker http://a --broker-key "$key"
 expect "compose reattest_fail alone needs initdata" 2 "only allowed with cvminit.reattest" \
   -- cmdline compose --broker http://a --broker-key "$key" --reattest-fail poweroff
+# cvminit.broker_protocol=kbs: a Trustee KBS, no broker key; the resources' KBS paths from cvminit.toml.
+expect "compose kbs" 0 '^panic=-1 cvminit\.broker=https://kbs\.example:8080 cvminit\.broker_protocol=kbs cvminit\.simulate=0 ' \
+  -- cmdline compose --broker https://kbs.example:8080 --broker-protocol kbs
+expect "compose kbs refuses a broker key" 2 "cmdline key 'cvminit.broker_key': not used with cvminit.broker_protocol=kbs" \
+  -- cmdline compose --broker https://kbs.example --broker-protocol kbs --broker-key "$key"
+printf '[workload]\ncommand = ["/bin/app"]\n[secrets]\nresources = ["db"]\nkbs_paths = { db = "prod/db/password" }\n' >"$tmp/kbs.toml"
+expect "check kbs paths" 0 '^kbs_paths\.data = default/cvminit/data$' \
+  -- cmdline check --config "$tmp/kbs.toml" "cvminit.broker=https://kbs cvminit.broker_protocol=kbs cvminit.data=/dev/vdb"
+expect "check kbs paths, mapped" 0 '^kbs_paths\.db = prod/db/password$' \
+  -- cmdline check --config "$tmp/kbs.toml" "cvminit.broker=https://kbs cvminit.broker_protocol=kbs"
 expect "parse initdata" 0 '^cvminit\.initdata = fw_cfg$' -- cmdline parse "cvminit.initdata=fw_cfg cvminit.broker=http://a"
 expect "parse refuses --initdata" 2 'parse does not take --initdata' -- cmdline parse --initdata fw_cfg "cvminit.simulate=1"
 expect "check initdata: the measured part" 0 '^workload\.command = \["/usr/bin/app", "--flag", "two words"\]$' \

@@ -30,6 +30,8 @@ measured line.
   --broker URL            the broker, http:// or https:// with no path        cvminit.broker
   --broker-key B64        its Ed25519 public key (cvm broker keygen prints it)  cvminit.broker_key
   --broker-key-file PEM   or a public or private key PEM (only the public key is printed)
+  --broker-protocol cvmkb|kbs  the broker's protocol: cvmkb/1, or a Trustee KBS (RCAR;
+                          docs/kbs.md), which takes no --broker-key     cvminit.broker_protocol
   --simulate              use the SIMULATED platform                          cvminit.simulate=1
   --net dhcp|static|none  default dhcp                                        cvminit.net
   --ip A.B.C.D/N --gateway A.B.C.D   the address for --net static            cvminit.ip, .gateway
@@ -79,11 +81,11 @@ Result<std::string> broker_key_b64(const Args& args)
         return *b64;
     }
     auto path = args.get("broker-key-file");
-    if (!path && args.has("initdata"))
-        return std::string();  // the init-data document may pin the key
+    if (!path && (args.has("initdata") || args.get("broker-protocol") == "kbs"))
+        return std::string();  // the init-data document may pin the key; a KBS has none
     if (!path)
-        return Error::make(Errc::Config,
-                           "compose needs --broker-key B64 or --broker-key-file PEM (or --initdata fw_cfg)");
+        return Error::make(Errc::Config, "compose needs --broker-key B64 or --broker-key-file PEM (or --initdata "
+                                         "fw_cfg, or --broker-protocol kbs)");
     // The file may be the broker's private key: it is read into wiping storage, and only the
     // public half leaves this function.
     SecretBytes pem = TRY(read_secret_file(*path, 4096));
@@ -151,6 +153,7 @@ Result<void> compose(const Args& args)
         {"data-key-mode", "cvminit.data_key_mode"},
         {"data-key-policy", "cvminit.data_key_policy"},
         {"transport", "cvminit.transport"},
+        {"broker-protocol", "cvminit.broker_protocol"},
         {"reattest", "cvminit.reattest"},
         {"reattest-fail", "cvminit.reattest_fail"},
         {"initdata", "cvminit.initdata"},
@@ -256,6 +259,8 @@ Result<void> check(const Args& args)
     printf("workload.env = {%s}\n", env.c_str());
     printf("secrets.dir = %s\n", config.secrets_dir.c_str());
     printf("resources = %s\n", resources.empty() ? "(none)" : resources.c_str());
+    for (const auto& [name, path] : config.kbs_paths)
+        printf("kbs_paths.%s = %s\n", name.c_str(), path.c_str());
     return {};
 }
 
@@ -264,7 +269,7 @@ constexpr std::initializer_list<const char*> COMPOSE_FLAGS = {
     "gateway",       "dns",         "deadline",        "resources",       "workload",    "extra",
     "verity-data",   "verity-hash", "verity-blocks",   "verity-root",     "verity-salt", "data",
     "data-key",      "data-mount",  "data-key-mode",   "data-key-policy", "transport",   "reattest",
-    "reattest-fail", "initdata"};
+    "reattest-fail", "initdata",    "broker-protocol"};
 
 Result<void> run(const Args& args)
 {
@@ -290,17 +295,35 @@ Result<void> run(const Args& args)
 
 int cmd_cmdline(const std::vector<std::string>& argv)
 {
-    auto args = Args::parse(
-        argv, {{"broker", Takes::Value},      {"broker-key", Takes::Value},    {"broker-key-file", Takes::Value},
-               {"simulate", Takes::Nothing},  {"net", Takes::Value},           {"ip", Takes::Value},
-               {"gateway", Takes::Value},     {"dns", Takes::Value},           {"deadline", Takes::Value},
-               {"resources", Takes::Value},   {"workload", Takes::Value},      {"verity-data", Takes::Value},
-               {"verity-hash", Takes::Value}, {"verity-blocks", Takes::Value}, {"verity-root", Takes::Value},
-               {"verity-salt", Takes::Value}, {"data", Takes::Value},          {"data-key", Takes::Value},
-               {"data-mount", Takes::Value},  {"data-key-mode", Takes::Value}, {"data-key-policy", Takes::Value},
-               {"extra", Takes::Values},      {"file", Takes::Value},          {"transport", Takes::Value},
-               {"reattest", Takes::Value},    {"reattest-fail", Takes::Value}, {"config", Takes::Value},
-               {"initdata", Takes::Value}});
+    auto args = Args::parse(argv, {{"broker", Takes::Value},
+                                   {"broker-key", Takes::Value},
+                                   {"broker-key-file", Takes::Value},
+                                   {"simulate", Takes::Nothing},
+                                   {"net", Takes::Value},
+                                   {"ip", Takes::Value},
+                                   {"gateway", Takes::Value},
+                                   {"dns", Takes::Value},
+                                   {"deadline", Takes::Value},
+                                   {"resources", Takes::Value},
+                                   {"workload", Takes::Value},
+                                   {"verity-data", Takes::Value},
+                                   {"verity-hash", Takes::Value},
+                                   {"verity-blocks", Takes::Value},
+                                   {"verity-root", Takes::Value},
+                                   {"verity-salt", Takes::Value},
+                                   {"data", Takes::Value},
+                                   {"data-key", Takes::Value},
+                                   {"data-mount", Takes::Value},
+                                   {"data-key-mode", Takes::Value},
+                                   {"data-key-policy", Takes::Value},
+                                   {"extra", Takes::Values},
+                                   {"file", Takes::Value},
+                                   {"transport", Takes::Value},
+                                   {"reattest", Takes::Value},
+                                   {"reattest-fail", Takes::Value},
+                                   {"config", Takes::Value},
+                                   {"initdata", Takes::Value},
+                                   {"broker-protocol", Takes::Value}});
     if (!args.ok())
         return fail(args.error());
     if (args->help()) {

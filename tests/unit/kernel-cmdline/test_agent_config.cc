@@ -160,6 +160,16 @@ TEST_CASE("cvminit.toml: resources")
     refused("[secrets]\nresources = [1]\n", "expected a string");
 }
 
+TEST_CASE("cvminit.toml: secrets.kbs_paths")
+{
+    AgentFileConfig f = parse_ok("[secrets]\nkbs_paths = { tls = \"a/b/c\", db = \"prod/db/password\" }");
+    CHECK(f.kbs_paths == KbsPaths{{"db", "prod/db/password"}, {"tls", "a/b/c"}});  // sorted by name
+    refused("[secrets]\nkbs_paths = { db = \"prod/db\" }", "secrets.kbs_paths.db");
+    refused("[secrets]\nkbs_paths = { db = \"prod/db/pass word\" }", "repository/type/tag");
+    refused("[secrets]\nkbs_paths = { db = 1 }", "secrets.kbs_paths.db");
+    refused("[secrets]\nkbs_paths = \"a/b/c\"", "secrets.kbs_paths");
+}
+
 TEST_CASE("cvminit.toml: size bound")
 {
     std::string big = "# " + std::string(MAX_AGENT_TOML_SIZE, 'x');

@@ -237,6 +237,32 @@ TEST_CASE("cmdline: cvminit.initdata lets the document name the broker; absent, 
     refused("cvminit.initdata=fw_cfg cvminit.broker=http://a cvminit.transport=ratls", "cvminit.transport", "https://");
 }
 
+TEST_CASE("cmdline: cvminit.broker_protocol=kbs needs no broker key and refuses cvmkb/1's keys")
+{
+    const std::string KBS = "cvminit.broker=https://kbs.example:8080 cvminit.broker_protocol=kbs";
+    AgentCmdline kbs = parse_ok(KBS + " cvminit.data=/dev/vdb");
+    CHECK(kbs.broker_protocol == BrokerProtocol::Kbs);
+    CHECK(!kbs.broker_key);
+    std::string line = compose_cmdline(kbs);
+    CHECK(line.rfind("cvminit.broker=https://kbs.example:8080 cvminit.broker_protocol=kbs cvminit.simulate=0", 0) == 0);
+    CHECK(parse_ok(line) == kbs);
+
+    // The default composes away, so no existing MEASUREMENT changes; with init-data it is pinned.
+    CHECK(parse_ok(BASE + " cvminit.broker_protocol=cvmkb") == parse_ok(BASE));
+    CHECK(compose_cmdline(parse_ok(BASE + " cvminit.broker_protocol=cvmkb")).find("protocol") == std::string::npos);
+    AgentCmdline pinned = parse_ok(BASE + " cvminit.broker_protocol=cvmkb cvminit.initdata=fw_cfg");
+    CHECK(pinned.broker_protocol == BrokerProtocol::Cvmkb);
+    CHECK(compose_cmdline(pinned).find(" cvminit.broker_protocol=cvmkb ") != std::string::npos);
+    CHECK(parse_ok(compose_cmdline(pinned)) == pinned);
+
+    refused(KBS + " cvminit.broker_key=" + std::string(KEY), "cvminit.broker_key", "broker_protocol=kbs");
+    refused(KBS + " cvminit.transport=ratls", "cvminit.transport", "cvmkb/1's");
+    refused(KBS + " cvminit.reattest=60", "cvminit.reattest", "cvmkb/1's");
+    refused(KBS + " cvminit.data=/dev/vdb cvminit.data_key_mode=hybrid", "cvminit.data_key_mode", "recovery key");
+    refused(BASE + " cvminit.broker_protocol=trustee", "cvminit.broker_protocol", "cvmkb or kbs");
+    refused("cvminit.broker=http://a cvminit.broker_protocol=cvmkb", "cvminit.broker_key", "missing");
+}
+
 TEST_CASE("cmdline: the broker URL is kept as its origin")
 {
     CHECK(parse_ok("cvminit.broker_key=" + std::string(KEY) + " cvminit.broker=HTTPS://kb.example:443/").broker_url ==

@@ -205,3 +205,57 @@ TEST_CASE("merge: a setting in both places is refused naming it; missing ones ar
 
 }  // namespace
 }  // namespace cvm::cmdline
+
+namespace cvm::cmdline {
+namespace {
+
+TEST_CASE("merge: broker_protocol kbs, and every resource's KBS path")
+{
+    AgentFileConfig f = file_with_command();
+    f.kbs_paths = {{"db", "prod/db/password"}};
+    auto kbs = merge_config(cmdline("cvminit.broker=https://kbs:8080 cvminit.broker_protocol=kbs "
+                                    "cvminit.resources=db,tls cvminit.data=/dev/vdb"),
+                            f);
+    REQUIRE_MESSAGE(kbs.ok(), std::string(kbs.ok() ? "" : kbs.error().message()));
+    CHECK(kbs->broker_protocol == BrokerProtocol::Kbs);
+    CHECK(kbs->broker_key == proto::Ed25519PublicKey{});
+    CHECK(kbs->kbs_paths ==
+          KbsPaths{{"db", "prod/db/password"}, {"tls", "default/cvminit/tls"}, {"data", "default/cvminit/data"}});
+
+    // From the document: the protocol and the paths, each from one place only.
+    Deployment d = parse_ok("broker = \"https://kbs\"\nbroker_protocol = \"kbs\"\nresources = [\"db\"]\n"
+                            "kbs_paths = { db = \"r/t/db\" }");
+    CHECK(d.broker_protocol == BrokerProtocol::Kbs);
+    auto deployed = merge_config(cmdline("cvminit.initdata=fw_cfg"), file_with_command(), &d);
+    REQUIRE_MESSAGE(deployed.ok(), std::string(deployed.ok() ? "" : deployed.error().message()));
+    CHECK(deployed->kbs_paths == KbsPaths{{"db", "r/t/db"}});
+    merge_refused(cmdline("cvminit.initdata=fw_cfg"), f, &d, "kbs_paths: set both");
+    merge_refused(cmdline("cvminit.initdata=fw_cfg cvminit.broker_protocol=kbs"), file_with_command(), &d,
+                  "broker_protocol: set both");
+    // The measured line's data volume cannot be hybrid when the document picks a KBS.
+    merge_refused(cmdline("cvminit.initdata=fw_cfg cvminit.data=/dev/vdb cvminit.data_key_mode=hybrid"),
+                  file_with_command(), &d, "data_key_mode hybrid");
+    Deployment keyed =
+        parse_ok("broker = \"https://kbs\"\nbroker_protocol = \"kbs\"\nbroker_key = \"" + std::string(KEY1) + "\"");
+    merge_refused(cmdline("cvminit.initdata=fw_cfg"), file_with_command(), &keyed, "broker_key is cvmkb/1's");
+    Deployment reattest = parse_ok("broker = \"https://kbs\"\nbroker_protocol = \"kbs\"\nreattest = 60");
+    merge_refused(cmdline("cvminit.initdata=fw_cfg"), file_with_command(), &reattest, "reattest is cvmkb/1's");
+
+    // A path for a resource nobody asks for is a slip; paths under cvmkb/1 mean nothing.
+    AgentFileConfig stray = file_with_command();
+    stray.kbs_paths = {{"other", "a/b/c"}};
+    merge_refused(cmdline("cvminit.broker=https://kbs cvminit.broker_protocol=kbs cvminit.resources=db"), stray,
+                  nullptr, "kbs_paths.other: not among the resources");
+    merge_refused(
+        cmdline("cvminit.broker=https://kbs cvminit.broker_key=" + std::string(KEY1) + " cvminit.resources=other"),
+        stray, nullptr, "kbs_paths: only with broker_protocol kbs");
+
+    refused("broker_protocol = \"trustee\"", "broker_protocol");
+    refused("kbs_paths = { db = \"a/b\" }", "kbs_paths.db");
+    refused("kbs_paths = { \".x\" = \"a/b/c\" }", "kbs_paths..x");
+    refused("kbs_paths = {}", "kbs_paths");
+    refused("kbs_paths = [\"a/b/c\"]", "kbs_paths");
+}
+
+}  // namespace
+}  // namespace cvm::cmdline
