@@ -103,8 +103,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                    "application/json", cookie)
             if plugin_path == "attest" and self.command == "POST":
                 answer, cookie = core.attest(sid, doc)
+                # Verified by then: a document given had the report's HOST_DATA as its digest.
+                note = "init-data matches HOST_DATA" if doc.get("init-data") is not None else "no init-data"
                 return self._reply(200, json.dumps(answer, separators=(",", ":")).encode(),
-                                   "application/json", cookie)
+                                   "application/json", cookie, note)
             if self.command != "GET":
                 raise kbs.Problem("PluginNotFound", "Plugin %s not found" % plugin_path.split("/")[0],
                                   "only GET of resource/... is modelled besides auth and attest")
