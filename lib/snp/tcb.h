@@ -28,7 +28,7 @@ std::optional<Product> product_from_name(std::string_view name);
 // Product line from the report's CPUID fields (report version 3 and later), as KDS names it:
 //   family 19h (Zen 3/Zen 4) models 00h-0Fh   Milan
 //   family 19h models 10h-1Fh (Genoa) and A0h-AFh (the Zen 4c parts Bergamo and Siena)   Genoa:
-//       KDS serves their VCEKs under /vcek/v1/Genoa (vector trustee_e2e_genoa_siena_v3: model A0h)
+//       KDS serves their VCEKs under /vcek/v1/Genoa (tests/vectors/trustee_kbs/evidence.json: model A0h)
 //   family 1Ah (Zen 5) models 00h-11h: Turin (02h, seen in oak_turin_v5) and Turin dense (11h)
 // Sources: Linux arch/x86/kernel/cpu/amd.c: bsp_init_amd() (Zen 4 family 19h models 10h-1Fh,
 // A0h-AFh; Zen 5 family 1Ah models 00h-2Fh, 40h-4Fh, 60h-7Fh, the client parts above 1Fh);
