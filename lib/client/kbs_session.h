@@ -20,10 +20,13 @@
 // A non-2xx reply is an Error whose message names the step (and, for a resource, its name and
 // KBS path), the HTTP status, and Trustee's problem detail when the body is one
 // ({"type": ".../errors/<Kind>", "detail": "..."}; only the Kind and the first 120 bytes of the
-// detail are shown): Errc::Unavailable for 5xx and 503-like statuses (retry may help),
+// detail are shown, as printable ASCII): Errc::Unavailable for 5xx, 408 and 429 (retry may help),
 // Errc::Policy otherwise. last_status() tells the caller which status ended the session: on a 401
 // the agent starts one new session (a new handshake) while the deadline allows, then gives up
-// (agent/stage_retrieve.cc); 404 is a resource the KBS does not have, named by its path.
+// (agent/stage_retrieve.cc). Trustee answers 404 only for a path it cannot parse or a plugin it
+// lacks; a resource its storage does not have is 401 PluginInternalError, like a policy denial
+// (401 PolicyDeny) and an expired session (kbs/src/error.rs). Transport failures are the net
+// layer's errors, prefixed with the step, and leave last_status() as it was.
 #pragma once
 
 #include <array>
