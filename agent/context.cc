@@ -14,6 +14,7 @@ void Context::wipe()
 {
     release.reset();         // SecretBytes wipe themselves as they go
     session.reset();         // the X25519 private key
+    kbs_session.reset();     // the P-256 TEE key and the KBS's attestation token
     ratls_identity.reset();  // the RA-TLS client key (its PEM buffer wipes itself)
 }
 

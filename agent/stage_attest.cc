@@ -7,6 +7,10 @@
 // With cvminit.transport=ratls the report binds a fresh P-256 key to that cvmkb/1 binding instead
 // (proto::ratls_broker) and goes into a self-signed RA-TLS certificate for the key
 // (client/ratls_credential.h), which stage retrieve presents over mutual TLS.
+//
+// With cvminit.broker_protocol=kbs the challenge is Trustee's RCAR auth (client/kbs_session.h):
+// a fresh P-256 TEE key per handshake, and REPORT_DATA = SHA-384 of the JCS form of the KBS's
+// nonce and that key, as guest-components binds them.
 #include <ctime>
 
 #include "client/ratls_credential.h"
@@ -16,8 +20,27 @@
 
 namespace cvm::agent {
 
+// The KBS handshake: a new session (key, cookie, nonce) every time; the old one is wiped first.
+Result<void> kbs_challenge(Context& ctx)
+{
+    client::KbsOptions options;
+    options.url = ctx.broker_url;
+    for (const auto& [name, path] : ctx.kbs_paths)
+        options.resources.push_back({name, path, ctx.data && ctx.data->key_name == name});
+    if (!ctx.initdata_text.empty())
+        options.initdata_toml = ctx.initdata_text;
+    options.http.connect_timeout_ms = 5000;
+    options.http.ca_file = ctx.broker_ca_file;
+    options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));
+    ctx.kbs_session.reset();
+    ctx.kbs_session = TRY_PREFIX(client::KbsSession::begin(options), "KBS handshake with %s", ctx.broker_url.c_str());
+    return {};
+}
+
 Result<void> challenge(Context& ctx)
 {
+    if (ctx.broker_protocol == cmdline::BrokerProtocol::Kbs)
+        return kbs_challenge(ctx);
     client::ClientOptions options;
     options.broker_url = ctx.broker_url;
     options.broker_key = ctx.broker_key;
@@ -44,7 +67,10 @@ Result<void> fetch_report(Context& ctx)
     ctx.ratls_identity.reset();
     if (ctx.transport == cmdline::Transport::Ratls)
         credential = TRY(client::RatlsCredential::create(ctx.session->report_data()));
-    auto got = ctx.provider->get_report(credential ? credential->report_data() : ctx.session->report_data());
+    const proto::ReportData& bound = credential        ? credential->report_data()
+                                     : ctx.kbs_session ? ctx.kbs_session->report_data()
+                                                       : ctx.session->report_data();
+    auto got = ctx.provider->get_report(bound);
     if (!got) {
         // Whatever the provider says, retry.h must not retry it: a firmware error wipes the VMPCK.
         Error e = got.release_error();
@@ -54,10 +80,11 @@ Result<void> fetch_report(Context& ctx)
     Evidence evidence = got.release_value();
     ctx.report = std::move(evidence.report);
     ctx.certs.clear();
-    if (!evidence.cert_table.empty()) {
-        for (const snp::CertEntry& e : TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table"))
-            ctx.certs.push_back(e.der);
-    }
+    ctx.cert_entries.clear();
+    if (!evidence.cert_table.empty())
+        ctx.cert_entries = TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table");
+    for (const snp::CertEntry& e : ctx.cert_entries)
+        ctx.certs.push_back(e.der);
     if (credential)
         ctx.ratls_identity = TRY(credential->certify(ctx.report, ctx.certs, ctx.provider->name(), std::time(nullptr)));
     return {};
@@ -91,8 +118,10 @@ Result<std::string> stage_attest(Context& ctx)
     ctx.fail_hint = "the PSP or the host refused the report request; the message says whether only a reboot helps";
     TRY(fetch_report(ctx));
     ctx.fail_hint = nullptr;
+    bool kbs = ctx.broker_protocol == cmdline::BrokerProtocol::Kbs;
     return std::string("report from ") + ctx.provider->name() + (ctx.simulate ? " (SIMULATED platform)" : "") + ", " +
-           std::to_string(ctx.certs.size()) + " certificates, bound to a fresh nonce and X25519 key" +
+           std::to_string(ctx.certs.size()) + " certificates, bound to " +
+           (kbs ? "the KBS's nonce and a fresh P-256 TEE key (RCAR)" : "a fresh nonce and X25519 key") +
            (ctx.ratls_identity ? " and a fresh TLS key, in an RA-TLS client certificate" : "");
 }
 

@@ -24,7 +24,9 @@ std::string apply_config(Context& ctx, const cmdline::AgentConfig& c)
     ctx.simulate = c.simulate;
     ctx.broker_url = c.broker_url;
     ctx.broker_key = c.broker_key;
+    ctx.broker_protocol = c.broker_protocol;
     ctx.resources = c.resources;
+    ctx.kbs_paths = c.kbs_paths;
     ctx.net_mode = c.net.mode == cmdline::NetMode::Dhcp     ? NetMode::Dhcp
                    : c.net.mode == cmdline::NetMode::Static ? NetMode::Static
                                                             : NetMode::None;
@@ -57,6 +59,7 @@ std::string apply_config(Context& ctx, const cmdline::AgentConfig& c)
            std::to_string(c.deadline_seconds) + " s" + (c.verity ? ", verity root" : "") +
            (c.data ? ", data volume " + c.data->device : "") +
            (c.transport == cmdline::Transport::Ratls ? ", RA-TLS transport" : "") +
+           (c.broker_protocol == cmdline::BrokerProtocol::Kbs ? ", Trustee KBS protocol (RCAR 0.4.0)" : "") +
            (c.reattest_seconds ? ", re-attest every " + std::to_string(c.reattest_seconds) + " s" : "") +
            (c.isolation == cmdline::Isolation::Off ? ", workload isolation OFF" : "") +
            (c.initdata != cmdline::InitdataSource::None ? ", init-data from fw_cfg" : "") +

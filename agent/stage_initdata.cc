@@ -97,6 +97,7 @@ Result<std::string> stage_initdata(Context& ctx)
     if (!merged)
         return merged.release_error().prefix("init-data settings refused");
     apply_config(ctx, merged.value());
+    ctx.initdata_text = document.text;
     ctx.fail_hint = nullptr;
     return "document (" + std::string(initdata::algorithm_name(document.algorithm)) + ", " +
            std::to_string(document.text.size()) + " bytes) is this launch's HOST_DATA " + to_hex(host_data) +

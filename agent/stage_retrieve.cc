@@ -8,6 +8,13 @@
 // With cvminit.transport=ratls the evidence travels as the TLS client certificate stage attest
 // made (mutual TLS to the https:// broker) and the body carries only nonce, key and request; the
 // answer is checked the same way, and the refusals and FATAL lines mean the same.
+//
+// With cvminit.broker_protocol=kbs the evidence goes to Trustee's /kbs/v0/attest and each
+// resource comes from /kbs/v0/resource as a JWE opened with the session's TEE key
+// (client/kbs_session.h). A 401 (an expired or unknown session, a refused attestation, a resource
+// policy's denial or, in Trustee, a resource it does not have) is answered by one new handshake —
+// session, report, attestation — while the deadline allows; a second 401 is final. Nothing else
+// from a KBS is retried but what the transport marks retryable.
 #include "retry.h"
 #include "stages.h"
 
@@ -16,8 +23,53 @@ namespace cvm::agent {
 Result<void> challenge(Context& ctx);     // stage_attest.cc
 Result<void> fetch_report(Context& ctx);  // stage_attest.cc
 
+namespace {
+
+Result<std::string> kbs_retrieve(Context& ctx)
+{
+    bool first = true;
+    bool redone = false;
+    auto done = with_backoff(ctx, "retrieve", [&]() -> Result<void> {
+        if (!first) {
+            TRY(challenge(ctx));
+            TRY(fetch_report(ctx));  // a provider failure is not Unavailable: never retried
+        }
+        first = false;
+        auto released = [&]() -> Result<proto::Release> {
+            TRY(ctx.kbs_session->attest(ctx.report, ctx.cert_entries));
+            return ctx.kbs_session->fetch();
+        }();
+        if (released) {
+            ctx.release = released.release_value();
+            return {};
+        }
+        Error e = released.release_error();
+        if (ctx.kbs_session->last_status() != 401 || redone)
+            return e;
+        redone = true;  // once: a fresh session may cure an expired one, nothing else
+        return Error::make(Errc::Unavailable, "%.*s; a new handshake", static_cast<int>(e.message().size()),
+                           e.message().data());
+    });
+    if (!done) {
+        int status = ctx.kbs_session ? ctx.kbs_session->last_status() : 0;
+        ctx.fail_hint = status == 401   ? "the KBS refused this VM after a new handshake: its attestation or resource "
+                                          "policy, or (Trustee answers 401 for it too) a resource it does not hold; "
+                                          "the KBS's log says which"
+                        : status == 404 ? "the KBS has no such resource path: check secrets.kbs_paths"
+                                        : "is cvminit.broker reachable from the VM, and is the KBS running?";
+        return done.release_error();
+    }
+    return std::to_string(ctx.release->secrets.size()) + " secrets and " + std::to_string(ctx.release->volumes.size()) +
+           " volume keys from the KBS at " + ctx.broker_url +
+           " (RCAR 0.4.0; each a JWE opened with this handshake's TEE key)";
+}
+
+}  // namespace
+
 Result<std::string> stage_retrieve(Context& ctx)
 {
+    if (ctx.broker_protocol == cmdline::BrokerProtocol::Kbs)
+        return kbs_retrieve(ctx);
     bool first = true;
     auto done = with_backoff(ctx, "retrieve", [&]() -> Result<void> {
         if (!first) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "client/kbs_session.h"
 #include "client/session.h"
 #include "dhcp/ipv4.h"
 #include "kernel-cmdline/agent_config.h"
@@ -42,7 +43,9 @@ struct Context {
     // (cvm initramfs --file CA.pem:/etc/ssl/certs/ca-certificates.crt); tests point it elsewhere.
     std::string broker_ca_file = net::DEFAULT_CA_FILE;
     std::array<uint8_t, 32> broker_key{};
+    cmdline::BrokerProtocol broker_protocol{cmdline::BrokerProtocol::Cvmkb};
     std::vector<std::string> resources;
+    cmdline::KbsPaths kbs_paths;  // with kbs: each resource's KBS path
     NetMode net_mode{NetMode::Dhcp};
     Ipv4 static_address;  // NetMode::Static
     uint8_t static_prefix{0};
@@ -64,10 +67,15 @@ struct Context {
     // init-data document (cvminit.initdata).
     std::optional<cmdline::AgentCmdline> measured_cmdline;
     std::optional<cmdline::AgentFileConfig> measured_file;
+    std::string initdata_text;                 // stage initdata: the document HOST_DATA binds (sent to a KBS)
     std::unique_ptr<ReportProvider> provider;  // stage initdata or attest
     std::optional<client::Session> session;    // this boot's X25519 key and nonce
-    Bytes report;                              // the evidence sent to the broker
+    // cvminit.broker_protocol=kbs: the RCAR session (its P-256 TEE key, cookie and nonce) in place
+    // of `session`, made anew for every handshake.
+    std::optional<client::KbsSession> kbs_session;
+    Bytes report;  // the evidence sent to the broker
     std::vector<Bytes> certs;
+    std::vector<snp::CertEntry> cert_entries;  // the same certificates with their kinds (for a KBS)
     // cvminit.transport=ratls: the certificate carrying `report` and its fresh key, presented to
     // the broker over mutual TLS (client/ratls_credential.h); made anew with every report.
     std::shared_ptr<const net::TlsClientIdentity> ratls_identity;

@@ -2,7 +2,8 @@
 
 #include <doctest.h>
 
-#include "jwe_for_test.h"
+#include "base/base64.h"
+#include "kbs/jwe.h"
 #include "proto/json.h"
 
 namespace cvm::test {
@@ -27,6 +28,15 @@ net::HttpResponse problem(int status, const std::string& kind, const std::string
 net::HttpResponse json_reply(const std::string& body)
 {
     return net::HttpResponse{200, {{"Content-Type", "application/json"}}, bytes_of(body)};
+}
+
+std::string jwe_to(std::string_view x, std::string_view y, ByteView plaintext)
+{
+    auto bx = base64url_decode(x), by = base64url_decode(y);
+    REQUIRE((bx && by));
+    auto jwe = kbs::jwe::encrypt_flattened(plaintext, *bx, *by, kbs::jwe::TEE_PROFILE);
+    REQUIRE_MESSAGE(jwe.ok(), std::string(jwe.ok() ? "" : jwe.error().message()));
+    return jwe.value();
 }
 
 ScriptedKbs::ScriptedKbs(KbsScript script) : m_script(std::move(script))

@@ -33,6 +33,10 @@ struct KbsScript {
 net::HttpResponse problem(int status, const std::string& kind, const std::string& detail);
 // A 200 reply with `body` as application/json.
 net::HttpResponse json_reply(const std::string& body);
+// The flattened JWE of `plaintext` to the P-256 key whose JWK coordinates are `x`, `y`, as
+// Trustee's ecdh_es_a256kw_p256 shapes it (kbs::jwe::encrypt_flattened); fails the calling test on
+// any error.
+std::string jwe_to(std::string_view x, std::string_view y, ByteView plaintext);
 
 class ScriptedKbs {
 public:

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "client/kbs_session.h"
-#include "jwe_for_test.h"
 #include "kbs/tee_key.h"
 #include "kbs_script.h"
 #include "session_fixture.h"
