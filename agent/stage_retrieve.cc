@@ -52,12 +52,16 @@ Result<std::string> kbs_retrieve(Context& ctx)
     });
     if (!done) {
         int status = ctx.kbs_session ? ctx.kbs_session->last_status() : 0;
+        Error e = done.release_error();
         ctx.fail_hint = status == 401   ? "the KBS refused this VM after a new handshake: its attestation or resource "
                                           "policy, or (Trustee answers 401 for it too) a resource it does not hold; "
                                           "the KBS's log says which"
                         : status == 404 ? "the KBS has no such resource path: check secrets.kbs_paths"
-                                        : "is cvminit.broker reachable from the VM, and is the KBS running?";
-        return done.release_error();
+                        : e.code() == Errc::Crypto
+                            ? "a resource was not encrypted to this handshake's TEE key: the KBS, or whatever "
+                              "answers in its place, is not the one this VM attested to"
+                            : "is cvminit.broker reachable from the VM, and is the KBS running?";
+        return e;
     }
     return std::to_string(ctx.release->secrets.size()) + " secrets and " + std::to_string(ctx.release->volumes.size()) +
            " volume keys from the KBS at " + ctx.broker_url +

@@ -10,6 +10,8 @@
 #     PolicyDeny, and PluginInternalError from its storage backend);
 #   - a wrong nonce and an expired session (--session-seconds 0): Trustee's attest refusal, the
 #     fake's log naming the real cause;
+#   - the TEE key swapped in the attest request (--fault swap-key: the report is bound to another
+#     key): refused, the fake's log naming the REPORT_DATA mismatch;
 #   - a resource encrypted to another key (--fault other-key): Errc::Crypto naming the resource.
 # Usage: kbs_client.sh CVM KBS_PROBE FAKE_KBS_DIR
 set -uo pipefail
@@ -98,6 +100,10 @@ attest_refused='^kbs_probe: \[HTTP 401\] policy: KBS attest: HTTP 401 Attestatio
 start_kbs nonce --fault wrong-nonce
 probe wrong-nonce 1 "$attest_refused" -- db=default/cvminit/db
 logged wrong-nonce-logged nonce 'the nonce in the handshake session is different'
+
+start_kbs swap --fault swap-key
+probe swap-key 1 "$attest_refused" -- db=default/cvminit/db
+logged swap-key-logged swap 'Report Data Mismatch'
 
 start_kbs expired --session-seconds 0
 probe expired 1 "$attest_refused" -- db=default/cvminit/db

@@ -40,11 +40,11 @@ check_that() {  # check_that NAME COMMAND...: the command must succeed
 }
 
 # launch NAME INITRD BROKER_URL KEY [cvm cmdline compose flags...]: NAME.toml, its measured
-# cmdline, and its MEASUREMENT in NAME.measurement
+# cmdline, and its MEASUREMENT in NAME.measurement; KEY "" for none (a Trustee KBS)
 launch() {
   local name=$1 initrd=$2 url=$3 key=$4 cmdline
   shift 4
-  cmdline=$("$cvm" cmdline compose --broker "$url" --broker-key "$key" --extra "console=ttyS0" "$@") ||
+  cmdline=$("$cvm" cmdline compose --broker "$url" ${key:+--broker-key "$key"} --extra "console=ttyS0" "$@") ||
     { echo "FAILED: cvm cmdline compose for $name"; exit 1; }
   cat >"$work/$name.toml" <<TOML
 vcpus = 1

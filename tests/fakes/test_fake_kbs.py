@@ -271,7 +271,8 @@ def main():
                   "default/key/other=" + paths["secret"], "--deny", "default/key/other"]
         fakes = {t: Fake(tmp, t, common + extra) for t, extra in (
             ("main", []), ("expired", ["--session-seconds", "0"]),
-            ("wrongnonce", ["--fault", "wrong-nonce"]), ("otherkey", ["--fault", "other-key"]))}
+            ("wrongnonce", ["--fault", "wrong-nonce"]), ("swapkey", ["--fault", "swap-key"]),
+            ("otherkey", ["--fault", "other-key"]))}
         try:
             run(fakes, chip, vcek_key, turin_chip, turin_vcek, turin_key, ark, ask, other_ark)
         finally:
@@ -374,6 +375,10 @@ def run(fakes, chip, vcek_key, turin_chip, turin_vcek, turin_key, ark, ask, othe
     fake = fakes["wrongnonce"]
     c, n = session(fake)
     refused(attest(fake, c, n, key, good(n)), 401, "AttestationError", "--fault wrong-nonce refuses attest")
+    fake = fakes["swapkey"]
+    c, n = session(fake)
+    refused(attest(fake, c, n, key, good(n)), 401, "AttestationError", "--fault swap-key refuses attest")
+    check("Report Data Mismatch" in fake.log_text(), "log: --fault swap-key fails the REPORT_DATA binding")
     fake = fakes["otherkey"]
     c, n = session(fake)
     check(attest(fake, c, n, key, good(n))[0] == 200, "--fault other-key: attest 200")

@@ -5,7 +5,10 @@ never runs its binaries), so it catches mistakes of our evidence encoder and JWE
 
 Run: python3 tests/fakes/fake_kbs --port P --ark ARK.pem [--ask ASK.pem] [--vcek VCEK.der]
        [--resource repo/type/tag=FILE]... [--deny repo/type/tag]... [--session-seconds N]
-       [--fault wrong-nonce|other-key] [--log FILE] [--ready-file FILE]
+       [--fault wrong-nonce|swap-key|other-key] [--log FILE] [--ready-file FILE]
+(--fault: the session remembers another nonce than it sent; the attested runtime data's
+tee-pubkey is swapped for a stranger's, as a man in the middle would, so REPORT_DATA no longer
+matches; resources are encrypted to a stranger's key instead of the attested one.)
 (--port 0 picks a free port; the ready file then holds the port number and a newline.)
 
 What it models, from github.com/confidential-containers/trustee at 78962cd (v0.21.0):
@@ -143,7 +146,7 @@ def main(argv):
     ap.add_argument("--resource", action="append", default=[], metavar="repo/type/tag=FILE")
     ap.add_argument("--deny", action="append", default=[], metavar="repo/type/tag")
     ap.add_argument("--session-seconds", type=int, default=300)
-    ap.add_argument("--fault", choices=("wrong-nonce", "other-key"))
+    ap.add_argument("--fault", choices=("wrong-nonce", "swap-key", "other-key"))
     ap.add_argument("--log")
     ap.add_argument("--ready-file")
     args = ap.parse_args(argv)

@@ -77,6 +77,13 @@ def parse_attestation(doc):
     return nonce, pubkey, evidence["primary_evidence"], additional, init
 
 
+def stranger_jwk():
+    """A fresh P-256 TEE key JWK that nobody attested (for the faults)."""
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "alg": "ECDH-ES+A256KW",
+            "x": jose.b64url(point.x.to_bytes(32, "big")), "y": jose.b64url(point.y.to_bytes(32, "big"))}
+
+
 class Kbs:
     def __init__(self, trust, resources, denied, session_seconds, fault):
         self.trust, self.resources, self.denied = trust, resources, denied
@@ -121,6 +128,8 @@ class Kbs:
         if sid is None:
             raise attest_failed("cookie not found")
         nonce, pubkey, evidence, additional, init = parse_attestation(doc)
+        if self.fault == "swap-key":  # a man in the middle asks for the resources under his own key
+            pubkey = stranger_jwk()
         session, why = self._session(sid)
         if session is None:
             raise attest_failed(why)
@@ -180,9 +189,7 @@ class Kbs:
         except (KeyError, TypeError):
             raise Problem("TokenVerifierError", "Token Verifier error", "Tee public key not found in Attestation Token")
         if self.fault == "other-key":
-            stranger = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
-            pubkey = {"kty": "EC", "crv": "P-256", "alg": "ECDH-ES+A256KW",
-                      "x": jose.b64url(stranger.x.to_bytes(32, "big")), "y": jose.b64url(stranger.y.to_bytes(32, "big"))}
+            pubkey = stranger_jwk()
         try:
             return jose.jwe_encrypt(pubkey, self.resources[rest])
         except jose.JoseError as e:
