@@ -135,14 +135,9 @@ Result<yyjson_mut_val*> report_to_json(yyjson_mut_doc* doc, ByteView raw)
 
 Result<std::string> report_to_json_text(ByteView report)
 {
-    struct Doc {
-        yyjson_mut_doc* doc = yyjson_mut_doc_new(nullptr);
-        ~Doc() { yyjson_mut_doc_free(doc); }
-    } d;
-    if (!d.doc)
-        abort();
-    yyjson_mut_doc_set_root(d.doc, TRY(report_to_json(d.doc, report)));
-    return proto::write_json(d.doc);
+    proto::MutJson d;
+    d.set_root(TRY(report_to_json(d.doc(), report)));
+    return d.text();
 }
 
 // Trustee decodes cert_chain as Option<Vec<sev::firmware::host::CertTableEntry>>

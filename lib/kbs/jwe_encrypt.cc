@@ -22,35 +22,21 @@ struct Gcm {
     mbedtls_gcm_context c;
 };
 
-struct MutDoc {
-    MutDoc() : doc(yyjson_mut_doc_new(nullptr))
-    {
-        if (!doc)
-            abort();  // allocation failure
-    }
-    ~MutDoc() { yyjson_mut_doc_free(doc); }
-    MutDoc(const MutDoc&) = delete;
-    MutDoc& operator=(const MutDoc&) = delete;
-    yyjson_mut_val* str(std::string_view s) { return yyjson_mut_strncpy(doc, s.data(), s.size()); }
-    yyjson_mut_doc* doc;
-};
-
 // {"alg","enc","epk":{"crv","kty","x","y"}}: the members and order serde gives Trustee's
 // kbs_types::ProtectedHeader (alg, enc, then the flattened other_fields map, keys sorted).
 std::string protected_header(const Profile& profile, const EcKey& ephemeral)
 {
-    MutDoc d;
-    yyjson_mut_val* header = yyjson_mut_obj(d.doc);
-    yyjson_mut_doc_set_root(d.doc, header);
-    yyjson_mut_obj_add(header, d.str("alg"), d.str(alg_name(profile)));
-    yyjson_mut_obj_add(header, d.str("enc"), d.str(enc_name(profile)));
-    yyjson_mut_val* epk = yyjson_mut_obj(d.doc);
-    yyjson_mut_obj_add(epk, d.str("crv"), d.str(curve_name(profile.curve)));
-    yyjson_mut_obj_add(epk, d.str("kty"), d.str("EC"));
-    yyjson_mut_obj_add(epk, d.str("x"), d.str(base64url_encode(ephemeral.x())));
-    yyjson_mut_obj_add(epk, d.str("y"), d.str(base64url_encode(ephemeral.y())));
-    yyjson_mut_obj_add(header, d.str("epk"), epk);
-    return base64url_encode(as_bytes(proto::write_json(d.doc)));
+    proto::MutJson d;
+    yyjson_mut_val* header = d.root();
+    d.add(header, "alg", d.str(alg_name(profile)));
+    d.add(header, "enc", d.str(enc_name(profile)));
+    yyjson_mut_val* epk = yyjson_mut_obj(d.doc());
+    d.add(epk, "crv", d.str(curve_name(profile.curve)));
+    d.add(epk, "kty", d.str("EC"));
+    d.add(epk, "x", d.str(base64url_encode(ephemeral.x())));
+    d.add(epk, "y", d.str(base64url_encode(ephemeral.y())));
+    d.add(header, "epk", epk);
+    return base64url_encode(as_bytes(d.text()));
 }
 
 }  // namespace
@@ -82,15 +68,14 @@ Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y
         return detail::mbedtls_failure(Errc::Crypto, rc, "AES-GCM encryption");
     ciphertext.resize(plaintext.size());
 
-    MutDoc d;
-    yyjson_mut_val* root = yyjson_mut_obj(d.doc);
-    yyjson_mut_doc_set_root(d.doc, root);
-    yyjson_mut_obj_add(root, d.str("protected"), d.str(encoded_header));
-    yyjson_mut_obj_add(root, d.str("encrypted_key"), d.str(base64url_encode(wrapped)));
-    yyjson_mut_obj_add(root, d.str("iv"), d.str(base64url_encode(iv)));
-    yyjson_mut_obj_add(root, d.str("ciphertext"), d.str(base64url_encode(ciphertext)));
-    yyjson_mut_obj_add(root, d.str("tag"), d.str(base64url_encode(tag)));
-    return proto::write_json(d.doc);
+    proto::MutJson d;
+    yyjson_mut_val* root = d.root();
+    d.add(root, "protected", d.str(encoded_header));
+    d.add(root, "encrypted_key", d.str(base64url_encode(wrapped)));
+    d.add(root, "iv", d.str(base64url_encode(iv)));
+    d.add(root, "ciphertext", d.str(base64url_encode(ciphertext)));
+    d.add(root, "tag", d.str(base64url_encode(tag)));
+    return d.text();
 }
 
 }  // namespace cvm::kbs::jwe

@@ -15,6 +15,7 @@
 #include "crypto/digest.h"
 #include "kbs/jwe.h"
 #include "proto/jcs.h"
+#include "proto/json.h"
 
 namespace cvm::kbs {
 
@@ -72,11 +73,9 @@ yyjson_mut_val* detail::p256_jwk(yyjson_mut_doc* doc, std::string_view x, std::s
 Result<std::string> detail::rcar_runtime_data(std::string_view nonce, std::string_view x, std::string_view y,
                                               std::string_view additional_evidence)
 {
-    yyjson_mut_doc* doc = yyjson_mut_doc_new(nullptr);
-    if (!doc)
-        abort();  // allocation failure
-    yyjson_mut_val* root = yyjson_mut_obj(doc);
-    yyjson_mut_doc_set_root(doc, root);
+    proto::MutJson d;
+    yyjson_mut_doc* doc = d.doc();
+    yyjson_mut_val* root = d.root();
     yyjson_mut_obj_add_strncpy(doc, root, "additional-evidence", additional_evidence.data(),
                                additional_evidence.size());
     yyjson_mut_obj_add_strncpy(doc, root, "nonce", nonce.data(), nonce.size());
@@ -86,7 +85,6 @@ Result<std::string> detail::rcar_runtime_data(std::string_view nonce, std::strin
     // Without YYJSON_WRITE_ALLOW_INVALID_UNICODE the writer refuses a string that is not UTF-8,
     // which only the server's nonce (or the caller's evidence) can bring.
     char* text = yyjson_mut_write_opts(doc, YYJSON_WRITE_NOFLAG, nullptr, &length, &err);
-    yyjson_mut_doc_free(doc);
     if (!text)
         return Error::make(Errc::Format, "RCAR runtime data: %s, expected the nonce and evidence as UTF-8 text",
                            err.msg ? err.msg : "not writable");

@@ -14,48 +14,33 @@ ByteView text(std::string_view s)
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-struct MutDoc {
-    MutDoc() : doc(yyjson_mut_doc_new(nullptr)), root(yyjson_mut_obj(doc)) { yyjson_mut_doc_set_root(doc, root); }
-    ~MutDoc() { yyjson_mut_doc_free(doc); }
-    MutDoc(const MutDoc&) = delete;
-    MutDoc& operator=(const MutDoc&) = delete;
-    yyjson_mut_val* str(std::string_view s) { return yyjson_mut_strncpy(doc, s.data(), s.size()); }
-    void add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value)
-    {
-        yyjson_mut_obj_add_val(doc, object, key, value);
-    }
-
-    yyjson_mut_doc* doc;
-    yyjson_mut_val* root;
-};
-
 std::string verdict_text(const HeartbeatVerdict& v)
 {
-    MutDoc d;
-    d.add(d.root, "accepted", yyjson_mut_bool(d.doc, v.accepted));
+    MutJson d;
+    d.add(d.root(), "accepted", yyjson_mut_bool(d.doc(), v.accepted));
     if (v.accepted) {
-        d.add(d.root, "interval", yyjson_mut_sint(d.doc, v.interval));
-        d.add(d.root, "measurement", d.str(v.measurement));
-        d.add(d.root, "report_id", d.str(v.report_id));
-        d.add(d.root, "time", yyjson_mut_sint(d.doc, v.time));
-        return write_json(d.doc);
+        d.add(d.root(), "interval", yyjson_mut_sint(d.doc(), v.interval));
+        d.add(d.root(), "measurement", d.str(v.measurement));
+        d.add(d.root(), "report_id", d.str(v.report_id));
+        d.add(d.root(), "time", yyjson_mut_sint(d.doc(), v.time));
+        return d.text();
     }
     const ErrorBody& e = *v.refusal;
-    yyjson_mut_val* error = yyjson_mut_obj(d.doc);
+    yyjson_mut_val* error = yyjson_mut_obj(d.doc());
     d.add(error, "code", d.str(error_code_name(e.code)));
     if (!e.claim.empty())
         d.add(error, "claim", d.str(e.claim));
     d.add(error, "detail", d.str(e.detail));
     if (!e.expected.empty()) {
-        yyjson_mut_val* list = yyjson_mut_arr(d.doc);
+        yyjson_mut_val* list = yyjson_mut_arr(d.doc());
         for (const std::string& x : e.expected)
             yyjson_mut_arr_append(list, d.str(x));
         d.add(error, "expected", list);
     }
     if (!e.got.empty())
         d.add(error, "got", d.str(e.got));
-    d.add(d.root, "error", error);
-    return write_json(d.doc);
+    d.add(d.root(), "error", error);
+    return d.text();
 }
 
 Result<ErrorBody> parse_verdict_error(yyjson_val* e)
@@ -99,18 +84,18 @@ Result<std::string> canonical_heartbeat_request(int64_t interval)
 
 std::string serialize_heartbeat_request(const HeartbeatRequest& r)
 {
-    MutDoc d;
-    d.add(d.root, "nonce", d.str(base64_encode(r.nonce)));
-    d.add(d.root, "pubkey", d.str(base64_encode(r.pubkey)));
-    d.add(d.root, "report", d.str(base64_encode(r.report)));
+    MutJson d;
+    d.add(d.root(), "nonce", d.str(base64_encode(r.nonce)));
+    d.add(d.root(), "pubkey", d.str(base64_encode(r.pubkey)));
+    d.add(d.root(), "report", d.str(base64_encode(r.report)));
     if (!r.certs.empty()) {
-        yyjson_mut_val* certs = yyjson_mut_arr(d.doc);
+        yyjson_mut_val* certs = yyjson_mut_arr(d.doc());
         for (const Bytes& der : r.certs)
             yyjson_mut_arr_append(certs, d.str(base64_encode(der)));
-        d.add(d.root, "certs", certs);
+        d.add(d.root(), "certs", certs);
     }
-    d.add(d.root, "request", yyjson_mut_rawncpy(d.doc, r.canonical_request.data(), r.canonical_request.size()));
-    return write_json(d.doc);
+    d.add(d.root(), "request", yyjson_mut_rawncpy(d.doc(), r.canonical_request.data(), r.canonical_request.size()));
+    return d.text();
 }
 
 Result<HeartbeatRequest> parse_heartbeat_request(std::string_view body)

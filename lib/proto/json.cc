@@ -143,4 +143,26 @@ std::string write_json(yyjson_mut_doc* doc)
     return out;
 }
 
+MutJson::MutJson() : m_doc(yyjson_mut_doc_new(nullptr))
+{
+    yyjson_mut_val* root = m_doc ? yyjson_mut_obj(m_doc) : nullptr;
+    if (!root)
+        abort();  // only on allocation failure
+    yyjson_mut_doc_set_root(m_doc, root);
+}
+
+yyjson_mut_val* MutJson::str(std::string_view s)
+{
+    yyjson_mut_val* v = yyjson_mut_strncpy(m_doc, s.data(), s.size());
+    if (!v)
+        abort();  // only on allocation failure
+    return v;
+}
+
+void MutJson::add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value)
+{
+    if (!yyjson_mut_obj_add_val(m_doc, object, key, value))
+        abort();  // only on allocation failure (or a null value, itself an allocation failure)
+}
+
 }  // namespace cvm::proto

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/base64.h"
@@ -65,5 +66,30 @@ Result<std::array<uint8_t, N>> base64_fixed_member(yyjson_val* object, const cha
 
 // Writes a yyjson mutable document as compact JSON.
 std::string write_json(yyjson_mut_doc* doc);
+
+// A yyjson mutable document that frees itself: the one way this tree builds JSON to send. Its root
+// starts as an empty object (set_root replaces it). yyjson fails only on allocation, and then, as
+// in write_json, the process ends (abort) rather than send a document with a member missing.
+class MutJson {
+public:
+    MutJson();
+    ~MutJson() { yyjson_mut_doc_free(m_doc); }
+    MutJson(const MutJson&) = delete;
+    MutJson& operator=(const MutJson&) = delete;
+
+    yyjson_mut_doc* doc() const { return m_doc; }
+    yyjson_mut_val* root() const { return yyjson_mut_doc_get_root(m_doc); }
+    void set_root(yyjson_mut_val* value) { yyjson_mut_doc_set_root(m_doc, value); }
+
+    // A string value holding a copy of `s` (the document owns it; `s` need not outlive it).
+    yyjson_mut_val* str(std::string_view s);
+    // Adds `key` (not copied: a string literal, or one that outlives the document) to `object`.
+    void add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value);
+    // The document as compact JSON (write_json).
+    std::string text() const { return write_json(m_doc); }
+
+private:
+    yyjson_mut_doc* m_doc;
+};
 
 }  // namespace cvm::proto

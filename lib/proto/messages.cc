@@ -19,21 +19,6 @@ yyjson_mut_val* b64(yyjson_mut_doc* doc, ByteView data)
     return str(doc, base64_encode(data));
 }
 
-struct MutDoc {
-    MutDoc() : doc(yyjson_mut_doc_new(nullptr)), root(yyjson_mut_obj(doc)) { yyjson_mut_doc_set_root(doc, root); }
-    ~MutDoc() { yyjson_mut_doc_free(doc); }
-    MutDoc(const MutDoc&) = delete;
-    MutDoc& operator=(const MutDoc&) = delete;
-    void add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value)
-    {
-        yyjson_mut_obj_add_val(doc, object, key, value);
-    }
-    std::string text() const { return write_json(doc); }
-
-    yyjson_mut_doc* doc;
-    yyjson_mut_val* root;
-};
-
 std::optional<VolumeState> volume_state_from_name(std::string_view name)
 {
     for (VolumeState s : {VolumeState::Blank, VolumeState::Formatting, VolumeState::Ready}) {
@@ -155,9 +140,9 @@ bool valid_env_name(std::string_view name)
 
 std::string serialize_challenge(const Challenge& challenge)
 {
-    MutDoc d;
-    d.add(d.root, "nonce", b64(d.doc, challenge.nonce));
-    d.add(d.root, "expires_in", yyjson_mut_sint(d.doc, challenge.expires_in));
+    MutJson d;
+    d.add(d.root(), "nonce", b64(d.doc(), challenge.nonce));
+    d.add(d.root(), "expires_in", yyjson_mut_sint(d.doc(), challenge.expires_in));
     return d.text();
 }
 
@@ -192,22 +177,22 @@ std::string_view volume_state_name(VolumeState state)
 Result<std::string> canonical_request(const std::vector<std::string>& resources,
                                       const std::vector<VolumeReport>& volumes)
 {
-    MutDoc d;
-    yyjson_mut_val* list = yyjson_mut_arr(d.doc);
+    MutJson d;
+    yyjson_mut_val* list = yyjson_mut_arr(d.doc());
     for (const std::string& name : resources)
-        yyjson_mut_arr_append(list, str(d.doc, name));
-    d.add(d.root, "resources", list);
+        yyjson_mut_arr_append(list, d.str(name));
+    d.add(d.root(), "resources", list);
     if (!volumes.empty()) {
-        yyjson_mut_val* reports = yyjson_mut_arr(d.doc);
+        yyjson_mut_val* reports = yyjson_mut_arr(d.doc());
         for (const VolumeReport& v : volumes) {
-            yyjson_mut_val* o = yyjson_mut_obj(d.doc);
-            d.add(o, "name", str(d.doc, v.name));
-            d.add(o, "state", str(d.doc, volume_state_name(v.state)));
-            d.add(o, "generation", yyjson_mut_uint(d.doc, v.generation));
-            d.add(o, "uuid", str(d.doc, v.uuid));
+            yyjson_mut_val* o = yyjson_mut_obj(d.doc());
+            d.add(o, "name", d.str(v.name));
+            d.add(o, "state", d.str(volume_state_name(v.state)));
+            d.add(o, "generation", yyjson_mut_uint(d.doc(), v.generation));
+            d.add(o, "uuid", d.str(v.uuid));
             yyjson_mut_arr_append(reports, o);
         }
-        d.add(d.root, "volumes", reports);
+        d.add(d.root(), "volumes", reports);
     }
     std::string text = TRY(jcs_canonicalize(d.text()));
     // What the broker will parse, checked by the same parser, so nothing refused there is sent.
@@ -221,19 +206,19 @@ Result<std::string> canonical_request(const std::vector<std::string>& resources,
 
 std::string serialize_attest_request(const AttestRequest& request)
 {
-    MutDoc d;
-    d.add(d.root, "nonce", b64(d.doc, request.nonce));
-    d.add(d.root, "pubkey", b64(d.doc, request.pubkey));
-    d.add(d.root, "report", b64(d.doc, request.report));
+    MutJson d;
+    d.add(d.root(), "nonce", b64(d.doc(), request.nonce));
+    d.add(d.root(), "pubkey", b64(d.doc(), request.pubkey));
+    d.add(d.root(), "report", b64(d.doc(), request.report));
     if (!request.certs.empty()) {
-        yyjson_mut_val* certs = yyjson_mut_arr(d.doc);
+        yyjson_mut_val* certs = yyjson_mut_arr(d.doc());
         for (const Bytes& der : request.certs)
-            yyjson_mut_arr_append(certs, b64(d.doc, der));
-        d.add(d.root, "certs", certs);
+            yyjson_mut_arr_append(certs, b64(d.doc(), der));
+        d.add(d.root(), "certs", certs);
     }
     // The canonical text is embedded as it is, so the broker hashes exactly what the agent did.
-    d.add(d.root, "request",
-          yyjson_mut_rawncpy(d.doc, request.canonical_request.data(), request.canonical_request.size()));
+    d.add(d.root(), "request",
+          yyjson_mut_rawncpy(d.doc(), request.canonical_request.data(), request.canonical_request.size()));
     return d.text();
 }
 
@@ -267,11 +252,11 @@ Result<AttestRequest> parse_attest_request(std::string_view body)
 
 std::string serialize_attest_ratls_request(const AttestRatlsRequest& request)
 {
-    MutDoc d;
-    d.add(d.root, "nonce", b64(d.doc, request.nonce));
-    d.add(d.root, "pubkey", b64(d.doc, request.pubkey));
-    d.add(d.root, "request",
-          yyjson_mut_rawncpy(d.doc, request.canonical_request.data(), request.canonical_request.size()));
+    MutJson d;
+    d.add(d.root(), "nonce", b64(d.doc(), request.nonce));
+    d.add(d.root(), "pubkey", b64(d.doc(), request.pubkey));
+    d.add(d.root(), "request",
+          yyjson_mut_rawncpy(d.doc(), request.canonical_request.data(), request.canonical_request.size()));
     return d.text();
 }
 
@@ -292,12 +277,12 @@ Result<AttestRatlsRequest> parse_attest_ratls_request(std::string_view body)
 
 std::string serialize_attest_answer(const AttestAnswer& answer)
 {
-    MutDoc d;
-    d.add(d.root, "enc", b64(d.doc, answer.enc));
-    d.add(d.root, "ct", b64(d.doc, answer.ct));
-    d.add(d.root, "sig", b64(d.doc, answer.sig));
+    MutJson d;
+    d.add(d.root(), "enc", b64(d.doc(), answer.enc));
+    d.add(d.root(), "ct", b64(d.doc(), answer.ct));
+    d.add(d.root(), "sig", b64(d.doc(), answer.sig));
     if (answer.simulated)
-        d.add(d.root, "simulated", yyjson_mut_true(d.doc));
+        d.add(d.root(), "simulated", yyjson_mut_true(d.doc()));
     return d.text();
 }
 
@@ -326,24 +311,24 @@ ErrorBody error_body(ErrorCode code, std::string detail)
 
 std::string serialize_error(const ErrorBody& e)
 {
-    MutDoc d;
-    yyjson_mut_val* error = yyjson_mut_obj(d.doc);
-    d.add(error, "code", str(d.doc, error_code_name(e.code)));
+    MutJson d;
+    yyjson_mut_val* error = yyjson_mut_obj(d.doc());
+    d.add(error, "code", d.str(error_code_name(e.code)));
     if (!e.claim.empty())
-        d.add(error, "claim", str(d.doc, e.claim));
+        d.add(error, "claim", d.str(e.claim));
     if (!e.expected.empty()) {
-        yyjson_mut_val* expected = yyjson_mut_arr(d.doc);
+        yyjson_mut_val* expected = yyjson_mut_arr(d.doc());
         for (const std::string& x : e.expected)
-            yyjson_mut_arr_append(expected, str(d.doc, x));
+            yyjson_mut_arr_append(expected, d.str(x));
         d.add(error, "expected", expected);
     }
     if (!e.got.empty())
-        d.add(error, "got", str(d.doc, e.got));
-    d.add(error, "detail", str(d.doc, e.detail));
-    d.add(error, "retryable", yyjson_mut_bool(d.doc, e.retryable));
-    d.add(d.root, "error", error);
+        d.add(error, "got", d.str(e.got));
+    d.add(error, "detail", d.str(e.detail));
+    d.add(error, "retryable", yyjson_mut_bool(d.doc(), e.retryable));
+    d.add(d.root(), "error", error);
     if (e.simulated)
-        d.add(d.root, "simulated", yyjson_mut_true(d.doc));
+        d.add(d.root(), "simulated", yyjson_mut_true(d.doc()));
     return d.text();
 }
 

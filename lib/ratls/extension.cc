@@ -32,44 +32,30 @@ constexpr size_t MAX_CERT_SIZE = 8 * 1024;  // AMD's VCEK, ASK and ARK are 1.3 t
 constexpr size_t MAX_PROVIDER_SIZE = 32;
 constexpr std::array<std::string_view, 3> PROVIDERS = {"configfs-tsm", "sev-guest", "simulated"};
 
-yyjson_mut_val* str(yyjson_mut_doc* doc, std::string_view s)
-{
-    return yyjson_mut_strncpy(doc, s.data(), s.size());
-}
-
-struct MutDoc {
-    MutDoc() : doc(yyjson_mut_doc_new(nullptr)) {}
-    ~MutDoc() { yyjson_mut_doc_free(doc); }
-    MutDoc(const MutDoc&) = delete;
-    MutDoc& operator=(const MutDoc&) = delete;
-    yyjson_mut_doc* doc;
-};
-
 std::string evidence_json(const CertEvidence& e)
 {
-    MutDoc d;
-    yyjson_mut_val* root = yyjson_mut_obj(d.doc);
-    yyjson_mut_doc_set_root(d.doc, root);
-    yyjson_mut_obj_add_val(d.doc, root, "binding", str(d.doc, e.binding));
-    yyjson_mut_obj_add_val(d.doc, root, "nonce", str(d.doc, base64_encode(e.nonce)));
-    yyjson_mut_obj_add_val(d.doc, root, "provider", str(d.doc, e.provider));
-    yyjson_mut_obj_add_val(d.doc, root, "report", str(d.doc, base64_encode(e.report)));
-    yyjson_mut_val* certs = yyjson_mut_arr(d.doc);
+    proto::MutJson d;
+    yyjson_mut_val* root = d.root();
+    d.add(root, "binding", d.str(e.binding));
+    d.add(root, "nonce", d.str(base64_encode(e.nonce)));
+    d.add(root, "provider", d.str(e.provider));
+    d.add(root, "report", d.str(base64_encode(e.report)));
+    yyjson_mut_val* certs = yyjson_mut_arr(d.doc());
     for (const Bytes& cert : e.certs)
-        yyjson_mut_arr_append(certs, str(d.doc, base64_encode(cert)));
-    yyjson_mut_obj_add_val(d.doc, root, "certs", certs);
+        yyjson_mut_arr_append(certs, d.str(base64_encode(cert)));
+    d.add(root, "certs", certs);
     if (!e.spki.empty())
-        yyjson_mut_obj_add_val(d.doc, root, "spki", str(d.doc, base64_encode(e.spki)));
-    return proto::write_json(d.doc);
+        d.add(root, "spki", d.str(base64_encode(e.spki)));
+    return d.text();
 }
 
-void add_record(MutDoc& d, yyjson_mut_val* collection, const char* label, const CertEvidence& e)
+void add_record(proto::MutJson& d, yyjson_mut_val* collection, const char* label, const CertEvidence& e)
 {
-    yyjson_mut_val* record = yyjson_mut_arr(d.doc);
-    yyjson_mut_arr_append(record, str(d.doc, MEDIA_TYPE));
-    yyjson_mut_arr_append(record, str(d.doc, base64url_encode(as_bytes(evidence_json(e)))));
-    yyjson_mut_arr_append(record, yyjson_mut_int(d.doc, IND_EVIDENCE));
-    yyjson_mut_obj_add_val(d.doc, collection, label, record);
+    yyjson_mut_val* record = yyjson_mut_arr(d.doc());
+    yyjson_mut_arr_append(record, d.str(MEDIA_TYPE));
+    yyjson_mut_arr_append(record, d.str(base64url_encode(as_bytes(evidence_json(e)))));
+    yyjson_mut_arr_append(record, yyjson_mut_int(d.doc(), IND_EVIDENCE));
+    d.add(collection, label, record);
 }
 
 // The first 64 bytes of untrusted text, for an error message.
@@ -194,14 +180,13 @@ Result<CertEvidence> parse_record(yyjson_val* collection, const char* label, Rol
 
 Bytes encode_extension(const EvidenceSet& set)
 {
-    MutDoc d;
-    yyjson_mut_val* collection = yyjson_mut_obj(d.doc);
-    yyjson_mut_doc_set_root(d.doc, collection);
-    yyjson_mut_obj_add_val(d.doc, collection, "__cmwc_t", str(d.doc, COLLECTION_TYPE));
+    proto::MutJson d;
+    yyjson_mut_val* collection = d.root();
+    d.add(collection, "__cmwc_t", d.str(COLLECTION_TYPE));
     add_record(d, collection, "subject", set.subject);
     if (set.issuer)
         add_record(d, collection, "issuer", *set.issuer);
-    std::string text = proto::write_json(d.doc);
+    std::string text = d.text();
     return asn1::element(UTF8_STRING, as_bytes(text));
 }
 
