@@ -34,57 +34,21 @@ constexpr std::string_view TCB_MEMBERS[] = {"fmc", "bootloader", "tee", "snp", "
 constexpr std::string_view VERSION_MEMBERS[] = {"major", "minor", "build"};
 constexpr std::string_view SIGNATURE_MEMBERS[] = {"r", "s"};
 
-// What was found, for error messages: "null", "a string", "the float 1.5", "-1", "256".
-std::string describe(yyjson_val* v)
-{
-    char buf[48];
-    if (!v)
-        return "nothing";
-    if (yyjson_is_uint(v))
-        snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(yyjson_get_uint(v)));
-    else if (yyjson_is_sint(v))
-        snprintf(buf, sizeof buf, "%lld", static_cast<long long>(yyjson_get_sint(v)));
-    else if (yyjson_is_real(v))
-        snprintf(buf, sizeof buf, "the float %g", yyjson_get_real(v));
-    else if (yyjson_is_arr(v))
-        snprintf(buf, sizeof buf, "an array of %zu", yyjson_arr_size(v));
-    else
-        return yyjson_is_null(v)   ? "null"
-               : yyjson_is_bool(v) ? "a boolean"
-               : yyjson_is_str(v)  ? "a string"
-                                   : "an object";
-    return buf;
-}
-
 Error found(const std::string& path, yyjson_val* v, const char* expected)
 {
-    return Error::make(Errc::Format, "%s: found %s, expected %s", path.c_str(), describe(v).c_str(), expected);
+    return Error::make(Errc::Format, "%s: found %s, expected %s", path.c_str(), proto::describe_json(v).c_str(),
+                       expected);
 }
 
-// An object whose members are each known and given once (serde_derive refuses a duplicate field).
+// An object whose members are each one of sev's fields, given once (serde_derive refuses a
+// duplicate field). Missing members are named by the reader of each.
 Result<void> check_names(yyjson_val* object, const std::string& path, Names known)
 {
     if (!object)
         return Error::make(Errc::Format, "%s: missing", path.c_str());
     if (!yyjson_is_obj(object))
         return found(path, object, "an object");
-    yyjson_obj_iter it = yyjson_obj_iter_with(object);
-    while (yyjson_val* key = yyjson_obj_iter_next(&it)) {
-        std::string_view name(yyjson_get_str(key), yyjson_get_len(key));
-        std::string shown(name.substr(0, 48));
-        bool is_known = false;
-        for (std::string_view k : known)
-            is_known = is_known || k == name;
-        if (!is_known)
-            return Error::make(Errc::Format, "%s.%s: unknown member, expected only virtee/sev's fields", path.c_str(),
-                               shown.c_str());
-        yyjson_obj_iter again = yyjson_obj_iter_with(object);
-        while (yyjson_val* other = yyjson_obj_iter_next(&again)) {
-            if (other != key && yyjson_equals_strn(other, name.data(), name.size()))
-                return Error::make(Errc::Format, "%s.%s: duplicate member", path.c_str(), shown.c_str());
-        }
-    }
-    return {};
+    return proto::check_members(object, path, {}, known);
 }
 
 Result<uint64_t> uint_value(yyjson_val* v, const std::string& path, uint64_t max)

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "kbs/jwe_internal.h"
 #include "kbs/tee_key.h"
 
 namespace cvm::kbs {
@@ -44,14 +45,9 @@ struct KeyWrap {
     mbedtls_nist_kw_context c;
 };
 
-bool is_aes_key_size(size_t size)
-{
-    return size == 16 || size == 24 || size == 32;
-}
-
 Result<void> set_kek(KeyWrap& kw, ByteView kek, int is_wrap, std::string_view what)
 {
-    if (!is_aes_key_size(kek.size()))
+    if (!jwe::detail::is_aes_key_size(kek.size()))
         return Error::make(Errc::Config, "%.*s: key-wrap key of %zu bytes, expected 16, 24 or 32",
                            static_cast<int>(what.size()), what.data(), kek.size());
     int rc = mbedtls_nist_kw_setkey(&kw.c, MBEDTLS_CIPHER_ID_AES, kek.data(), static_cast<unsigned>(kek.size() * 8),

@@ -3,11 +3,10 @@
 // kbs_types::Response (attestation-agent/kbs_protocol/src/keypair.rs, decrypt_response and
 // unwrap_cek), made strict: that code ignores unknown members and takes any curve name it finds
 // equal to its key's.
-#include <mbedtls/gcm.h>
-
 #include <limits>
 
 #include "kbs/jwe.h"
+#include "kbs/jwe_internal.h"
 #include "kbs/tee_key.h"
 #include "proto/json.h"
 
@@ -19,35 +18,14 @@ constexpr const char* PROTECTED = "jwe.protected";
 constexpr const char* EPK = "jwe.protected.epk";
 constexpr size_t ANY_SIZE = std::numeric_limits<size_t>::max();
 
-struct Gcm {
-    Gcm() { mbedtls_gcm_init(&c); }
-    ~Gcm() { mbedtls_gcm_free(&c); }  // zeroises the AES key schedule of the CEK
-    Gcm(const Gcm&) = delete;
-    Gcm& operator=(const Gcm&) = delete;
-    mbedtls_gcm_context c;
-};
-
-// What a value is, for "found ..." in an error (yyjson's own names say "uint", "sint", "real").
-const char* json_kind(yyjson_val* v)
-{
-    switch (yyjson_get_type(v)) {
-    case YYJSON_TYPE_NULL: return "null";
-    case YYJSON_TYPE_BOOL: return "a boolean";
-    case YYJSON_TYPE_NUM: return "a number";
-    case YYJSON_TYPE_STR: return "a string";
-    case YYJSON_TYPE_ARR: return "an array";
-    case YYJSON_TYPE_OBJ: return "an object";
-    default: return "no JSON value";
-    }
-}
-
 Result<std::string_view> text_member(yyjson_val* object, const char* key, const char* what)
 {
     yyjson_val* v = yyjson_obj_get(object, key);
     if (!v)
         return Error::make(Errc::Format, "%s.%s: missing, expected a string", what, key);
     if (!yyjson_is_str(v))
-        return Error::make(Errc::Format, "%s.%s: found %s, expected a string", what, key, json_kind(v));
+        return Error::make(Errc::Format, "%s.%s: found %s, expected a string", what, key,
+                           proto::describe_json(v).c_str());
     return std::string_view(yyjson_get_str(v), yyjson_get_len(v));
 }
 
@@ -92,7 +70,8 @@ Result<EphemeralKey> parse_protected(std::string_view encoded, const Profile& pr
         TRY(proto::JsonDoc::parse({reinterpret_cast<const char*>(json->data()), json->size()}, PROTECTED));
     yyjson_val* header = doc.root();
     if (!yyjson_is_obj(header))
-        return Error::make(Errc::Format, "%s: found %s, expected a JSON object", PROTECTED, json_kind(header));
+        return Error::make(Errc::Format, "%s: found %s, expected a JSON object", PROTECTED,
+                           proto::describe_json(header).c_str());
     // alg and enc first, so that a JWE of another profile is named by what differs.
     TRY(expect_text(header, "alg", PROTECTED, alg_name(profile)));
     TRY(expect_text(header, "enc", PROTECTED, enc_name(profile)));
@@ -116,7 +95,7 @@ Result<EphemeralKey> parse_protected(std::string_view encoded, const Profile& pr
 
 Result<SecretBytes> gcm_decrypt(ByteView cek, ByteView iv, ByteView aad, ByteView ciphertext, ByteView tag)
 {
-    Gcm gcm;
+    detail::Gcm gcm;
     int rc = mbedtls_gcm_setkey(&gcm.c, MBEDTLS_CIPHER_ID_AES, cek.data(), static_cast<unsigned>(cek.size() * 8));
     if (rc != 0)
         return detail::mbedtls_failure(Errc::Crypto, rc, "AES-GCM key");
@@ -138,8 +117,8 @@ Result<SecretBytes> gcm_decrypt(ByteView cek, ByteView iv, ByteView aad, ByteVie
 
 Result<void> check_profile(const Profile& profile, const EcKey& key)
 {
-    auto aes = [](size_t size) { return size == 16 || size == 24 || size == 32; };
-    if (profile.curve != key.curve() || !aes(profile.kek_size) || !aes(profile.cek_size))
+    if (profile.curve != key.curve() || !detail::is_aes_key_size(profile.kek_size) ||
+        !detail::is_aes_key_size(profile.cek_size))
         return Error::make(Errc::Config, "JWE profile %s %s %s does not fit a %s key", curve_name(profile.curve),
                            alg_name(profile).c_str(), enc_name(profile).c_str(), curve_name(key.curve()));
     return {};

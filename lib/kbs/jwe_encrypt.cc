@@ -4,23 +4,15 @@
 // over the plaintext with ASCII(BASE64URL(protected header)) as the AAD. The agent never
 // encrypts; the tests and the fake KBS do. Its own file, so that linking decrypt_flattened does
 // not pull it into the agent.
-#include <mbedtls/gcm.h>
 #include <sodium.h>
 
 #include "kbs/jwe.h"
+#include "kbs/jwe_internal.h"
 #include "kbs/tee_key.h"
 #include "proto/json.h"
 
 namespace cvm::kbs::jwe {
 namespace {
-
-struct Gcm {
-    Gcm() { mbedtls_gcm_init(&c); }
-    ~Gcm() { mbedtls_gcm_free(&c); }
-    Gcm(const Gcm&) = delete;
-    Gcm& operator=(const Gcm&) = delete;
-    mbedtls_gcm_context c;
-};
 
 // {"alg","enc","epk":{"crv","kty","x","y"}}: the members and order serde gives Trustee's
 // kbs_types::ProtectedHeader (alg, enc, then the flattened other_fields map, keys sorted).
@@ -53,7 +45,7 @@ Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y
     std::string encoded_header = protected_header(profile, ephemeral);
     uint8_t iv[GCM_IV_SIZE];
     randombytes_buf(iv, sizeof iv);
-    Gcm gcm;
+    detail::Gcm gcm;
     int rc =
         mbedtls_gcm_setkey(&gcm.c, MBEDTLS_CIPHER_ID_AES, cek.expose().data(), static_cast<unsigned>(cek.size() * 8));
     if (rc != 0)

@@ -1,6 +1,7 @@
 #include "proto/json.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -50,6 +51,13 @@ Result<JsonDoc> JsonDoc::parse_in_place(std::span<uint8_t> buffer, size_t text_s
 
 Result<void> check_members(yyjson_val* value, std::string_view what, std::initializer_list<std::string_view> required,
                            std::initializer_list<std::string_view> optional)
+{
+    return check_members(value, what, std::span<const std::string_view>(required.begin(), required.size()),
+                         std::span<const std::string_view>(optional.begin(), optional.size()));
+}
+
+Result<void> check_members(yyjson_val* value, std::string_view what, std::span<const std::string_view> required,
+                           std::span<const std::string_view> optional)
 {
     if (!yyjson_is_obj(value))
         return Error::make(Errc::Format, "%.*s: expected a JSON object", static_cast<int>(what.size()), what.data());
@@ -130,6 +138,27 @@ Result<Bytes> base64_member(yyjson_val* object, const char* key, std::string_vie
     yyjson_val* v = TRY(member(object, key, what));
     std::string name = std::string(what) + "." + key;
     return base64_value(v, name, max_bytes);
+}
+
+std::string describe_json(yyjson_val* value)
+{
+    char buf[48];
+    if (!value)
+        return "nothing";
+    if (yyjson_is_uint(value))
+        snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(yyjson_get_uint(value)));
+    else if (yyjson_is_sint(value))
+        snprintf(buf, sizeof buf, "%lld", static_cast<long long>(yyjson_get_sint(value)));
+    else if (yyjson_is_real(value))
+        snprintf(buf, sizeof buf, "the float %g", yyjson_get_real(value));
+    else if (yyjson_is_arr(value))
+        snprintf(buf, sizeof buf, "an array of %zu", yyjson_arr_size(value));
+    else
+        return yyjson_is_null(value)   ? "null"
+               : yyjson_is_bool(value) ? "a boolean"
+               : yyjson_is_str(value)  ? "a string"
+                                       : "an object";
+    return buf;
 }
 
 std::string write_json(yyjson_mut_doc* doc)

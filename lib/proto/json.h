@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,9 +40,15 @@ private:
 };
 
 // `value` must be an object whose members are unique, all in `required` or `optional`, and
-// include every `required` one.
+// include every `required` one. The span form takes the names from arrays (lib/kbs's evidence).
 Result<void> check_members(yyjson_val* value, std::string_view what, std::initializer_list<std::string_view> required,
                            std::initializer_list<std::string_view> optional = {});
+Result<void> check_members(yyjson_val* value, std::string_view what, std::span<const std::string_view> required,
+                           std::span<const std::string_view> optional);
+
+// What `value` is, for "found ..." in an error message: "nothing" (nullptr), "null", "a boolean",
+// "a string", "an object", "an array of 3", an integer's value ("-1", "256"), "the float 1.5".
+std::string describe_json(yyjson_val* value);
 
 // A member's value with its type checked; nullptr / nullopt for an absent optional member.
 Result<std::string_view> string_member(yyjson_val* object, const char* key, std::string_view what);

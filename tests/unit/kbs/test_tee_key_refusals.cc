@@ -227,7 +227,7 @@ TEST_CASE("TeeKey::decrypt: the protected header's members and values")
     refused(f.key, f.jwe(with(f.top, "protected", quoted(base64url_encode(as_bytes("{\"alg\":"))))), Errc::Format,
             "jwe.protected: not valid JSON");
     refused(f.key, f.jwe(with(f.top, "protected", quoted(base64url_encode(as_bytes("[1]"))))), Errc::Format,
-            "jwe.protected: found an array, expected a JSON object");
+            "jwe.protected: found an array of 1, expected a JSON object");
 }
 
 TEST_CASE("TeeKey::decrypt: the epk's members, curve and point")
@@ -238,7 +238,7 @@ TEST_CASE("TeeKey::decrypt: the epk's members, curve and point")
         refused(f.key, f.with_epk(without(f.epk, name)), Errc::Format,
                 std::string("jwe.protected.epk.") + name + ": missing");
         refused(f.key, f.with_epk(with(f.epk, name, "7")), Errc::Format,
-                std::string("jwe.protected.epk.") + name + ": found a number");
+                std::string("jwe.protected.epk.") + name + ": found 7, expected a string");
         Members twice = f.epk;
         twice.push_back(*std::find_if(twice.begin(), twice.end(), [&](const auto& m) { return m.first == name; }));
         refused(f.key, f.with_epk(twice), Errc::Format, std::string("jwe.protected.epk.") + name + ": duplicate");
