@@ -18,15 +18,29 @@ namespace {
 constexpr size_t SHA256_SIZE = 32;
 constexpr size_t MAX_KDF_BITS = 256 * 8;
 
+// mbedTLS's SHA-256 here is its software one (the build configures no MBEDTLS_SHA256_ALT or
+// _PROCESS_ALT, subprojects/packagefiles/mbedtls), whose functions fail only for an is224 other
+// than 0 or 1. A failure would be a broken build, never input: the process ends rather than return
+// a key derived from an unfinished hash (concat_kdf_sha256 returns its key, no Result).
+void must(int rc)
+{
+    if (rc != 0)
+        abort();
+}
+
 struct Sha256 {
-    Sha256() { mbedtls_sha256_init(&c); }
+    Sha256()
+    {
+        mbedtls_sha256_init(&c);
+        must(mbedtls_sha256_starts(&c, 0));
+    }
     ~Sha256() { mbedtls_sha256_free(&c); }  // zeroises the state, which has seen Z
     Sha256(const Sha256&) = delete;
     Sha256& operator=(const Sha256&) = delete;
     void update(ByteView data)
     {
         if (!data.empty())
-            mbedtls_sha256_update(&c, data.data(), data.size());
+            must(mbedtls_sha256_update(&c, data.data(), data.size()));
     }
     void update_be32(uint32_t v)
     {
@@ -75,7 +89,6 @@ SecretBytes concat_kdf_sha256(ByteView z, std::string_view algorithm, size_t key
     uint8_t block[SHA256_SIZE];
     for (uint32_t counter = 1; !out.empty(); ++counter) {
         Sha256 h;
-        mbedtls_sha256_starts(&h.c, 0);
         h.update_be32(counter);
         h.update(z);
         h.update_be32(static_cast<uint32_t>(algorithm.size()));
@@ -85,7 +98,7 @@ SecretBytes concat_kdf_sha256(ByteView z, std::string_view algorithm, size_t key
         h.update_be32(static_cast<uint32_t>(apv.size()));
         h.update(apv);
         h.update_be32(static_cast<uint32_t>(key_bits));
-        mbedtls_sha256_finish(&h.c, block);
+        must(mbedtls_sha256_finish(&h.c, block));
         size_t n = std::min(out.size(), sizeof block);
         std::copy(block, block + n, out.begin());
         out = out.subspan(n);
@@ -135,8 +148,11 @@ Result<SecretBytes> aes_key_unwrap(ByteView kek, ByteView wrapped, std::string_v
                            "%.*s: AES key unwrap integrity check failed (RFC 3394 §2.2.3), expected a key wrapped "
                            "for this recipient",
                            w, what.data());
-    if (rc != 0 || length != key.size())
+    if (rc != 0)
         return detail::mbedtls_failure(Errc::Crypto, rc, "AES key unwrap");
+    if (length != key.size())
+        return Error::make(Errc::Crypto, "%.*s: AES key unwrap gave %zu bytes, expected %zu", w, what.data(), length,
+                           key.size());
     return key;
 }
 
@@ -151,8 +167,11 @@ Result<Bytes> aes_key_wrap(ByteView kek, ByteView key, std::string_view what)
     size_t length = 0;
     int rc = mbedtls_nist_kw_wrap(&kw.c, MBEDTLS_KW_MODE_KW, key.data(), key.size(), wrapped.data(), &length,
                                   wrapped.size());
-    if (rc != 0 || length != wrapped.size())
+    if (rc != 0)
         return detail::mbedtls_failure(Errc::Crypto, rc, "AES key wrap");
+    if (length != wrapped.size())
+        return Error::make(Errc::Crypto, "%.*s: AES key wrap gave %zu bytes, expected %zu",
+                           static_cast<int>(what.size()), what.data(), length, wrapped.size());
     return wrapped;
 }
 

@@ -76,8 +76,11 @@ Result<KeyParts> export_parts(Curve curve, const Group& group, const Mpi& d, con
     uint8_t point[1 + 2 * MAX_COORDINATE_SIZE];
     size_t length = 0;
     rc = mbedtls_ecp_point_write_binary(&group.g, &q.p, MBEDTLS_ECP_PF_UNCOMPRESSED, &length, point, sizeof point);
-    if (rc != 0 || length != 1 + 2 * size)
+    if (rc != 0)
         return detail::mbedtls_failure(Errc::Crypto, rc, "EC public key");
+    if (length != 1 + 2 * size)
+        return Error::make(Errc::Crypto, "%s public key: %zu bytes written, expected %zu (SEC 1 uncompressed)",
+                           curve_name(curve), length, 1 + 2 * size);
     return KeyParts{std::move(scalar), Bytes(point + 1, point + 1 + size), Bytes(point + 1 + size, point + length)};
 }
 

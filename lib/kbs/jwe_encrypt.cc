@@ -49,7 +49,7 @@ Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y
     int rc =
         mbedtls_gcm_setkey(&gcm.c, MBEDTLS_CIPHER_ID_AES, cek.expose().data(), static_cast<unsigned>(cek.size() * 8));
     if (rc != 0)
-        return detail::mbedtls_failure(Errc::Config, rc, "AES-GCM key");
+        return detail::mbedtls_failure(Errc::Crypto, rc, "AES-GCM key");
     Bytes ciphertext(plaintext.size() + 1);  // never empty: mbedTLS's buffers must not be null
     uint8_t none = 0;
     uint8_t tag[GCM_TAG_SIZE];
