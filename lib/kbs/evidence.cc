@@ -77,6 +77,12 @@ Result<TcbLayout> report_layout(const snp::AttestationReport& r)
     return *layout;
 }
 
+// sev's CertType::CRL (virtee/sev host/types/snp.rs, CertType's Display and TryFrom<Uuid>):
+// 92f81bc3-5811-4d3d-97ff-d19f88dc67ea. snp::CertKind has no Crl (the agent does not read a CRL
+// from the table), so the entry arrives as CertKind::Other; sev would serialise it as "CRL".
+constexpr snp::Guid CRL_GUID = {0x92, 0xf8, 0x1b, 0xc3, 0x58, 0x11, 0x4d, 0x3d,
+                                0x97, 0xff, 0xd1, 0x9f, 0x88, 0xdc, 0x67, 0xea};
+
 yyjson_mut_val* optional_uint(yyjson_mut_doc* doc, bool present, uint64_t value)
 {
     return present ? yyjson_mut_uint(doc, value) : yyjson_mut_null(doc);
@@ -142,7 +148,8 @@ Result<std::string> report_to_json_text(ByteView report)
 
 // Trustee decodes cert_chain as Option<Vec<sev::firmware::host::CertTableEntry>>
 // (deps/verifier/src/snp/mod.rs:39); CertType (virtee/sev host/types/snp.rs:54) is an externally
-// tagged serde enum: unit variants as their names, OTHER(Uuid) as {"OTHER": "<hyphenated uuid>"}.
+// tagged serde enum: unit variants as their names (CRL for CRL_GUID, as sev maps it), OTHER(Uuid)
+// as {"OTHER": "<hyphenated uuid>"}.
 // The verifier uses ARK (checked against its pinned one), ASK, VCEK and VLEK and skips the rest.
 yyjson_mut_val* cert_chain_to_json(yyjson_mut_doc* doc, const std::vector<snp::CertEntry>& certs)
 {
@@ -151,7 +158,9 @@ yyjson_mut_val* cert_chain_to_json(yyjson_mut_doc* doc, const std::vector<snp::C
     yyjson_mut_val* list = yyjson_mut_arr(doc);
     for (const snp::CertEntry& cert : certs) {
         yyjson_mut_val* type = nullptr;
-        if (cert.kind == snp::CertKind::Other) {
+        if (cert.kind == snp::CertKind::Other && cert.guid == CRL_GUID) {
+            type = yyjson_mut_strcpy(doc, "CRL");
+        } else if (cert.kind == snp::CertKind::Other) {
             type = yyjson_mut_obj(doc);
             add(doc, type, "OTHER", yyjson_mut_strcpy(doc, snp::guid_to_string(cert.guid).c_str()));
         } else {

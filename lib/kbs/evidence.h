@@ -13,7 +13,10 @@
 // report_from_json is the exact inverse, and strict: every member the version defines, no
 // other, each of its type and length and range; errors are Errc::Format naming the member,
 // the value found and what was expected. For every report r that report_to_json accepts,
-// report_from_json(report_to_json(r)) == r (the 1184 bytes).
+// report_from_json(report_to_json(r)) == r (the 1184 bytes). The product only sends evidence:
+// report_from_json's users are the tests (tests/unit/kbs) and the fuzzer (fuzz_kbs_evidence),
+// which check the round trip that Trustee's verifier makes on its side, from serde JSON back to
+// the bytes the signature covers.
 #pragma once
 
 #include <string>
@@ -40,7 +43,8 @@ Result<Bytes> report_from_json(yyjson_val* value);
 Result<Bytes> report_from_json_text(std::string_view text);
 
 // kbs-types' cert_chain: null for an empty table (the KBS then fetches the chain itself),
-// otherwise [{"cert_type": "VCEK"|"VLEK"|"ASK"|"ARK"|{"OTHER":"<guid>"}, "data": [DER bytes]}].
+// otherwise [{"cert_type": "VCEK"|"VLEK"|"ASK"|"ARK"|"CRL"|{"OTHER":"<guid>"}, "data": [DER bytes]}],
+// "CRL" for the GUID sev's CertType::CRL has (CRL_GUID in evidence.cc).
 yyjson_mut_val* cert_chain_to_json(yyjson_mut_doc* doc, const std::vector<snp::CertEntry>& certs);
 
 }  // namespace cvm::kbs

@@ -95,8 +95,10 @@ Result<SecretBytes> decrypt_flattened(std::string_view flattened_jwe, const EcKe
 
 // A flattened JWE of `plaintext` to the public key (x, y) under `profile`, shaped as Trustee's
 // ecdh_es_a256kw_p256 makes it: a fresh ephemeral key, a random CEK and IV, the protected header
-// {"alg","enc","epk":{"crv","kty","x","y"}}, no aad. For the tests and the fake KBS; Errc::Format
-// when (x, y) is not a point on the curve.
+// {"alg","enc","epk":{"crv","kty","x","y"}}, no aad. For the C++ tests only: lib/kbs's, and
+// lib/client's and the agent's through their scripted KBS (tests/unit/client/kbs_script.cc); the
+// fake KBS is Python and has its own encryptor (tests/fakes/fake_kbs/jose.py). Errc::Format when
+// (x, y) is not a point on the curve.
 Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y, const Profile& profile);
 
 namespace detail {

@@ -2,8 +2,9 @@
 // (kbs/src/jwe/mod.rs at confidential-containers/trustee 78962cd) shapes it: a fresh ephemeral
 // key, Z, the Concat KDF, a random CEK wrapped with RFC 3394, a random 96-bit IV, and AES-GCM
 // over the plaintext with ASCII(BASE64URL(protected header)) as the AAD. The agent never
-// encrypts; the tests and the fake KBS do. Its own file, so that linking decrypt_flattened does
-// not pull it into the agent.
+// encrypts; the C++ tests do (lib/kbs's, and lib/client's and the agent's through
+// tests/unit/client/kbs_script.cc; the Python fake KBS has its own, tests/fakes/fake_kbs/jose.py).
+// Its own file, so that linking decrypt_flattened does not pull it into the agent.
 #include <sodium.h>
 
 #include "kbs/jwe.h"

@@ -419,16 +419,19 @@ TEST_CASE("inputs that are not a report object")
     check_refused(padded, "bytes of JSON, expected at most 65536");
 }
 
-TEST_CASE("cert_chain_to_json: null when empty, kbs-types/sev CertType names, OTHER with its GUID")
+TEST_CASE("cert_chain_to_json: null when empty, kbs-types/sev CertType names, CRL by its GUID, OTHER with its GUID")
 {
     yyjson_mut_doc* doc = yyjson_mut_doc_new(nullptr);
     CHECK(yyjson_mut_is_null(kbs::cert_chain_to_json(doc, {})));
-    snp::Guid other = {0x92, 0xf8, 0x1b, 0xc3, 0x58, 0x11, 0x4d, 0x3d, 0x97, 0xff, 0xd1, 0x9f, 0x88, 0xdc, 0x67, 0xea};
+    // sev's CertType::CRL GUID, and one sev does not name.
+    snp::Guid crl = {0x92, 0xf8, 0x1b, 0xc3, 0x58, 0x11, 0x4d, 0x3d, 0x97, 0xff, 0xd1, 0x9f, 0x88, 0xdc, 0x67, 0xea};
+    snp::Guid other = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0x4d, 0xef, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
     std::vector<snp::CertEntry> certs = {
         {snp::GUID_VCEK, snp::CertKind::Vcek, {0x30, 0x00}},
         {snp::GUID_VLEK, snp::CertKind::Vlek, {1}},
         {snp::GUID_ASK, snp::CertKind::Ask, {2, 255}},
         {snp::GUID_ARK, snp::CertKind::Ark, {3}},
+        {crl, snp::CertKind::Other, {5}},
         {other, snp::CertKind::Other, {4}},
     };
     yyjson_mut_doc_set_root(doc, kbs::cert_chain_to_json(doc, certs));
@@ -436,5 +439,6 @@ TEST_CASE("cert_chain_to_json: null when empty, kbs-types/sev CertType names, OT
     yyjson_mut_doc_free(doc);
     CHECK(text == "[{\"cert_type\":\"VCEK\",\"data\":[48,0]},{\"cert_type\":\"VLEK\",\"data\":[1]},"
                   "{\"cert_type\":\"ASK\",\"data\":[2,255]},{\"cert_type\":\"ARK\",\"data\":[3]},"
-                  "{\"cert_type\":{\"OTHER\":\"92f81bc3-5811-4d3d-97ff-d19f88dc67ea\"},\"data\":[4]}]");
+                  "{\"cert_type\":\"CRL\",\"data\":[5]},"
+                  "{\"cert_type\":{\"OTHER\":\"01234567-89ab-4def-8000-000000000001\"},\"data\":[4]}]");
 }
