@@ -24,6 +24,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "base/secret.h"
+#include "crypto/mbedtls_util.h"
 
 namespace cvm::kbs::jwe {
 
@@ -102,10 +103,8 @@ Result<SecretBytes> decrypt_flattened(std::string_view flattened_jwe, const EcKe
 Result<std::string> encrypt_flattened(ByteView plaintext, ByteView x, ByteView y, const Profile& profile);
 
 namespace detail {
-// libsodium's randombytes_buf in mbedTLS's f_rng shape (as lib/ratls and lib/release use it).
-int random_bytes(void* ctx, unsigned char* out, size_t size);
-// "<what>: <mbedTLS description> (-0xNNNN)".
-Error mbedtls_failure(Errc code, int rc, const char* what);
+using crypto::mbedtls_failure;
+using crypto::random_bytes;
 // `text` as an error message may show it: at most 40 printable ASCII characters.
 std::string shown(std::string_view text);
 }  // namespace detail

@@ -3,8 +3,6 @@
 // group is written to during a multiplication).
 #include <mbedtls/ecdh.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/error.h>
-#include <sodium.h>
 
 #include <cstdlib>
 
@@ -87,19 +85,6 @@ Result<KeyParts> export_parts(Curve curve, const Group& group, const Mpi& d, con
 }  // namespace
 
 namespace detail {
-
-int random_bytes(void*, unsigned char* out, size_t size)
-{
-    randombytes_buf(out, size);
-    return 0;
-}
-
-Error mbedtls_failure(Errc code, int rc, const char* what)
-{
-    char text[96];
-    mbedtls_strerror(rc, text, sizeof text);
-    return Error::make(code, "%s: %s (-0x%04x)", what, text, static_cast<unsigned>(-rc));
-}
 
 }  // namespace detail
 

@@ -8,6 +8,7 @@
 #include "base/bytes.h"
 #include "base/error.h"
 #include "base/result.h"
+#include "crypto/mbedtls_util.h"
 
 namespace cvm::ratls::detail {
 
@@ -45,11 +46,7 @@ inline constexpr size_t MAX_SPKI_SIZE = 128;    // a P-256 SPKI is 91 bytes, an 
 // what is expected.
 Result<KeyType> classify_spki(ByteView spki_der, const char* what);
 
-// mbedTLS's f_rng over libsodium's CSPRNG (randombytes_buf: getrandom(2) on Linux), which needs
-// no state of its own; `ctx` is unused.
-int random_bytes(void* ctx, unsigned char* out, size_t size);
-
-// "<what>: <mbedTLS description> (-0xNNNN)".
-Error mbedtls_failure(Errc code, int rc, const char* what);
+using crypto::mbedtls_failure;
+using crypto::random_bytes;
 
 }  // namespace cvm::ratls::detail

@@ -1,7 +1,6 @@
 // SubjectPublicKeyInfo rules (RFC 5280 §4.1.2.7) for the two key types an RA-TLS certificate may
 // carry: P-256 (RFC 5480) and Ed25519 (RFC 8410).
 #include <mbedtls/ecp.h>
-#include <mbedtls/error.h>
 #include <sodium.h>
 
 #include <cstdio>
@@ -102,19 +101,6 @@ Result<KeyType> classify_spki(ByteView spki_der, const char* what)
     }
     return Error::make(Errc::Format, "%s: %s, expected P-256 (id-ecPublicKey, prime256v1) or Ed25519", what,
                        algorithm_name(oid, parameters));
-}
-
-int random_bytes(void*, unsigned char* out, size_t size)
-{
-    randombytes_buf(out, size);
-    return 0;
-}
-
-Error mbedtls_failure(Errc code, int rc, const char* what)
-{
-    char text[96];
-    mbedtls_strerror(rc, text, sizeof text);
-    return Error::make(code, "%s: %s (-0x%04x)", what, text, static_cast<unsigned>(-rc));
 }
 
 }  // namespace detail

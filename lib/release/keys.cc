@@ -3,9 +3,7 @@
 #include "release/keys.h"
 
 #include <mbedtls/ecdsa.h>
-#include <mbedtls/error.h>
 #include <mbedtls/pk.h>
-#include <sodium.h>
 
 #include <cstring>
 #include <mutex>
@@ -14,6 +12,7 @@
 #include "base/der.h"
 #include "base/file.h"
 #include "crypto/digest.h"
+#include "crypto/mbedtls_util.h"
 #include "proto/keys.h"
 #include "proto/pem.h"
 #include "ratls/ratls.h"
@@ -57,18 +56,8 @@ bool same(ByteView a, ByteView b)
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-Error mbedtls_failure(Errc code, int rc, const char* what)
-{
-    char text[96];
-    mbedtls_strerror(rc, text, sizeof text);
-    return Error::make(code, "%s: %s (-0x%04x)", what, text, static_cast<unsigned>(-rc));
-}
-
-int random_bytes(void*, unsigned char* out, size_t size)
-{
-    randombytes_buf(out, size);
-    return 0;
-}
+using crypto::mbedtls_failure;
+using crypto::random_bytes;
 
 // The algorithm of a SubjectPublicKeyInfo or of a PKCS#8 key ("key" names which), from the
 // AlgorithmIdentifier alone. Errc::Unsupported names what else was found.

@@ -1,19 +1,11 @@
 #include "sim/mbedtls_util.h"
 
-#include <mbedtls/error.h>
 #include <mbedtls/pem.h>
 
 #include <algorithm>
 #include <cstring>
 
 namespace cvm::sim {
-
-Error mbedtls_failure(Errc code, int rc, const char* what)
-{
-    char text[96];
-    mbedtls_strerror(rc, text, sizeof text);
-    return Error::make(code, "%s: %s (-0x%04x)", what, text, static_cast<unsigned>(-rc));
-}
 
 Drbg::Drbg()
 {

@@ -1,5 +1,5 @@
-// mbedTLS plumbing for the simulated platform: errors, a DRBG, an owned key, PEM. Internal to
-// lib/sim (the verify layer has its own; the two layers do not depend on each other).
+// mbedTLS plumbing for the simulated platform: a DRBG, an owned key, PEM (errors from
+// crypto/mbedtls_util.h). Internal to lib/sim.
 #pragma once
 
 #include <mbedtls/ctr_drbg.h>
@@ -15,11 +15,11 @@
 #include "base/error.h"
 #include "base/result.h"
 #include "base/secret.h"
+#include "crypto/mbedtls_util.h"
 
 namespace cvm::sim {
 
-// "<what>: <mbedTLS description> (-0xNNNN)".
-Error mbedtls_failure(Errc code, int rc, const char* what);
+using crypto::mbedtls_failure;
 
 // CTR_DRBG (NIST SP 800-90A) seeded from mbedTLS's entropy sources (getrandom on Linux). Not
 // movable: the DRBG keeps a pointer to its entropy context, so it lives behind a unique_ptr.

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "base/der.h"
-#include "verify/mbedtls_error.h"
+#include "crypto/mbedtls_util.h"
 
 namespace cvm::verify {
 
@@ -75,7 +75,7 @@ Result<Certificate> Certificate::parse_der(ByteView der)
     mbedtls_x509_crt_init(cert.m_crt.get());
     int rc = mbedtls_x509_crt_parse_der(cert.m_crt.get(), der.data(), der.size());
     if (rc != 0)
-        return mbedtls_error(Errc::Format, rc, "cannot parse X.509 certificate");
+        return crypto::mbedtls_failure(Errc::Format, rc, "cannot parse X.509 certificate");
     // mbedTLS stops at the end of the outer SEQUENCE and ignores what follows; we do not.
     if (cert.m_crt->raw.len != der.size())
         return Error::make(Errc::Format, "certificate: %zu trailing bytes after the %zu-byte DER certificate",

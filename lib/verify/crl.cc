@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "verify/mbedtls_error.h"
+#include "crypto/mbedtls_util.h"
 #include "verify/pem_text.h"
 
 namespace cvm::verify {
@@ -81,7 +81,7 @@ Result<Crl> Crl::parse_der(ByteView der)
     // input, so trailing bytes fail there; its checks of the version field allow v1.
     int rc = mbedtls_x509_crl_parse_der(out.m_crl.get(), der.data(), der.size());
     if (rc != 0)
-        return mbedtls_error(Errc::Format, rc, "cannot parse X.509 CRL");
+        return crypto::mbedtls_failure(Errc::Format, rc, "cannot parse X.509 CRL");
     const mbedtls_x509_crl& c = *out.m_crl;
     if (c.raw.len != der.size())
         return Error::make(Errc::Format, "CRL: %zu trailing bytes", der.size() - c.raw.len);

@@ -2,7 +2,7 @@
 
 #include <mbedtls/base64.h>
 
-#include "verify/mbedtls_error.h"
+#include "crypto/mbedtls_util.h"
 
 namespace cvm::verify {
 
@@ -26,7 +26,7 @@ Result<Bytes> decode_pem_body(std::string_view body, size_t max_size, const std:
     size_t needed = 0;
     int rc = mbedtls_base64_decode(nullptr, 0, &needed, src, body.size());
     if (rc != 0 && rc != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-        return mbedtls_error(Errc::Format, rc, ("PEM: " + what + " is not base64").c_str());
+        return crypto::mbedtls_failure(Errc::Format, rc, ("PEM: " + what + " is not base64").c_str());
     if (needed == 0 || needed > max_size)
         return Error::make(Errc::Format, "PEM: %s decodes to %zu bytes, expected 1 to %zu", what.c_str(), needed,
                            max_size);
@@ -34,7 +34,7 @@ Result<Bytes> decode_pem_body(std::string_view body, size_t max_size, const std:
     size_t written = 0;
     rc = mbedtls_base64_decode(der.data(), der.size(), &written, src, body.size());
     if (rc != 0)
-        return mbedtls_error(Errc::Format, rc, ("PEM: " + what + " is not base64").c_str());
+        return crypto::mbedtls_failure(Errc::Format, rc, ("PEM: " + what + " is not base64").c_str());
     der.resize(written);
     return der;
 }

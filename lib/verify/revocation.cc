@@ -7,8 +7,8 @@
 
 #include <cstring>
 
+#include "crypto/mbedtls_util.h"
 #include "verify/crl.h"
-#include "verify/mbedtls_error.h"
 #include "verify/rules.h"
 #include "verify/signatures.h"
 
@@ -81,7 +81,8 @@ Result<void> check_crl_signature(const Crl& crl, const Certificate& ark)
     }
     mbedtls_pk_free(&key);
     if (rc != 0)
-        return mbedtls_error(Errc::Chain, rc, "CRL: RSASSA-PSS signature does not verify under the ARK's key");
+        return crypto::mbedtls_failure(Errc::Chain, rc,
+                                       "CRL: RSASSA-PSS signature does not verify under the ARK's key");
     return {};
 }
 

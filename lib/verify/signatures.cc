@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "verify/mbedtls_error.h"
+#include "crypto/mbedtls_util.h"
 #include "verify/rules.h"
 
 // With MBEDTLS_USE_PSA_CRYPTO, mbedtls_pk_verify_ext ignores expected_salt_len (see pk.h), and the
@@ -162,7 +162,7 @@ Result<std::shared_ptr<const ReportKey>> ReportKey::create(const Certificate& ve
     auto impl = std::make_unique<Impl>();
     const mbedtls_x509_buf& spki = vek.crt().pk_raw;
     if (int rc = mbedtls_pk_parse_public_key(&impl->pk, spki.p, spki.len); rc != 0)
-        return mbedtls_error(Errc::Crypto, rc, "cannot load the VEK's public key");
+        return crypto::mbedtls_failure(Errc::Crypto, rc, "cannot load the VEK's public key");
     return std::shared_ptr<const ReportKey>(new ReportKey(std::move(impl)));
 }
 
@@ -199,14 +199,14 @@ Result<void> check_amd_signature(const Certificate& cert, const Certificate& iss
                            printable(cert.subject_cn()).c_str(), public_key_name(issuer).c_str());
     OwnKey key(issuer);
     if (key.status() != 0)
-        return mbedtls_error(Errc::Chain, key.status(), "cannot load the issuer's public key");
+        return crypto::mbedtls_failure(Errc::Chain, key.status(), "cannot load the issuer's public key");
     uint8_t digest[48];
     mbedtls_sha512(crt.tbs.p, crt.tbs.len, digest, /*is384=*/1);
     const mbedtls_pk_rsassa_pss_options opts{MBEDTLS_MD_SHA384, AMD_PSS_SALT_LENGTH};
     int rc = mbedtls_pk_verify_ext(MBEDTLS_PK_RSASSA_PSS, &opts, key.get(), MBEDTLS_MD_SHA384, digest, sizeof digest,
                                    crt.MBEDTLS_PRIVATE(sig).p, crt.MBEDTLS_PRIVATE(sig).len);
     if (rc != 0)
-        return mbedtls_error(Errc::Chain, rc, "RSASSA-PSS signature does not verify under the issuer's key");
+        return crypto::mbedtls_failure(Errc::Chain, rc, "RSASSA-PSS signature does not verify under the issuer's key");
     return {};
 }
 
@@ -268,7 +268,7 @@ Result<void> verify_report_signature(ByteView signed_bytes, const std::array<uin
     auto* pk = const_cast<mbedtls_pk_context*>(&key.impl().pk);
     int rc = mbedtls_pk_verify(pk, MBEDTLS_MD_SHA384, digest, sizeof digest, sig.data(), sig.size());
     if (rc != 0)
-        return mbedtls_error(Errc::Crypto, rc, "ECDSA P-384 report signature does not verify under the VEK");
+        return crypto::mbedtls_failure(Errc::Crypto, rc, "ECDSA P-384 report signature does not verify under the VEK");
     return {};
 }
 
