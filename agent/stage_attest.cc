@@ -31,7 +31,8 @@ Result<void> kbs_challenge(Context& ctx)
         options.initdata_toml = ctx.initdata_text;
     options.http.connect_timeout_ms = 5000;
     options.http.ca_file = ctx.broker_ca_file;
-    options.http.total_timeout_ms = std::min<int64_t>(30000, std::max<int64_t>(1000, ctx.remaining_ms()));
+    options.http.total_timeout_ms = 30000;
+    options.deadline = ctx.deadline;  // every request of the session, not only this one
     ctx.kbs_session.reset();
     ctx.kbs_session = TRY_PREFIX(client::KbsSession::begin(options), "KBS handshake with %s", ctx.broker_url.c_str());
     return {};

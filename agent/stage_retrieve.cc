@@ -25,14 +25,42 @@ Result<void> fetch_report(Context& ctx);  // stage_attest.cc
 
 namespace {
 
+const char* kbs_hint(bool handshake, bool report, bool redo, bool redone, int status, const Error& e)
+{
+    if (handshake)
+        return e.code() == Errc::Policy ? "the KBS refused a new handshake: the message says why"
+                                        : "is cvminit.broker reachable from the VM, and is the KBS running?";
+    if (report)
+        return "the PSP or the host refused the report request; the message says whether only a reboot helps";
+    if (status == 401 && redone)
+        return "the KBS refused this VM after a new handshake: its attestation or resource policy, or (Trustee "
+               "answers 401 for it too) a resource it does not hold; the KBS's log says which";
+    if (status == 401 && redo)
+        return "the KBS refused this VM, and the deadline left no time for a new handshake";
+    if (status == 404)
+        return "the KBS has no such resource path: check secrets.kbs_paths";
+    if (e.code() == Errc::Crypto)
+        return "a resource was not encrypted to this handshake's TEE key: the KBS, or whatever answers in its place, "
+               "is not the one this VM attested to";
+    return "is cvminit.broker reachable from the VM, and is the KBS running?";
+}
+
 Result<std::string> kbs_retrieve(Context& ctx)
 {
     bool first = true;
-    bool redone = false;
+    bool redo = false;    // a 401 asked for a new handshake
+    bool redone = false;  // and one was made
+    bool in_handshake = false, in_report = false;
+    int status = 0;  // of the last refusal a session saw
     auto done = with_backoff(ctx, "retrieve", [&]() -> Result<void> {
         if (!first) {
+            in_handshake = true;
             TRY(challenge(ctx));
+            in_handshake = false;
+            in_report = true;
             TRY(fetch_report(ctx));  // a provider failure is not Unavailable: never retried
+            in_report = false;
+            redone = redo;
         }
         first = false;
         auto released = [&]() -> Result<proto::Release> {
@@ -44,23 +72,16 @@ Result<std::string> kbs_retrieve(Context& ctx)
             return {};
         }
         Error e = released.release_error();
-        if (ctx.kbs_session->last_status() != 401 || redone)
+        status = ctx.kbs_session->last_status();
+        if (status != 401 || redo)
             return e;
-        redone = true;  // once: a fresh session may cure an expired one, nothing else
+        redo = true;  // once: a fresh session may cure an expired one, nothing else
         return Error::make(Errc::Unavailable, "%.*s; a new handshake", static_cast<int>(e.message().size()),
                            e.message().data());
     });
     if (!done) {
-        int status = ctx.kbs_session ? ctx.kbs_session->last_status() : 0;
         Error e = done.release_error();
-        ctx.fail_hint = status == 401   ? "the KBS refused this VM after a new handshake: its attestation or resource "
-                                          "policy, or (Trustee answers 401 for it too) a resource it does not hold; "
-                                          "the KBS's log says which"
-                        : status == 404 ? "the KBS has no such resource path: check secrets.kbs_paths"
-                        : e.code() == Errc::Crypto
-                            ? "a resource was not encrypted to this handshake's TEE key: the KBS, or whatever "
-                              "answers in its place, is not the one this VM attested to"
-                            : "is cvminit.broker reachable from the VM, and is the KBS running?";
+        ctx.fail_hint = kbs_hint(in_handshake, in_report, redo, redone, status, e);
         return e;
     }
     return std::to_string(ctx.release->secrets.size()) + " secrets and " + std::to_string(ctx.release->volumes.size()) +

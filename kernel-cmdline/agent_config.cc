@@ -88,6 +88,26 @@ Result<void> workload(const TomlReader& r, const toml::table& t, AgentFileConfig
     return {};
 }
 
+// secrets.kbs_paths: a table of 1 to MAX_RESOURCES name = "repository/type/tag" entries
+// (proto::valid_resource_name, proto::valid_kbs_path), sorted by name.
+Result<KbsPaths> read_kbs_paths(const TomlReader& r, const toml::node& node, const char* key)
+{
+    const toml::table* table = node.as_table();
+    if (!table || table->empty() || table->size() > MAX_RESOURCES)
+        return r.error(key, "expected a table of 1 to 64 name = \"repository/type/tag\" pairs");
+    KbsPaths out;
+    for (auto&& [name, value] : *table) {  // toml++ keeps keys sorted: so is the list
+        std::string entry = std::string(key) + "." + shown(name.str());
+        if (!proto::valid_resource_name(name.str()))
+            return r.error(entry, "expected a resource name of A-Z a-z 0-9 _ . - (not starting with '.')");
+        std::string path = TRY(r.string(value, entry));
+        if (!proto::valid_kbs_path(path))
+            return r.error(entry, "expected a KBS resource path repository/type/tag, each of A-Z a-z 0-9 _ . -");
+        out.emplace_back(std::string(name.str()), std::move(path));
+    }
+    return out;
+}
+
 Result<void> secrets(const TomlReader& r, const toml::table& t, AgentFileConfig& out)
 {
     TRY(only_keys(r, t, "secrets", {"dir", "resources", "kbs_paths"}));
@@ -188,8 +208,6 @@ Result<void> merge_deployment(const AgentCmdline& cmdline, const AgentFileConfig
                     d.transport.has_value(), "transport"));
     TRY(at_most_one("broker_protocol", cmdline.broker_protocol.has_value(),
                     "cvminit.broker_protocol on the command line", d.broker_protocol.has_value(), "broker_protocol"));
-    TRY(at_most_one("kbs_paths", !file.kbs_paths.empty(), "secrets.kbs_paths in /etc/cvminit.toml",
-                    !d.kbs_paths.empty(), "kbs_paths"));
     TRY(at_most_one("reattest", cmdline.reattest_seconds != 0, "cvminit.reattest on the command line",
                     d.reattest_seconds != 0, "reattest"));
     TRY(at_most_one("resources", !cmdline.resources.empty(), "cvminit.resources on the command line",
@@ -204,8 +222,6 @@ Result<void> merge_deployment(const AgentCmdline& cmdline, const AgentFileConfig
         out.transport = *d.transport;
     if (d.broker_protocol)
         out.broker_protocol = *d.broker_protocol;
-    if (!d.kbs_paths.empty())
-        out.kbs_paths = d.kbs_paths;
     if (d.reattest_seconds != 0)
         out.reattest_seconds = d.reattest_seconds;
     if (!d.resources.empty())
@@ -220,17 +236,15 @@ Result<void> check_kbs(const AgentCmdline& cmdline, bool complete, AgentConfig& 
 {
     if (out.broker_protocol == BrokerProtocol::Cvmkb) {
         if (complete && !out.kbs_paths.empty())
-            return Error::make(Errc::Config, "kbs_paths: only with broker_protocol kbs");
+            return Error::make(Errc::Config,
+                               "kbs_paths: %zu paths given, but the broker protocol is cvmkb; they "
+                               "are only for broker_protocol kbs",
+                               out.kbs_paths.size());
         return {};
     }
-    const char* cvmkb_only = out.broker_key != proto::Ed25519PublicKey{} ? "broker_key"
-                             : out.transport == Transport::Ratls         ? "transport ratls"
-                             : out.reattest_seconds != 0                 ? "reattest"
-                             : cmdline.data && cmdline.data->key_mode == DataKeyMode::Hybrid
-                                 ? "data_key_mode hybrid (its recovery keyslot needs cvmkb/1's recovery key)"
-                                 : nullptr;
-    if (cvmkb_only)
-        return Error::make(Errc::Config, "broker_protocol kbs: %s is cvmkb/1's and not used with a KBS", cvmkb_only);
+    if (auto c = kbs_conflict(out.broker_url, out.broker_key != proto::Ed25519PublicKey{}, out.simulate, out.transport,
+                              out.reattest_seconds, cmdline.data && cmdline.data->key_mode == DataKeyMode::Hybrid))
+        return Error::make(Errc::Config, "%s: not with broker_protocol kbs: %s", c->setting, c->why);
     for (const auto& [name, path] : out.kbs_paths) {
         if (complete && std::find(out.resources.begin(), out.resources.end(), name) == out.resources.end())
             return Error::make(Errc::Config, "kbs_paths.%s: not among the resources the agent asks for", name.c_str());
@@ -241,6 +255,14 @@ Result<void> check_kbs(const AgentCmdline& cmdline, bool complete, AgentConfig& 
                                    [&](const auto& entry) { return entry.first == name; });
         resolved.emplace_back(name,
                               mapped != out.kbs_paths.end() ? mapped->second : DEFAULT_KBS_REPOSITORY_TYPE + name);
+    }
+    // One path, one use: a volume key must never also be a secret the workload reads.
+    for (size_t i = 0; complete && i < resolved.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+            if (resolved[i].second == resolved[j].second)
+                return Error::make(Errc::Config, "kbs_paths: %s and %s are both %s; each resource needs its own path",
+                                   resolved[j].first.c_str(), resolved[i].first.c_str(), resolved[i].second.c_str());
+        }
     }
     out.kbs_paths = std::move(resolved);
     return {};

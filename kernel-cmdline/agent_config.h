@@ -119,9 +119,9 @@ struct AgentConfig {
 // Errc::Config.
 //
 // The broker protocol comes from the command line or the document (at most one; cvmkb when
-// neither), and kbs_paths from cvminit.toml or the document (at most one). With kbs no broker_key
-// may be set anywhere, transport ratls, reattest and data_key_mode=hybrid are refused, and every
-// name in kbs_paths must be among the resources; with cvmkb kbs_paths is refused.
+// neither); kbs_paths only from cvminit.toml (measured). With kbs, what cmdline::kbs_conflict
+// names is refused wherever it came from, every name in kbs_paths must be among the resources,
+// and no two resources may share a path; with cvmkb kbs_paths is refused.
 Result<AgentConfig> merge_config(const AgentCmdline& cmdline, const AgentFileConfig& file,
                                  const Deployment* deployment = nullptr);
 

@@ -354,16 +354,12 @@ Result<AgentCmdline> finish(Draft d)
     if (!d.broker_url && !initdata)
         return key_error(KEYS[0].name, "missing: the agent needs its broker's URL (or cvminit.initdata=fw_cfg)");
     bool kbs = d.broker_protocol == BrokerProtocol::Kbs;
-    if (kbs && d.broker_key)
-        return key_error(KEYS[1].name, "not used with cvminit.broker_protocol=kbs (a KBS signs nothing; its TLS "
-                                       "certificate says who it is)");
-    if (kbs && d.transport == Transport::Ratls)
-        return key_error("cvminit.transport", "ratls is cvmkb/1's; not with cvminit.broker_protocol=kbs");
-    if (kbs && d.reattest)
-        return key_error("cvminit.reattest", "re-attestation is cvmkb/1's; not with cvminit.broker_protocol=kbs");
-    if (kbs && d.data_key_mode == DataKeyMode::Hybrid)
-        return key_error("cvminit.data_key_mode", "hybrid needs cvmkb/1's recovery key; not with "
-                                                  "cvminit.broker_protocol=kbs");
+    if (kbs) {
+        if (auto c = kbs_conflict(d.broker_url.value_or(""), d.broker_key.has_value(), d.simulate,
+                                  d.transport.value_or(Transport::Cvmkb), d.reattest.value_or(0),
+                                  d.data_key_mode == DataKeyMode::Hybrid))
+            return key_error(c->key, (std::string("not with cvminit.broker_protocol=kbs: ") + c->why).c_str());
+    }
     if (!d.broker_key && !initdata && !kbs)
         return key_error(KEYS[1].name, "missing: the agent needs the broker's public key to check its answers");
     bool is_static = d.net == NetMode::Static;
@@ -442,6 +438,25 @@ Result<AgentCmdline> finish(Draft d)
 }
 
 }  // namespace
+
+std::optional<KbsConflict> kbs_conflict(std::string_view broker_url, bool broker_key, bool simulate,
+                                        Transport transport, uint32_t reattest_seconds, bool hybrid_volume)
+{
+    if (broker_key)
+        return KbsConflict{"cvminit.broker_key", "broker_key",
+                           "a KBS signs nothing; its TLS certificate says who it is"};
+    if (!simulate && broker_url.rfind("http://", 0) == 0)
+        return KbsConflict{"cvminit.broker", "broker",
+                           "a KBS over http:// could be anyone on the path (https://, or a simulated platform)"};
+    if (transport == Transport::Ratls)
+        return KbsConflict{"cvminit.transport", "transport", "ratls is cvmkb/1's"};
+    if (reattest_seconds != 0)
+        return KbsConflict{"cvminit.reattest", "reattest", "re-attestation is cvmkb/1's"};
+    if (hybrid_volume)
+        return KbsConflict{"cvminit.data_key_mode", "data_key_mode",
+                           "hybrid needs cvmkb/1's recovery key for its recovery keyslot"};
+    return std::nullopt;
+}
 
 const char* data_key_policy_name(DataKeyPolicy policy)
 {

@@ -36,11 +36,9 @@
 //                               bound to HOST_DATA (QEMU fw_cfg opt/cvminit/initdata;
 //                               deployment.h, docs/initdata.md)                     default none
 //
-// cvminit.broker_protocol=kbs also refuses cvminit.broker_key (a KBS signs nothing: its TLS
-// certificate, checked with the initramfs's CA bundle, is all that says who it is),
-// cvminit.transport=ratls, cvminit.reattest (both cvmkb/1's) and cvminit.data_key_mode=hybrid
-// (its recovery keyslot needs cvmkb/1's recovery key). Without cvminit.initdata an explicit
-// cvmkb is the default and composed away; with it an explicit value is kept, as for transport.
+// cvminit.broker_protocol=kbs refuses what kbs_conflict() below names. Without cvminit.initdata
+// an explicit cvmkb is the default and composed away; with it an explicit value is kept, as for
+// transport.
 //
 // The last four are written by compose_cmdline() only when not at their default, so a line
 // composed without them is byte for byte what it was before they existed (and so is its
@@ -168,6 +166,21 @@ struct AgentCmdline {
     InitdataSource initdata{InitdataSource::None};
     bool operator==(const AgentCmdline&) const = default;
 };
+
+// What broker_protocol=kbs cannot go with, wherever each setting came from (the command line,
+// or init-data for the broker URL, broker key, transport and reattest): a broker key (a KBS signs
+// nothing: its TLS certificate, checked with the initramfs's CA bundle, is all that says who it
+// is), so an http:// broker too unless the platform is simulated (anyone on the path could
+// answer with resources encrypted to the TEE key, which the attest request carries in clear);
+// ratls and reattest (cvmkb/1's); a hybrid data volume (its recovery keyslot needs cvmkb/1's
+// recovery key). The first conflict found, or nullopt.
+struct KbsConflict {
+    const char* key;      // the cvminit.* key
+    const char* setting;  // the setting's name in cvminit.toml and init-data ("broker_key", ...)
+    const char* why;
+};
+std::optional<KbsConflict> kbs_conflict(std::string_view broker_url, bool broker_key, bool simulate,
+                                        Transport transport, uint32_t reattest_seconds, bool hybrid_volume);
 
 // Parses /proc/cmdline as read (trailing newline included). Errc::Config as described above, and
 // for input over MAX_PROC_CMDLINE_SIZE, a NUL byte, or a double quote left open.

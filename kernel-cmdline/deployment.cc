@@ -19,7 +19,7 @@ struct MeasuredOnly {
     std::string_view key;
     const char* where;
 };
-constexpr std::array<MeasuredOnly, 17> MEASURED_ONLY{{
+constexpr std::array<MeasuredOnly, 18> MEASURED_ONLY{{
     {"simulate", "cvminit.simulate"},
     {"net", "cvminit.net"},
     {"ip", "cvminit.ip"},
@@ -37,6 +37,9 @@ constexpr std::array<MeasuredOnly, 17> MEASURED_ONLY{{
     {"agent_api", "[agent_api] in /etc/cvminit.toml"},
     {"secrets", "[secrets] in /etc/cvminit.toml (resources go here as 'resources')"},
     {"command", "cvminit.workload or workload.command in /etc/cvminit.toml"},
+    // The agent, not the KBS, decides which resource is the volume's key: a host-chosen mapping
+    // could put the volume key in /run/secrets, or format a volume under a secret's value.
+    {"kbs_paths", "secrets.kbs_paths in /etc/cvminit.toml"},
 }};
 
 Error measured_only(const TomlReader& r, std::string_view key, const char* where)
@@ -48,8 +51,8 @@ Error measured_only(const TomlReader& r, std::string_view key, const char* where
 
 Result<void> only_known(const TomlReader& r, const toml::table& root)
 {
-    constexpr std::array<std::string_view, 8> ALLOWED{"broker",   "broker_key", "broker_protocol", "transport",
-                                                      "reattest", "resources",  "kbs_paths",       "workload"};
+    constexpr std::array<std::string_view, 7> ALLOWED{"broker",   "broker_key", "broker_protocol", "transport",
+                                                      "reattest", "resources",  "workload"};
     for (auto&& [k, v] : root) {
         std::string_view key = k.str();
         if (std::find(ALLOWED.begin(), ALLOWED.end(), key) != ALLOWED.end())
@@ -124,24 +127,6 @@ Result<std::vector<std::string>> read_resource_list(const TomlReader& r, const t
     return out;
 }
 
-Result<KbsPaths> read_kbs_paths(const TomlReader& r, const toml::node& node, const char* key)
-{
-    const toml::table* table = node.as_table();
-    if (!table || table->empty() || table->size() > MAX_RESOURCES)
-        return r.error(key, "expected a table of 1 to 64 name = \"repository/type/tag\" pairs");
-    KbsPaths out;
-    for (auto&& [name, value] : *table) {  // toml++ keeps keys sorted: so is the list
-        std::string entry = std::string(key) + "." + shown(name.str());
-        if (!proto::valid_resource_name(name.str()))
-            return r.error(entry, "expected a resource name of A-Z a-z 0-9 _ . - (not starting with '.')");
-        std::string path = TRY(r.string(value, entry));
-        if (!proto::valid_kbs_path(path))
-            return r.error(entry, "expected a KBS resource path repository/type/tag, each of A-Z a-z 0-9 _ . -");
-        out.emplace_back(std::string(name.str()), std::move(path));
-    }
-    return out;
-}
-
 Result<Deployment> parse_deployment(std::string_view text)
 {
     if (text.size() > MAX_DEPLOYMENT_TOML_SIZE)
@@ -180,8 +165,6 @@ Result<Deployment> parse_deployment(std::string_view text)
             return r.error("broker_protocol", "expected \"cvmkb\" or \"kbs\"");
         out.broker_protocol = protocol == "kbs" ? BrokerProtocol::Kbs : BrokerProtocol::Cvmkb;
     }
-    if (const toml::node* v = root.get("kbs_paths"))
-        out.kbs_paths = TRY(read_kbs_paths(r, *v, "kbs_paths"));
     if (const toml::node* v = root.get("reattest"))
         out.reattest_seconds =
             static_cast<uint32_t>(TRY(r.integer(*v, "reattest", MIN_REATTEST_SECONDS, MAX_REATTEST_SECONDS)));

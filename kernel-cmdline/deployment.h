@@ -9,7 +9,6 @@
 //   transport = "ratls"                     # as cvminit.transport: "cvmkb" or "ratls"
 //   reattest = 300                          # as cvminit.reattest: whole seconds, 30..86400
 //   resources = ["db", "data"]              # as cvminit.resources / secrets.resources
-//   kbs_paths = { db = "prod/db/password" } # as secrets.kbs_paths in /etc/cvminit.toml
 //   [workload]
 //   env = { REGION = "eu-west" }            # joins workload.env of /etc/cvminit.toml
 //
@@ -19,7 +18,8 @@
 // verifies the report, and the agent still checks the broker's signature with the key the
 // document pins), how often to re-attest, and non-secret environment for the workload. Nothing
 // that weakens a check may come from it: simulate, net/ip/gateway/dns, deadline, verity.*,
-// data/data_key/data_mount, the workload's command, root, user, group and isolation,
+// data/data_key/data_mount, kbs_paths (which resource is the volume's key is the image's to say),
+// the workload's command, root, user, group and isolation,
 // reattest_fail, [agent_api], secrets.dir, and cvminit.initdata itself stay measured-only; naming
 // one of them here is refused with that reason. Environment names the dynamic loader or libc
 // act on (LD_*, and glibc's sysdeps/generic/unsecvars.h UNSECURE_ENVVARS: GCONV_PATH,
@@ -54,7 +54,6 @@ struct Deployment {
     std::optional<Transport> transport;                 // nullopt: not set
     uint32_t reattest_seconds{0};                       // 0: not set
     std::vector<std::string> resources;                 // empty: not set
-    KbsPaths kbs_paths;                                 // sorted by name; empty: not set
     EnvList env;                                        // sorted by name; empty: none
     bool operator==(const Deployment&) const = default;
 };

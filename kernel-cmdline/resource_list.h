@@ -8,15 +8,10 @@
 
 #include "base/result.h"
 #include "base/toml_reader.h"
-#include "kernel-cmdline/agent_config.h"
 
 namespace cvm::cmdline {
 
 // Errc::Config naming `key` (as the file spells it) for anything else.
 Result<std::vector<std::string>> read_resource_list(const TomlReader& r, const toml::node& node, const char* key);
-
-// kbs_paths, both places alike: a table of 1 to MAX_RESOURCES name = "repository/type/tag"
-// entries (proto::valid_resource_name, proto::valid_kbs_path), sorted by name.
-Result<KbsPaths> read_kbs_paths(const TomlReader& r, const toml::node& node, const char* key);
 
 }  // namespace cvm::cmdline

@@ -7,8 +7,10 @@
 #include <yyjson.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "client/kbs_reply.h"
+#include "initdata/initdata.h"
 #include "kbs/evidence.h"
 #include "net/url.h"
 #include "proto/json.h"
@@ -21,23 +23,6 @@ constexpr std::string_view API_PREFIX = "/kbs/v0";
 constexpr size_t MAX_AUTH_REPLY = 16 * 1024;
 // An EAR token carries the verifier's annotated evidence (the whole report, as claims).
 constexpr size_t MAX_ATTEST_REPLY = 256 * 1024;
-constexpr size_t MAX_INITDATA = 64 * 1024;
-
-struct MutDoc {
-    MutDoc() : doc(yyjson_mut_doc_new(nullptr)), root(yyjson_mut_obj(doc)) { yyjson_mut_doc_set_root(doc, root); }
-    ~MutDoc() { yyjson_mut_doc_free(doc); }
-    MutDoc(const MutDoc&) = delete;
-    MutDoc& operator=(const MutDoc&) = delete;
-    yyjson_mut_val* str(std::string_view s) { return yyjson_mut_strncpy(doc, s.data(), s.size()); }
-    yyjson_mut_val* object() { return yyjson_mut_obj(doc); }
-    void add(yyjson_mut_val* object, const char* key, yyjson_mut_val* value)
-    {
-        yyjson_mut_obj_add_val(doc, object, key, value);
-    }
-
-    yyjson_mut_doc* doc;
-    yyjson_mut_val* root;
-};
 
 // The body of a reply that held a bearer token is wiped however the step ends.
 struct WipedBody {
@@ -45,16 +30,20 @@ struct WipedBody {
     ~WipedBody() { secure_wipe(response.body); }
 };
 
-ByteView text_bytes(std::string_view s)
+// The options of one request: its reply bounded, and its time bounded by the deadline as it is
+// now, so that no number of requests outlasts the boot.
+Result<net::HttpOptions> bounded(const KbsOptions& options, size_t max_body, bool secret_body, const char* step)
 {
-    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-net::HttpOptions bounded(const net::HttpOptions& options, size_t max_body, bool secret_body)
-{
-    net::HttpOptions o = options;
+    net::HttpOptions o = options.http;
     o.limits.max_body_bytes = max_body;
     o.limits.secret_bodies = secret_body;
+    if (options.deadline) {
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*options.deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            return Error::make(Errc::Network, "%s: the deadline passed before the request", step);
+        o.total_timeout_ms = std::min<int64_t>(o.total_timeout_ms, left.count());
+    }
     return o;
 }
 
@@ -81,15 +70,15 @@ Result<void> check_options(const KbsOptions& o)
                 return Error::make(Errc::Config, "KBS resource %s: named twice", r.name.c_str());
         }
     }
-    if (o.initdata_toml && o.initdata_toml->size() > MAX_INITDATA)
+    if (o.initdata_toml && o.initdata_toml->size() > initdata::MAX_INITDATA_SIZE)
         return Error::make(Errc::Config, "KBS init-data: %zu bytes, expected at most %zu", o.initdata_toml->size(),
-                           MAX_INITDATA);
+                           initdata::MAX_INITDATA_SIZE);
     return {};
 }
 
-// The attest reply, {"token": "<EAR JWT>"}, parsed in place inside wiping memory so that the
-// token is never in a heap block that is freed unwiped.
-Result<SecretBytes> take_token(const net::HttpResponse& response)
+// The attest reply, {"token": "<EAR JWT>"}, parsed in place inside wiping memory (so that the
+// token is never in a heap block freed unwiped) and dropped: the cookie fetches the resources.
+Result<void> check_token(const net::HttpResponse& response)
 {
     constexpr const char* WHAT = "KBS attest reply";
     SecretBytes buffer(response.body.size() + YYJSON_PADDING_SIZE);
@@ -99,7 +88,7 @@ Result<SecretBytes> take_token(const net::HttpResponse& response)
     std::string_view token = TRY(proto::string_member(doc.root(), "token", WHAT));
     if (token.empty())
         return Error::make(Errc::Format, "%s.token: empty, expected an attestation token", WHAT);
-    return SecretBytes::copy_of(text_bytes(token));
+    return {};
 }
 
 }  // namespace
@@ -111,20 +100,20 @@ Result<KbsSession> KbsSession::begin(const KbsOptions& options)
 
     // kbs-types' Request. Only SHA-384 is offered: it is the one REPORT_DATA hash we compute, and
     // the one Trustee uses for SNP whatever is offered (kbs/src/attestation/mod.rs).
-    MutDoc d;
-    d.add(d.root, "version", d.str(KBS_PROTOCOL_VERSION));
-    d.add(d.root, "tee", d.str("snp"));
-    yyjson_mut_val* extra = d.object();
-    yyjson_mut_val* hashes = yyjson_mut_arr(d.doc);
+    proto::MutJson d;
+    d.add(d.root(), "version", d.str(KBS_PROTOCOL_VERSION));
+    d.add(d.root(), "tee", d.str("snp"));
+    yyjson_mut_val* extra = yyjson_mut_obj(d.doc());
+    yyjson_mut_val* hashes = yyjson_mut_arr(d.doc());
     yyjson_mut_arr_append(hashes, d.str("sha384"));
     d.add(extra, "supported-hash-algorithms", hashes);
-    d.add(d.root, "extra-params", extra);
-    std::string body = proto::write_json(d.doc);
+    d.add(d.root(), "extra-params", extra);
+    std::string body = d.text();
 
     net::Headers headers{{"Content-Type", "application/json"}};
     net::HttpResponse response =
-        TRY_PREFIX(net::http_post(options.url + std::string(API_PREFIX) + "/auth", text_bytes(body), headers,
-                                  bounded(options.http, MAX_AUTH_REPLY, false)),
+        TRY_PREFIX(net::http_post(options.url + std::string(API_PREFIX) + "/auth", as_bytes(body), headers,
+                                  TRY(bounded(options, MAX_AUTH_REPLY, false, "KBS auth"))),
                    "KBS auth");
     if (!kbs_reply::is_success(response.status)) {
         s.m_last_status = response.status;
@@ -138,59 +127,60 @@ Result<KbsSession> KbsSession::begin(const KbsOptions& options)
 
 Result<void> KbsSession::attest(ByteView report, const std::vector<snp::CertEntry>& certs)
 {
-    if (!m_token.empty())
+    if (m_attested)
         return Error::make(Errc::Config, "KBS attest: this session has attested already");
 
     // kbs-types' Attestation: the runtime data is what REPORT_DATA binds (the nonce verbatim, the
     // JWK), the evidence guest-components' SNP attester's {attestation_report, cert_chain}.
-    MutDoc d;
-    yyjson_mut_val* initdata = yyjson_mut_null(d.doc);
+    proto::MutJson d;
+    yyjson_mut_val* initdata = yyjson_mut_null(d.doc());
     if (m_options.initdata_toml) {
-        initdata = d.object();
+        initdata = yyjson_mut_obj(d.doc());
         d.add(initdata, "format", d.str("toml"));
         d.add(initdata, "body", d.str(*m_options.initdata_toml));
     }
-    yyjson_mut_val* runtime = d.object();
+    yyjson_mut_val* runtime = yyjson_mut_obj(d.doc());
     d.add(runtime, "nonce", d.str(m_nonce));
-    d.add(runtime, "tee-pubkey", m_key.jwk(d.doc));
-    yyjson_mut_val* primary = d.object();
-    d.add(primary, "attestation_report", TRY_PREFIX(kbs::report_to_json(d.doc, report), "KBS attest"));
-    d.add(primary, "cert_chain", kbs::cert_chain_to_json(d.doc, certs));
-    yyjson_mut_val* evidence = d.object();
+    d.add(runtime, "tee-pubkey", m_key.jwk(d.doc()));
+    yyjson_mut_val* primary = yyjson_mut_obj(d.doc());
+    d.add(primary, "attestation_report", TRY_PREFIX(kbs::report_to_json(d.doc(), report), "KBS attest"));
+    d.add(primary, "cert_chain", kbs::cert_chain_to_json(d.doc(), certs));
+    yyjson_mut_val* evidence = yyjson_mut_obj(d.doc());
     d.add(evidence, "primary_evidence", primary);
     d.add(evidence, "additional_evidence", d.str(""));
-    d.add(d.root, "init-data", initdata);
-    d.add(d.root, "runtime-data", runtime);
-    d.add(d.root, "tee-evidence", evidence);
-    std::string body = proto::write_json(d.doc);
+    d.add(d.root(), "init-data", initdata);
+    d.add(d.root(), "runtime-data", runtime);
+    d.add(d.root(), "tee-evidence", evidence);
+    std::string body = d.text();
 
     // Trustee sends the same cookie back with the token (the session's id does not change), so
     // the one from auth is kept and this reply's Set-Cookie is not read.
     net::Headers headers{{"Content-Type", "application/json"}, {"Cookie", m_cookie}};
     net::HttpResponse response =
-        TRY_PREFIX(net::http_post(m_options.url + std::string(API_PREFIX) + "/attest", text_bytes(body), headers,
-                                  bounded(m_options.http, MAX_ATTEST_REPLY, true)),
+        TRY_PREFIX(net::http_post(m_options.url + std::string(API_PREFIX) + "/attest", as_bytes(body), headers,
+                                  TRY(bounded(m_options, MAX_ATTEST_REPLY, true, "KBS attest"))),
                    "KBS attest");
     WipedBody wiped{response};
     if (!kbs_reply::is_success(response.status)) {
         m_last_status = response.status;
         return kbs_reply::refusal("KBS attest", response);
     }
-    m_token = TRY(take_token(response));
+    TRY(check_token(response));
+    m_attested = true;
     return {};
 }
 
 Result<proto::Release> KbsSession::fetch()
 {
-    if (m_token.empty())
+    if (!m_attested)
         return Error::make(Errc::Config, "KBS resources: the session has not attested");
     proto::Release release;
     net::Headers headers{{"Cookie", m_cookie}};
     for (const KbsResource& r : m_options.resources) {
         std::string step = "KBS resource " + r.name + " (" + r.path + ")";
         std::string url = m_options.url + std::string(API_PREFIX) + "/resource/" + r.path;
-        net::HttpResponse response = TRY_PREFIX(
-            net::http_get(url, headers, bounded(m_options.http, kbs::MAX_JWE_SIZE, false)), "%s", step.c_str());
+        net::HttpOptions options = TRY(bounded(m_options, kbs::MAX_JWE_SIZE, false, step.c_str()));
+        net::HttpResponse response = TRY_PREFIX(net::http_get(url, headers, options), "%s", step.c_str());
         if (!kbs_reply::is_success(response.status)) {
             m_last_status = response.status;
             return kbs_reply::refusal(step, response);

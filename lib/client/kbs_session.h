@@ -3,7 +3,7 @@
 //
 //   auto s = TRY(KbsSession::begin(options));          // fresh P-256 TEE key, POST /kbs/v0/auth
 //   Bytes report = provider(s.report_data());          // SHA-384(JCS{nonce, tee-pubkey}) || 0^16
-//   TRY(s.attest(report, cert_entries));               // POST /kbs/v0/attest, token kept
+//   TRY(s.attest(report, cert_entries));               // POST /kbs/v0/attest
 //   proto::Release r = TRY(s.fetch());                 // GET /kbs/v0/resource/<path>, JWE opened
 //
 // begin() sends {"version":"0.4.0","tee":"snp","extra-params":{...}} and keeps the cookie
@@ -11,8 +11,9 @@
 // and the `nonce` (a string of at most 1024 bytes, sent back verbatim). attest() sends
 // {"init-data": {"format":"toml","body": initdata_toml} or null, "runtime-data": {"nonce",
 // "tee-pubkey"}, "tee-evidence": {"primary_evidence": {"attestation_report", "cert_chain"},
-// "additional_evidence": ""}} with the cookie and keeps the reply's `token` (an EAR JWT) in
-// wiping memory only; it is never parsed, logged or written. fetch() asks for each resource with
+// "additional_evidence": ""}} with the cookie, and checks that the reply holds a `token` (an EAR
+// JWT) in wiping memory, then drops it: Trustee maps the cookie to the same token, and neither
+// opens anything (every resource is encrypted to the TEE key). fetch() asks for each resource with
 // the cookie and opens its flattened JWE with the session's TEE key (kbs/tee_key.h); resources
 // marked `volume` go to Release::volumes (no recovery key: a KBS has none), the others to
 // Release::secrets.
@@ -26,15 +27,16 @@
 // (agent/stage_retrieve.cc). Trustee answers 404 only for a path it cannot parse or a plugin it
 // lacks; a resource its storage does not have is 401 PluginInternalError, like a policy denial
 // (401 PolicyDeny) and an expired session (kbs/src/error.rs). Transport failures are the net
-// layer's errors, prefixed with the step, and leave last_status() as it was.
+// layer's errors, prefixed with the step, and leave last_status() as it was. With a deadline,
+// every request's time is bounded by what is left of it; none starts after it (Errc::Network).
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "base/secret.h"
 #include "kbs/tee_key.h"
 #include "net/http_client.h"
 #include "proto/release.h"
@@ -54,7 +56,8 @@ struct KbsOptions {
     std::string url;  // http(s)://host[:port], no path
     std::vector<KbsResource> resources;
     std::optional<std::string> initdata_toml;  // the exact init-data document, when HOST_DATA binds one
-    net::HttpOptions http;
+    net::HttpOptions http;                     // total_timeout_ms: each request's at most
+    std::optional<std::chrono::steady_clock::time_point> deadline;  // the boot's
 };
 
 class KbsSession {
@@ -78,7 +81,7 @@ private:
     std::string m_cookie;  // "kbs-session-id=<id>"
     std::string m_nonce;
     std::array<uint8_t, 64> m_report_data{};
-    SecretBytes m_token;
+    bool m_attested{false};
     int m_last_status{0};
 };
 

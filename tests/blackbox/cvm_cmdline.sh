@@ -114,8 +114,10 @@ expect "compose reattest_fail alone needs initdata" 2 "only allowed with cvminit
 # cvminit.broker_protocol=kbs: a Trustee KBS, no broker key; the resources' KBS paths from cvminit.toml.
 expect "compose kbs" 0 '^panic=-1 cvminit\.broker=https://kbs\.example:8080 cvminit\.broker_protocol=kbs cvminit\.simulate=0 ' \
   -- cmdline compose --broker https://kbs.example:8080 --broker-protocol kbs
-expect "compose kbs refuses a broker key" 2 "cmdline key 'cvminit.broker_key': not used with cvminit.broker_protocol=kbs" \
+expect "compose kbs refuses a broker key" 2 "cmdline key 'cvminit.broker_key': not with cvminit.broker_protocol=kbs: a KBS signs nothing" \
   -- cmdline compose --broker https://kbs.example --broker-protocol kbs --broker-key "$key"
+expect "compose kbs refuses http:// on real hardware" 2 "cmdline key 'cvminit.broker': not with cvminit.broker_protocol=kbs: a KBS over http://" \
+  -- cmdline compose --broker http://kbs.example --broker-protocol kbs
 printf '[workload]\ncommand = ["/bin/app"]\n[secrets]\nresources = ["db"]\nkbs_paths = { db = "prod/db/password" }\n' >"$tmp/kbs.toml"
 expect "check kbs paths" 0 '^kbs_paths\.data = default/cvminit/data$' \
   -- cmdline check --config "$tmp/kbs.toml" "cvminit.broker=https://kbs cvminit.broker_protocol=kbs cvminit.data=/dev/vdb"

@@ -89,6 +89,54 @@ TEST_CASE("agent kbs: a 401 gets one new handshake, then it is final")
     CHECK(!ctx.release);
 }
 
+TEST_CASE("agent kbs: an expired session recovers with one new handshake")
+{
+    KbsScript script = two_resources();
+    script.expired_requests = 1;
+    ScriptedKbs kbs(script);
+    agent::Context ctx;
+    kbs_context(ctx, kbs);
+    REQUIRE(agent::stage_attest(ctx).ok());
+    std::string first_key = ctx.kbs_session->tee_key().x();
+    auto retrieved = agent::stage_retrieve(ctx);
+    REQUIRE_MESSAGE(retrieved.ok(), std::string(retrieved.ok() ? "" : retrieved.error().message()));
+    CHECK(ctx.release->secrets.size() == 1);
+    CHECK(count(kbs, "/kbs/v0/auth") == 2);
+    CHECK(count(kbs, "/kbs/v0/attest") == 2);
+    CHECK(ctx.kbs_session->tee_key().x() != first_key);  // a new session has a new TEE key
+}
+
+TEST_CASE("agent kbs: a refused new handshake says so")
+{
+    KbsScript script = two_resources();
+    script.expired_requests = 1;
+    ScriptedKbs kbs(script);
+    agent::Context ctx;
+    kbs_context(ctx, kbs);
+    REQUIRE(agent::stage_attest(ctx).ok());
+    ScriptedKbs gone(
+        KbsScript{.auth_reply = problem(401, "AttestationError", "Attestation error: RCAR handshake Auth failed")});
+    ctx.broker_url = gone.url();  // the next handshake reaches a KBS that refuses it
+    auto refused = agent::stage_retrieve(ctx);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(std::string(refused.error().message()).find("KBS auth: HTTP 401 AttestationError") != std::string::npos);
+    REQUIRE(ctx.fail_hint);
+    CHECK(std::string(ctx.fail_hint).find("refused a new handshake") != std::string::npos);
+}
+
+TEST_CASE("agent kbs: no request starts after the boot's deadline")
+{
+    ScriptedKbs kbs(two_resources());
+    agent::Context ctx;
+    kbs_context(ctx, kbs);
+    ctx.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+    auto late = agent::stage_attest(ctx);
+    REQUIRE_FALSE(late.ok());
+    CHECK(std::string(late.error().message()).find("KBS auth: the deadline passed before the request") !=
+          std::string::npos);
+    CHECK(kbs.requests().empty());
+}
+
 TEST_CASE("agent kbs: a 404 is final at once and names the path")
 {
     KbsScript script = two_resources();

@@ -90,6 +90,10 @@ net::HttpResponse ScriptedKbs::answer(const net::HttpRequest& request)
     }
     if (request.method == "GET" && request.target.rfind(RESOURCE_PREFIX, 0) == 0) {
         std::string path = request.target.substr(RESOURCE_PREFIX.size());
+        if (m_script.expired_requests > 0) {
+            --m_script.expired_requests;
+            return problem(401, "TokenNotFound", "Attestation Token not found");
+        }
         if (auto it = m_script.resource_replies.find(path); it != m_script.resource_replies.end())
             return it->second;
         if (auto it = m_script.resources.find(path); it != m_script.resources.end() && !m_x.empty())

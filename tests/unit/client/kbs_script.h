@@ -27,6 +27,7 @@ struct KbsScript {
     std::optional<net::HttpResponse> auth_reply, attest_reply;  // set: answered instead
     std::map<std::string, std::string> resources;               // path -> plaintext
     std::map<std::string, net::HttpResponse> resource_replies;  // path -> answered instead
+    int expired_requests{0};  // the first N resource requests are answered as for an expired session
 };
 
 // Trustee's problem detail (kbs/src/error.rs): no Content-Type, as actix-web sends it there.

@@ -168,6 +168,8 @@ TEST_CASE("cvminit.toml: secrets.kbs_paths")
     refused("[secrets]\nkbs_paths = { db = \"prod/db/pass word\" }", "repository/type/tag");
     refused("[secrets]\nkbs_paths = { db = 1 }", "secrets.kbs_paths.db");
     refused("[secrets]\nkbs_paths = \"a/b/c\"", "secrets.kbs_paths");
+    refused("[secrets]\nkbs_paths = {}", "secrets.kbs_paths");
+    refused("[secrets]\nkbs_paths = { \".x\" = \"a/b/c\" }", "secrets.kbs_paths..x");
 }
 
 TEST_CASE("cvminit.toml: size bound")

@@ -256,6 +256,10 @@ TEST_CASE("cmdline: cvminit.broker_protocol=kbs needs no broker key and refuses 
     CHECK(parse_ok(compose_cmdline(pinned)) == pinned);
 
     refused(KBS + " cvminit.broker_key=" + std::string(KEY), "cvminit.broker_key", "broker_protocol=kbs");
+    // Nothing signs a KBS's answers: http:// only where nothing is confidential anyway.
+    refused("cvminit.broker=http://kbs:8080 cvminit.broker_protocol=kbs", "cvminit.broker", "https://");
+    CHECK(parse_ok("cvminit.broker=http://kbs:8080 cvminit.broker_protocol=kbs cvminit.simulate=1").broker_protocol ==
+          BrokerProtocol::Kbs);
     refused(KBS + " cvminit.transport=ratls", "cvminit.transport", "cvmkb/1's");
     refused(KBS + " cvminit.reattest=60", "cvminit.reattest", "cvmkb/1's");
     refused(KBS + " cvminit.data=/dev/vdb cvminit.data_key_mode=hybrid", "cvminit.data_key_mode", "recovery key");
