@@ -2,7 +2,7 @@
 // AttestationReport that both directions must agree on.
 //
 // Modelled on virtee/sev at d487809188c3c92e397bc92e2cb2a85eb982c980 (the `sev` 7.1.0 that
-// confidential-containers/trustee 78962cd pins by [patch.crates-io] in Cargo.toml and Cargo.lock,
+// confidential-containers/trustee 78962cd pins by a Cargo [patch] section in Cargo.toml and Cargo.lock,
 // used by deps/verifier with the "serde" feature):
 //   src/firmware/guest/types/snp.rs:245   struct AttestationReport, serde derive, members in the
 //                                         order below; policy/plat_info/key_info are newtype
