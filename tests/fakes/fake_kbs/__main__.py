@@ -76,6 +76,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status, body=b"", content_type=None, cookie=None, reason=""):
+        # Logged before the reply is sent: a client that reads the log after the reply finds the line.
+        self.server.log_line("%s %s %d%s" % (self.command, self.path, status, " " + reason if reason else ""))
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -84,7 +86,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.log_line("%s %s %d%s" % (self.command, self.path, status, " " + reason if reason else ""))
 
     def _dispatch(self):
         length = int(self.headers.get("Content-Length") or 0)
