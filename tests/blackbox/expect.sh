@@ -5,10 +5,15 @@ failed=0
 # expect NAME STATUS PATTERN -- ARGS...: runs $cvm ARGS, requires the exit status and a line
 # matching the extended regex PATTERN in stdout+stderr.
 expect() {
+  expect_run "$1" "$2" "$3" -- "$cvm" "${@:5}"
+}
+
+# expect_run NAME STATUS PATTERN -- PROGRAM ARGS...: the same for any program.
+expect_run() {
   local name=$1 want=$2 pattern=$3
   shift 4
   local out status
-  out=$("$cvm" "$@" 2>&1)
+  out=$("$@" 2>&1)
   status=$?
   if [[ $status -eq $want ]] && grep -Eq -- "$pattern" <<<"$out"; then
     passed=$((passed + 1))

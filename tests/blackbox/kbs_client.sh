@@ -22,8 +22,7 @@ python3 -c 'import cryptography' 2>/dev/null || { echo "SKIP: python3-cryptograp
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 "$cvm" sim init "$tmp/sim" >/dev/null || { echo "FAILED cvm sim init"; exit 1; }
 head -c 48 /dev/urandom >"$tmp/db.secret"
@@ -56,20 +55,9 @@ start_kbs() {
   url="http://127.0.0.1:$(head -n1 "$ready")"
 }
 
-# probe NAME WANT-STATUS PATTERN -- ARGS...: runs kbs_probe --platform --url ARGS, requires its exit
-# status and a line of stdout+stderr matching the extended regex PATTERN.
+# probe NAME WANT-STATUS PATTERN -- ARGS...: expect_run (expect.sh) of kbs_probe --platform --url ARGS.
 probe() {
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out status
-  out=$("$probe" --platform "$tmp/sim" --url "$url" "$@" 2>&1)
-  status=$?
-  if [[ $status -eq $want ]] && grep -Eq -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAILED %s: status %s (expected %s), pattern /%s/\n%s\n' "$name" "$status" "$want" "$pattern" "$out"
-  fi
+  expect_run "$1" "$2" "$3" -- "$probe" --platform "$tmp/sim" --url "$url" "${@:5}"
 }
 
 # logged NAME LOG PATTERN: the fake's log has a line matching PATTERN.
