@@ -71,10 +71,8 @@ Result<client::HeartbeatEvidence> Reattester::evidence(const proto::ReportData& 
     Evidence got = TRY(m_gate.get_report(report_data));
     client::HeartbeatEvidence out;
     out.report = std::move(got.report);
-    if (!got.cert_table.empty()) {
-        for (const snp::CertEntry& e : TRY_PREFIX(snp::parse_cert_table(got.cert_table), "certificate table"))
-            out.certs.push_back(e.der);
-    }
+    if (!got.cert_table.empty())
+        out.certs = snp::cert_ders(TRY_PREFIX(snp::parse_cert_table(got.cert_table), "certificate table"));
     return out;
 }
 

@@ -81,13 +81,11 @@ Result<void> fetch_report(Context& ctx)
     Evidence evidence = got.release_value();
     ctx.report = std::move(evidence.report);
     ctx.certs.clear();
-    ctx.cert_entries.clear();
     if (!evidence.cert_table.empty())
-        ctx.cert_entries = TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table");
-    for (const snp::CertEntry& e : ctx.cert_entries)
-        ctx.certs.push_back(e.der);
+        ctx.certs = TRY_PREFIX(snp::parse_cert_table(evidence.cert_table), "certificate table");
     if (credential)
-        ctx.ratls_identity = TRY(credential->certify(ctx.report, ctx.certs, ctx.provider->name(), std::time(nullptr)));
+        ctx.ratls_identity =
+            TRY(credential->certify(ctx.report, snp::cert_ders(ctx.certs), ctx.provider->name(), std::time(nullptr)));
     return {};
 }
 

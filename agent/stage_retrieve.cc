@@ -64,7 +64,7 @@ Result<std::string> kbs_retrieve(Context& ctx)
         }
         first = false;
         auto released = [&]() -> Result<proto::Release> {
-            TRY(ctx.kbs_session->attest(ctx.report, ctx.cert_entries));
+            TRY(ctx.kbs_session->attest(ctx.report, ctx.certs));
             return ctx.kbs_session->fetch();
         }();
         if (released) {
@@ -102,8 +102,9 @@ Result<std::string> stage_retrieve(Context& ctx)
             TRY(fetch_report(ctx));  // a provider failure is not Unavailable: never retried
         }
         first = false;
-        ctx.release = TRY(ctx.transport == cmdline::Transport::Ratls ? ctx.session->complete_ratls(ctx.ratls_identity)
-                                                                     : ctx.session->complete(ctx.report, ctx.certs));
+        ctx.release = TRY(ctx.transport == cmdline::Transport::Ratls
+                              ? ctx.session->complete_ratls(ctx.ratls_identity)
+                              : ctx.session->complete(ctx.report, snp::cert_ders(ctx.certs)));
         return {};
     });
     if (!done) {

@@ -73,9 +73,8 @@ struct Context {
     // cvminit.broker_protocol=kbs: the RCAR session (its P-256 TEE key, cookie and nonce) in place
     // of `session`, made anew for every handshake.
     std::optional<client::KbsSession> kbs_session;
-    Bytes report;  // the evidence sent to the broker
-    std::vector<Bytes> certs;
-    std::vector<snp::CertEntry> cert_entries;  // the same certificates with their kinds (for a KBS)
+    Bytes report;                       // the evidence sent to the broker
+    std::vector<snp::CertEntry> certs;  // from the extended report, with their kinds
     // cvminit.transport=ratls: the certificate carrying `report` and its fresh key, presented to
     // the broker over mutual TLS (client/ratls_credential.h); made anew with every report.
     std::shared_ptr<const net::TlsClientIdentity> ratls_identity;

@@ -49,6 +49,14 @@ struct RawEntry {
 
 }  // namespace
 
+std::vector<Bytes> cert_ders(const std::vector<CertEntry>& entries)
+{
+    std::vector<Bytes> out;
+    for (const CertEntry& e : entries)
+        out.push_back(e.der);
+    return out;
+}
+
 Result<std::vector<CertEntry>> parse_cert_table(ByteView table)
 {
     if (table.size() > CERT_TABLE_MAX_SIZE)

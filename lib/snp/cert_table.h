@@ -47,6 +47,9 @@ std::string_view cert_kind_name(CertKind kind);
 // duplicate GUID. Unknown GUIDs are kept as CertKind::Other.
 Result<std::vector<CertEntry>> parse_cert_table(ByteView table);
 
+// The certificates alone (DER), in the table's order.
+std::vector<Bytes> cert_ders(const std::vector<CertEntry>& entries);
+
 // Builds a table in the same format (entries in the given order, blobs packed after the
 // terminator). The inverse of parse_cert_table for well-formed input.
 Bytes build_cert_table(const std::vector<CertEntry>& entries);

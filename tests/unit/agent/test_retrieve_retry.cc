@@ -30,14 +30,15 @@ TEST_CASE("agent retry: the same boot's key after a lost answer gets the volume 
     REQUIRE(agent::fetch_report(ctx).ok());
     proto::X25519PublicKey key = ctx.session->key().public_key();
     proto::Nonce first_nonce = ctx.session->nonce();
-    auto lost = ctx.session->complete(ctx.report, ctx.certs);  // released and recorded; the answer is lost
+    auto lost =
+        ctx.session->complete(ctx.report, snp::cert_ders(ctx.certs));  // released and recorded; the answer is lost
     REQUIRE_MESSAGE(lost.ok(), std::string(lost.ok() ? "" : lost.error().message()));
 
     REQUIRE(agent::challenge(ctx).ok());
     CHECK(ctx.session->key().public_key() == key);
     CHECK(ctx.session->nonce() != first_nonce);
     REQUIRE(agent::fetch_report(ctx).ok());
-    auto retried = ctx.session->complete(ctx.report, ctx.certs);
+    auto retried = ctx.session->complete(ctx.report, snp::cert_ders(ctx.certs));
     REQUIRE_MESSAGE(retried.ok(), std::string(retried.ok() ? "" : retried.error().message()));
     CHECK(retried->volumes[0].key.equals(lost->volumes[0].key));
 

@@ -36,6 +36,7 @@ TEST_CASE("build and parse round trip, page padding ignored")
     CHECK(parsed[0].kind == CertKind::Vcek);
     CHECK(parsed[0].der == Bytes{1, 2, 3});
     CHECK(parsed[1].der == Bytes{4, 5});
+    CHECK(cert_ders(parsed) == std::vector<Bytes>{{1, 2, 3}, {4, 5}});
     CHECK(guid_to_string(GUID_VCEK) == "63da758d-e664-4564-adc5-f4b93be8accd");
 }
 
